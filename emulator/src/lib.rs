@@ -1,0 +1,1 @@
+//! A local emulator of Microsoft Graph's industryData outbound provisioning API.
