@@ -20,15 +20,16 @@ bin=${SDS_TESTBIN_DIR:-$cache_root/k8s-v$K8S_VERSION-etcd-v$ETCD_VERSION-helm-v$
 mkdir -p "$bin"
 
 export CGO_ENABLED=0
-# The Go module proxy is the only way out of this network; never fall back to VCS.
-export GOFLAGS="${GOFLAGS:-} -mod=mod" GOPROXY="${GOPROXY:-https://proxy.golang.org}"
 
 log() { printf '[testbin] %s\n' "$*" >&2; }
 
 # reports_version BINARY PATTERN VERSION-ARGS...: does BINARY print PATTERN for its version?
 reports_version() {
-  local binary=$1 pattern=$2; shift 2
-  [ -x "$binary" ] && "$binary" "$@" 2>/dev/null | grep -q -- "$pattern"
+  local binary=$1 pattern=$2 output; shift 2
+  [ -x "$binary" ] || return 1
+  # Captured first: with pipefail, grep -q closing the pipe early would fail the check.
+  output=$("$binary" "$@" 2>/dev/null) || return 1
+  grep -q -- "$pattern" <<<"$output"
 }
 
 # build NAME MODULE-DIR PACKAGE LDFLAGS [TAGS]: go build PACKAGE inside its tools module.
