@@ -1,0 +1,52 @@
+//! The admin API under `/_emulator/`: state inspection and manipulation, settings, clients,
+//! fault rules and the journal. See the crate README for every endpoint with an example.
+
+pub mod client;
+pub mod handlers;
+pub mod model;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{delete, get, post, put};
+
+use crate::state::Shared;
+use handlers as h;
+
+pub fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/_emulator/health", get(h::health))
+        .route("/_emulator/state", get(h::state))
+        .route("/_emulator/reset", post(h::reset))
+        .route(
+            "/_emulator/settings",
+            get(h::get_settings).patch(h::patch_settings),
+        )
+        .route(
+            "/_emulator/clients",
+            get(h::list_clients).post(h::register_client),
+        )
+        .route("/_emulator/clients/{client_id}", delete(h::remove_client))
+        .route("/_emulator/tokens/expire", post(h::expire_tokens))
+        .route("/_emulator/flow-sets", post(h::seed_flow_set))
+        .route("/_emulator/flow-sets/{set_id}/flows", post(h::seed_flow))
+        .route("/_emulator/flows/{flow_id}", delete(h::delete_flow))
+        .route(
+            "/_emulator/flows/{flow_id}/readiness",
+            put(h::force_readiness),
+        )
+        .route(
+            "/_emulator/flows/{flow_id}/creation-options",
+            put(h::set_creation_options),
+        )
+        .route(
+            "/_emulator/faults",
+            get(h::list_faults)
+                .post(h::add_fault)
+                .delete(h::clear_faults),
+        )
+        .route(
+            "/_emulator/journal",
+            get(h::journal).delete(h::clear_journal),
+        )
+}

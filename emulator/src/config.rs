@@ -1,0 +1,145 @@
+//! Start-up configuration of an emulator and the settings that the admin API can change later.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// App role that allows reading flow sets and flows.
+pub const ROLE_READ_ALL: &str = "IndustryData-OutboundFlow.Read.All";
+/// App role that allows reading and writing flow sets and flows.
+pub const ROLE_READ_WRITE_ALL: &str = "IndustryData-OutboundFlow.ReadWrite.All";
+
+/// Everything needed to start an [`crate::Emulator`].
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Address to bind; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// `Some(path)` serves HTTPS with a freshly generated CA, whose PEM is written to `path`.
+    pub tls: Option<PathBuf>,
+    /// Applications that may obtain tokens.
+    pub clients: Vec<ClientRegistration>,
+    /// Behaviour that can also be changed at run time through the admin API.
+    pub settings: Settings,
+    /// Flow sets to create at start-up, by id.
+    pub flow_sets: Vec<String>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: None,
+            clients: Vec::new(),
+            settings: Settings::default(),
+            flow_sets: Vec::new(),
+        }
+    }
+}
+
+/// An application registered in a tenant, able to use the client-credentials grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientRegistration {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// App roles granted to the application; they become the token's `roles` claim.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// When true the secret is recognised but answers AADSTS7000222 (expired).
+    #[serde(default)]
+    pub secret_expired: bool,
+}
+
+impl ClientRegistration {
+    /// A client holding `IndustryData-OutboundFlow.ReadWrite.All`.
+    pub fn new(tenant_id: &str, client_id: &str, client_secret: &str) -> Self {
+        Self {
+            tenant_id: tenant_id.to_owned(),
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.to_owned(),
+            roles: vec![ROLE_READ_WRITE_ALL.to_owned()],
+            secret_expired: false,
+        }
+    }
+
+    /// Replaces the granted app roles.
+    pub fn with_roles(mut self, roles: &[&str]) -> Self {
+        self.roles = roles.iter().map(|role| (*role).to_owned()).collect();
+        self
+    }
+}
+
+/// Run-time behaviour switches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    /// Time after creation or reset before `readinessStatus` turns from `notReady` to `ready`.
+    pub readiness_delay_ms: u64,
+    /// Largest number of items in one collection page.
+    pub page_size: usize,
+    /// `expires_in` of issued tokens, in seconds.
+    pub token_lifetime_secs: u64,
+    /// When false, app-only tokens are refused (403) for every write (graph-api.md §4.2).
+    pub app_only_writes_allowed: bool,
+    /// When true, property names in flow bodies bind case-insensitively (graph-api.md §2.4).
+    pub lenient_casing: bool,
+    /// Number of GETs of a newly created flow that answer 404 before it becomes visible.
+    pub eventual_consistency_reads: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            readiness_delay_ms: 2_000,
+            page_size: 100,
+            token_lifetime_secs: 3_599,
+            app_only_writes_allowed: true,
+            lenient_casing: false,
+            eventual_consistency_reads: 0,
+        }
+    }
+}
+
+/// A partial update of [`Settings`]; absent fields keep their value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness_delay_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_lifetime_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_only_writes_allowed: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lenient_casing: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eventual_consistency_reads: Option<u32>,
+}
+
+impl Settings {
+    /// Applies the fields present in `patch`; a page size of 0 is raised to 1.
+    pub fn apply(&mut self, patch: &SettingsPatch) {
+        if let Some(value) = patch.readiness_delay_ms {
+            self.readiness_delay_ms = value;
+        }
+        if let Some(value) = patch.page_size {
+            self.page_size = value.max(1);
+        }
+        if let Some(value) = patch.token_lifetime_secs {
+            self.token_lifetime_secs = value;
+        }
+        if let Some(value) = patch.app_only_writes_allowed {
+            self.app_only_writes_allowed = value;
+        }
+        if let Some(value) = patch.lenient_casing {
+            self.lenient_casing = value;
+        }
+        if let Some(value) = patch.eventual_consistency_reads {
+            self.eventual_consistency_reads = value;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Bearer-token validation and the permission check for Graph calls (graph-api.md §4).
+
+use axum::http::{HeaderMap, header};
+use jiff::Timestamp;
+
+use crate::config::{ROLE_READ_ALL, ROLE_READ_WRITE_ALL, Settings};
+use crate::identity::jwt::{Claims, GRAPH_AUDIENCE, TokenSigner};
+use crate::odata::GraphError;
+use crate::state::Inner;
+
+/// Who is calling, as established from a valid token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// App-only (client credentials): permissions are app roles in `roles`.
+    Application { roles: Vec<String> },
+    /// Delegated (a user via an app): permissions are scopes in `scp`.
+    Delegated { scopes: Vec<String> },
+}
+
+impl Principal {
+    fn from_claims(claims: Claims) -> Self {
+        match claims.scp {
+            Some(scp) if claims.idtyp != "app" => Principal::Delegated {
+                scopes: scp.split_whitespace().map(str::to_owned).collect(),
+            },
+            _ => Principal::Application {
+                roles: claims.roles.unwrap_or_default(),
+            },
+        }
+    }
+
+    fn permissions(&self) -> &[String] {
+        match self {
+            Principal::Application { roles } => roles,
+            Principal::Delegated { scopes } => scopes,
+        }
+    }
+
+    fn holds(&self, permission: &str) -> bool {
+        self.permissions()
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(permission))
+    }
+}
+
+/// Validates the `Authorization` header: an emulator-signed, unexpired Graph token.
+pub fn authenticate(
+    headers: &HeaderMap,
+    signer: &TokenSigner,
+    inner: &Inner,
+    base_url: &str,
+) -> Result<Principal, GraphError> {
+    let challenge = challenge(base_url);
+    let reject = |message: &str| GraphError::unauthorized(message, challenge.clone());
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+        .trim();
+    let token = match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        _ if value.is_empty() => "",
+        _ => return Err(reject("Access token validation failure. Invalid audience.")),
+    };
+    if token.is_empty() {
+        return Err(reject("Access token is empty."));
+    }
+    let claims = signer
+        .verify(token)
+        .map_err(|_| reject("Access token validation failure."))?;
+    if !claims.aud.eq_ignore_ascii_case(GRAPH_AUDIENCE) {
+        return Err(reject("Access token validation failure. Invalid audience."));
+    }
+    let now = Timestamp::now().as_second();
+    let revoked = !inner.live_tokens.contains(&claims.uti);
+    if claims.exp <= now || claims.nbf > now || revoked {
+        return Err(reject("Access token has expired or is not yet valid."));
+    }
+    Ok(Principal::from_claims(claims))
+}
+
+/// Reads need Read.All or ReadWrite.All; writes need ReadWrite.All and, for app-only callers,
+/// the "app-only writes allowed" switch (the docs disagree on app-only writes, §4.2).
+pub fn authorize(
+    principal: &Principal,
+    write: bool,
+    settings: &Settings,
+) -> Result<(), GraphError> {
+    let allowed = if write {
+        let app_only = matches!(principal, Principal::Application { .. });
+        principal.holds(ROLE_READ_WRITE_ALL) && (!app_only || settings.app_only_writes_allowed)
+    } else {
+        principal.holds(ROLE_READ_ALL) || principal.holds(ROLE_READ_WRITE_ALL)
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(GraphError::forbidden())
+    }
+}
+
+fn challenge(base_url: &str) -> String {
+    format!(
+        "Bearer realm=\"\", authorization_uri=\"{base_url}/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\""
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(roles: &[&str]) -> Principal {
+        Principal::Application {
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn read_and_write_permissions() {
+        let settings = Settings::default();
+        assert!(authorize(&app(&[ROLE_READ_ALL]), false, &settings).is_ok());
+        assert!(authorize(&app(&[ROLE_READ_ALL]), true, &settings).is_err());
+        assert!(authorize(&app(&[ROLE_READ_WRITE_ALL]), true, &settings).is_ok());
+        assert!(authorize(&app(&[]), false, &settings).is_err());
+    }
+
+    #[test]
+    fn app_only_writes_switch_spares_delegated_callers() {
+        let settings = Settings {
+            app_only_writes_allowed: false,
+            ..Settings::default()
+        };
+        assert!(authorize(&app(&[ROLE_READ_WRITE_ALL]), true, &settings).is_err());
+        assert!(authorize(&app(&[ROLE_READ_WRITE_ALL]), false, &settings).is_ok());
+        let user = Principal::Delegated {
+            scopes: vec![ROLE_READ_WRITE_ALL.to_owned()],
+        };
+        assert!(authorize(&user, true, &settings).is_ok());
+    }
+}

@@ -1,0 +1,85 @@
+//! Flow-set operations: list, create, get, update, delete.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::call::Call;
+use super::paging::PageQuery;
+use super::{render, validate};
+use crate::clock;
+use crate::odata::{GraphError, empty_response, json_response};
+use crate::state::Inner;
+use crate::state::directory::FlowSet;
+
+pub fn list(inner: &Inner, call: &Call<'_>) -> Result<Response, GraphError> {
+    let query = PageQuery::parse(call.query)?;
+    let sets = &inner.directory.flow_sets;
+    let (page, next) = query.page(sets, inner.settings.page_size, &call.url_without_query());
+    let mut body = json!({
+        "@odata.context": render::flow_sets_context(call.base_url),
+        "value": page.iter().map(|set| Value::Object(render::flow_set(set))).collect::<Vec<_>>(),
+    });
+    if let Some(next) = next {
+        body["@odata.nextLink"] = Value::String(next);
+    }
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+pub fn create(inner: &mut Inner, call: &Call<'_>) -> Result<Response, GraphError> {
+    let input = validate::flow_set(call.body)?;
+    let set = FlowSet::new(
+        uuid::Uuid::new_v4().to_string(),
+        input.display_name.unwrap_or_default(),
+        input.filter.flatten(),
+        call.now,
+    );
+    let body = entity(&set, call.base_url);
+    inner.directory.flow_sets.push(set);
+    Ok(json_response(StatusCode::CREATED, &body))
+}
+
+pub fn get(inner: &Inner, call: &Call<'_>, id: &str) -> Result<Response, GraphError> {
+    let set = inner.directory.flow_set(id).ok_or_else(|| not_found(id))?;
+    Ok(json_response(StatusCode::OK, &entity(set, call.base_url)))
+}
+
+pub fn update(inner: &mut Inner, call: &Call<'_>, id: &str) -> Result<Response, GraphError> {
+    let input = validate::flow_set(call.body)?;
+    let set = inner
+        .directory
+        .flow_set_mut(id)
+        .ok_or_else(|| not_found(id))?;
+    if let Some(name) = input.display_name {
+        set.display_name = name;
+    }
+    if let Some(filter) = input.filter {
+        set.filter = filter;
+    }
+    set.modified = clock::after(set.modified, call.now);
+    Ok(empty_response(StatusCode::NO_CONTENT))
+}
+
+pub fn delete(inner: &mut Inner, id: &str) -> Result<Response, GraphError> {
+    if inner.directory.remove_flow_set(id) {
+        Ok(empty_response(StatusCode::NO_CONTENT))
+    } else {
+        Err(not_found(id))
+    }
+}
+
+fn entity(set: &FlowSet, base_url: &str) -> Value {
+    let mut map = render::flow_set(set);
+    map.insert(
+        "@odata.context".to_owned(),
+        Value::String(format!("{}/$entity", render::flow_sets_context(base_url))),
+    );
+    Value::Object(map)
+}
+
+/// 404 for a flow set id that does not exist.
+pub fn not_found(id: &str) -> GraphError {
+    GraphError::not_found(format!(
+        "The outboundProvisioningFlowSet with id '{id}' was not found."
+    ))
+}

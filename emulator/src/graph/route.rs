@@ -1,0 +1,172 @@
+//! Resolves `/beta/...` paths and methods to operations. Segments match case-insensitively,
+//! as Graph's own docs use both `outboundProvisioningFlowSets` and `OutboundProvisioningFlowSets`.
+
+use axum::http::Method;
+
+use crate::odata::GraphError;
+
+/// An addressed resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    FlowSets,
+    FlowSet(String),
+    Flows(String),
+    Flow(String, String),
+    Reset(String, String),
+}
+
+/// What a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    ListFlowSets,
+    CreateFlowSet,
+    GetFlowSet(String),
+    UpdateFlowSet(String),
+    DeleteFlowSet(String),
+    ListFlows(String),
+    CreateFlow(String),
+    GetFlow(String, String),
+    UpdateFlow(String, String),
+    DeleteFlow(String, String),
+    ResetFlow(String, String),
+}
+
+impl Operation {
+    /// Whether the operation needs write permission.
+    pub fn is_write(&self) -> bool {
+        !matches!(
+            self,
+            Operation::ListFlowSets
+                | Operation::GetFlowSet(_)
+                | Operation::ListFlows(_)
+                | Operation::GetFlow(..)
+        )
+    }
+}
+
+const PREFIX: [&str; 3] = ["external", "industryData", "outboundProvisioningFlowSets"];
+
+/// Parses the path below `/beta`.
+pub fn parse(path: &str) -> Result<Resource, GraphError> {
+    let segments: Vec<&str> = path
+        .trim_start_matches("/beta")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut rest = segments.iter().copied();
+    let mut key_from_parens = None;
+    for expected in PREFIX {
+        let segment = rest
+            .next()
+            .ok_or_else(|| unknown(segments.last().copied().unwrap_or("beta")))?;
+        let (name, key) = split_key(segment);
+        if !name.eq_ignore_ascii_case(expected) || (key.is_some() && expected != PREFIX[2]) {
+            return Err(unknown(segment));
+        }
+        key_from_parens = key;
+    }
+    let remaining: Vec<&str> = rest.collect();
+    let (set_id, remaining) = match (key_from_parens, remaining.as_slice()) {
+        (Some(key), tail) => (key.to_owned(), tail.to_vec()),
+        (None, []) => return Ok(Resource::FlowSets),
+        (None, [id, tail @ ..]) => ((*id).to_owned(), tail.to_vec()),
+    };
+    match remaining.as_slice() {
+        [] => Ok(Resource::FlowSet(set_id)),
+        [flows] if flows.eq_ignore_ascii_case("provisioningFlows") => Ok(Resource::Flows(set_id)),
+        [flows, flow_id] if flows.eq_ignore_ascii_case("provisioningFlows") => {
+            Ok(Resource::Flow(set_id, (*flow_id).to_owned()))
+        }
+        [flows, flow_id, action] if flows.eq_ignore_ascii_case("provisioningFlows") => {
+            if is_reset(action) {
+                Ok(Resource::Reset(set_id, (*flow_id).to_owned()))
+            } else {
+                Err(unknown(action))
+            }
+        }
+        [flows, _, _, extra, ..] if flows.eq_ignore_ascii_case("provisioningFlows") => {
+            Err(unknown(extra))
+        }
+        [other, ..] => Err(unknown(other)),
+    }
+}
+
+/// Maps a resource and method to an operation, or 405.
+pub fn operation(resource: Resource, method: &Method) -> Result<Operation, GraphError> {
+    let m = method.as_str();
+    let op = match (resource, m) {
+        (Resource::FlowSets, "GET") => Operation::ListFlowSets,
+        (Resource::FlowSets, "POST") => Operation::CreateFlowSet,
+        (Resource::FlowSet(id), "GET") => Operation::GetFlowSet(id),
+        (Resource::FlowSet(id), "PATCH") => Operation::UpdateFlowSet(id),
+        (Resource::FlowSet(id), "DELETE") => Operation::DeleteFlowSet(id),
+        (Resource::Flows(set), "GET") => Operation::ListFlows(set),
+        (Resource::Flows(set), "POST") => Operation::CreateFlow(set),
+        (Resource::Flow(set, id), "GET") => Operation::GetFlow(set, id),
+        (Resource::Flow(set, id), "PATCH") => Operation::UpdateFlow(set, id),
+        (Resource::Flow(set, id), "DELETE") => Operation::DeleteFlow(set, id),
+        (Resource::Reset(set, id), "POST") => Operation::ResetFlow(set, id),
+        (Resource::FlowSets | Resource::Flows(_), _) => {
+            return Err(GraphError::method_not_allowed(m, "GET, POST"));
+        }
+        (Resource::FlowSet(_) | Resource::Flow(..), _) => {
+            return Err(GraphError::method_not_allowed(m, "GET, PATCH, DELETE"));
+        }
+        (Resource::Reset(..), _) => return Err(GraphError::method_not_allowed(m, "POST")),
+    };
+    Ok(op)
+}
+
+fn is_reset(segment: &str) -> bool {
+    segment.eq_ignore_ascii_case("reset")
+        || segment.eq_ignore_ascii_case("microsoft.graph.industryData.reset")
+}
+
+/// Splits OData key syntax: `outboundProvisioningFlowSets('id')` → (name, Some(id)).
+fn split_key(segment: &str) -> (&str, Option<&str>) {
+    match segment.split_once('(') {
+        Some((name, rest)) => {
+            let key = rest.trim_end_matches(')').trim_matches('\'');
+            (name, Some(key))
+        }
+        None => (segment, None),
+    }
+}
+
+fn unknown(segment: &str) -> GraphError {
+    GraphError::bad_request(format!("Resource not found for the segment '{segment}'."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SETS: &str = "/beta/external/industryData/outboundProvisioningFlowSets";
+
+    #[test]
+    fn resolves_documented_paths_in_any_case() {
+        assert_eq!(parse(SETS), Ok(Resource::FlowSets));
+        assert_eq!(
+            parse("/beta/External/IndustryData/OutboundProvisioningFlowSets/a/ProvisioningFlows/b"),
+            Ok(Resource::Flow("a".into(), "b".into()))
+        );
+        assert_eq!(
+            parse(&format!("{SETS}('a')/provisioningFlows")),
+            Ok(Resource::Flows("a".into()))
+        );
+        for action in ["reset", "microsoft.graph.industryData.reset"] {
+            assert_eq!(
+                parse(&format!("{SETS}/a/provisioningFlows/b/{action}")),
+                Ok(Resource::Reset("a".into(), "b".into()))
+            );
+        }
+    }
+
+    #[test]
+    fn names_the_unknown_segment() {
+        let error = parse("/beta/external/industryData/mef").unwrap_err();
+        assert_eq!(error.message, "Resource not found for the segment 'mef'.");
+        let error = parse(&format!("{SETS}/a/flows")).unwrap_err();
+        assert_eq!(error.message, "Resource not found for the segment 'flows'.");
+    }
+}

@@ -1,0 +1,250 @@
+//! `POST /{tenant}/oauth2/v2.0/token`: the client-credentials grant with a client secret.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use jiff::Timestamp;
+use ring::digest;
+use serde_json::json;
+
+use super::error::AadError;
+use super::jwt::{Claims, GRAPH_AUDIENCE};
+use crate::config::ClientRegistration;
+use crate::context::RequestIds;
+use crate::state::{Inner, Shared};
+
+/// Resource identifiers that name Microsoft Graph in a scope.
+const GRAPH_RESOURCES: [&str; 2] = [GRAPH_AUDIENCE, "00000003-0000-0000-c000-000000000000"];
+/// Tenant aliases that the client-credentials grant cannot use.
+const MULTI_TENANT_ALIASES: [&str; 3] = ["common", "consumers", "organizations"];
+
+/// The fields of a token request that the emulator looks at.
+#[derive(Debug, Default)]
+struct TokenRequest {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    client_assertion: Option<String>,
+    scope: Option<String>,
+}
+
+impl TokenRequest {
+    fn parse(body: &[u8], headers: &HeaderMap) -> Self {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+        let mut request = TokenRequest::default();
+        for (key, value) in pairs {
+            let slot = match key.as_str() {
+                "grant_type" => &mut request.grant_type,
+                "client_id" => &mut request.client_id,
+                "client_secret" => &mut request.client_secret,
+                "client_assertion" => &mut request.client_assertion,
+                "scope" => &mut request.scope,
+                _ => continue,
+            };
+            *slot = Some(value).filter(|v| !v.is_empty());
+        }
+        // RFC 6749 §2.3.1: HTTP Basic carries the url-encoded id and secret.
+        if request.client_secret.is_none()
+            && let Some((id, secret)) = basic_credentials(headers)
+        {
+            request.client_id.get_or_insert(id);
+            request.client_secret = Some(secret);
+        }
+        request
+    }
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(&format!("i={id}&s={secret}")).ok()?;
+    match pairs.as_slice() {
+        [(_, id), (_, secret)] => Some((id.clone(), secret.clone())),
+        _ => None,
+    }
+}
+
+/// Handler for the token endpoint.
+pub async fn token(
+    State(shared): State<Arc<Shared>>,
+    Path(tenant): Path<String>,
+    axum::Extension(ids): axum::Extension<RequestIds>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request = TokenRequest::parse(&body, &headers);
+    let issued = {
+        let mut inner = shared.lock();
+        authenticate(&inner, &tenant, &request).map(|client| issue(&shared, &mut inner, &client))
+    };
+    match issued {
+        Ok((token, lifetime)) => {
+            let body = json!({
+                "token_type": "Bearer",
+                "expires_in": lifetime,
+                "ext_expires_in": lifetime,
+                "access_token": token,
+            });
+            let mut response = (StatusCode::OK, Json(body)).into_response();
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store, no-cache"),
+            );
+            response
+        }
+        Err(error) => error.into_response(&ids, &shared.base_url),
+    }
+}
+
+/// Checks the request in the order the identity platform reports problems.
+fn authenticate(
+    inner: &Inner,
+    tenant: &str,
+    request: &TokenRequest,
+) -> Result<ClientRegistration, AadError> {
+    if MULTI_TENANT_ALIASES.contains(&tenant.to_ascii_lowercase().as_str()) {
+        return Err(AadError::multi_tenant_endpoint(tenant));
+    }
+    if !inner.knows_tenant(tenant) {
+        return Err(AadError::tenant_not_found(tenant));
+    }
+    let grant = request
+        .grant_type
+        .as_deref()
+        .ok_or_else(|| AadError::missing_parameter("grant_type"))?;
+    if grant != "client_credentials" {
+        return Err(AadError::unsupported_grant(grant));
+    }
+    let client_id = request
+        .client_id
+        .as_deref()
+        .ok_or_else(|| AadError::missing_parameter("client_id"))?;
+    let scope = request
+        .scope
+        .as_deref()
+        .ok_or_else(|| AadError::missing_parameter("scope"))?;
+    check_scope(scope)?;
+    let client = inner
+        .clients
+        .iter()
+        .find(|c| c.client_id == client_id && c.tenant_id.eq_ignore_ascii_case(tenant))
+        .ok_or_else(|| AadError::unknown_client(client_id, tenant))?;
+    if request.client_assertion.is_some() && request.client_secret.is_none() {
+        return Err(AadError::assertion_unsupported());
+    }
+    let secret = request
+        .client_secret
+        .as_deref()
+        .ok_or_else(AadError::missing_credential)?;
+    if secret != client.client_secret {
+        return Err(AadError::wrong_secret(client_id));
+    }
+    if client.secret_expired {
+        return Err(AadError::expired_secret(client_id));
+    }
+    Ok(client.clone())
+}
+
+/// A client-credentials scope must be exactly one resource's `/.default`.
+fn check_scope(scope: &str) -> Result<(), AadError> {
+    let scopes: Vec<&str> = scope.split_whitespace().collect();
+    let mut resources: Vec<String> = scopes
+        .iter()
+        .filter_map(|s| {
+            s.rsplit_once('/')
+                .map(|(resource, _)| resource.to_ascii_lowercase())
+        })
+        .collect();
+    resources.sort();
+    resources.dedup();
+    if resources.len() > 1 {
+        return Err(AadError::multi_resource_scope(scope));
+    }
+    let valid = match scopes.as_slice() {
+        [only] => only.strip_suffix("/.default").is_some_and(|resource| {
+            GRAPH_RESOURCES
+                .iter()
+                .any(|g| g.eq_ignore_ascii_case(resource))
+        }),
+        _ => false,
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(AadError::invalid_scope(scope))
+    }
+}
+
+/// Signs an app-only Graph token for `client` and remembers it as live.
+fn issue(shared: &Shared, inner: &mut Inner, client: &ClientRegistration) -> (String, u64) {
+    let lifetime = inner.settings.token_lifetime_secs;
+    let now = Timestamp::now().as_second();
+    let object_id = object_id(client);
+    let uti = uuid::Uuid::new_v4().simple().to_string();
+    let claims = Claims {
+        aud: GRAPH_AUDIENCE.to_owned(),
+        iss: format!("https://sts.windows.net/{}/", client.tenant_id),
+        iat: now,
+        nbf: now,
+        exp: now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
+        tid: client.tenant_id.clone(),
+        appid: client.client_id.clone(),
+        oid: object_id.clone(),
+        sub: object_id,
+        idtyp: "app".to_owned(),
+        uti: uti.clone(),
+        ver: "1.0".to_owned(),
+        roles: Some(client.roles.clone()),
+        scp: None,
+    };
+    inner.live_tokens.insert(uti);
+    (shared.signer.sign(&claims), lifetime)
+}
+
+/// A stable service-principal object id for a client, derived from its tenant and client id.
+fn object_id(client: &ClientRegistration) -> String {
+    let seed = format!("{}/{}", client.tenant_id, client.client_id);
+    let hash = digest::digest(&digest::SHA256, seed.as_bytes());
+    let mut bytes = [0_u8; 16];
+    bytes.copy_from_slice(&hash.as_ref()[..16]);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_rules() {
+        assert!(check_scope("https://graph.microsoft.com/.default").is_ok());
+        assert!(check_scope("00000003-0000-0000-c000-000000000000/.default").is_ok());
+        assert_eq!(check_scope("User.Read").unwrap_err().code, 70011);
+        assert_eq!(
+            check_scope("https://graph.microsoft.com/User.Read")
+                .unwrap_err()
+                .code,
+            70011
+        );
+        assert_eq!(
+            check_scope(
+                "https://graph.microsoft.com/.default https://management.azure.com/.default"
+            )
+            .unwrap_err()
+            .code,
+            700022
+        );
+    }
+}

@@ -1,0 +1,168 @@
+//! Middleware in front of the Graph and identity routes: applies fault rules (latency and
+//! injected answers) and writes the journal entry for every call.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::clock;
+use crate::context::RequestIds;
+use crate::faults::{FaultRule, FaultTarget, RetryAfterFormat};
+use crate::identity::error::AadError;
+use crate::journal::{JournalEntry, journal_body};
+use crate::odata::{FaultMarker, GraphError};
+use crate::state::Shared;
+
+/// Largest request body the emulator reads.
+const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// Which endpoint family a path belongs to.
+fn target_of(path: &str) -> FaultTarget {
+    let is_graph = path
+        .get(..5)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("/beta"));
+    if is_graph {
+        FaultTarget::Graph
+    } else {
+        FaultTarget::Token
+    }
+}
+
+pub async fn intercept(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let ids = request
+        .extensions()
+        .get::<RequestIds>()
+        .cloned()
+        .unwrap_or_else(RequestIds::detached);
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let target = target_of(parts.uri.path());
+    let method = parts.method.as_str().to_owned();
+    let path = parts.uri.path().to_owned();
+    let decision = shared.lock().faults.decide(target, &method, &path);
+    if decision.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
+    }
+    let entry_body = journal_body(
+        parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        &bytes,
+    );
+    let mut entry = JournalEntry {
+        sequence: 0,
+        time: ids.received.to_string(),
+        target,
+        method,
+        path,
+        query: parts.uri.query().map(str::to_owned),
+        client_request_id: ids.sent_client_request_id.clone(),
+        authorization_present: parts.headers.contains_key(header::AUTHORIZATION),
+        body: entry_body,
+        status: 0,
+        request_id: ids.request_id.clone(),
+        fault: false,
+        fault_reason: None,
+    };
+    let response = match decision.answer {
+        Some(rule) => {
+            entry.fault_reason = Some(format!("injected {}", rule.status.unwrap_or(0)));
+            fault_response(&rule, target, &ids, &shared.base_url)
+        }
+        None => {
+            let request = Request::from_parts(parts, Body::from(bytes));
+            let response = next.run(request).await;
+            entry.fault_reason = response
+                .extensions()
+                .get::<FaultMarker>()
+                .map(|m| m.0.clone());
+            response
+        }
+    };
+    entry.status = response.status().as_u16();
+    entry.fault = entry.fault_reason.is_some();
+    shared.lock().journal.record(entry);
+    response
+}
+
+/// The answer of a firing rule, in the shape of the target it imitates.
+fn fault_response(
+    rule: &FaultRule,
+    target: FaultTarget,
+    ids: &RequestIds,
+    base_url: &str,
+) -> Response {
+    let status = rule
+        .status
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let mut response = match target {
+        FaultTarget::Token => AadError::custom(
+            status,
+            rule.error_code
+                .as_deref()
+                .unwrap_or("temporarily_unavailable"),
+            90033,
+            rule.message
+                .clone()
+                .unwrap_or_else(|| "A transient error has occurred. Please try again.".to_owned()),
+        )
+        .into_response(ids, base_url),
+        FaultTarget::Graph | FaultTarget::Any => {
+            let (code, message) = graph_fault_defaults(status);
+            GraphError::new(
+                status,
+                rule.error_code.as_deref().unwrap_or(code),
+                rule.message.clone().unwrap_or_else(|| message.to_owned()),
+            )
+            .into_response(ids)
+        }
+    };
+    if let Some(value) = retry_after(rule) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+fn graph_fault_defaults(status: StatusCode) -> (&'static str, &'static str) {
+    match status.as_u16() {
+        429 => (
+            "TooManyRequests",
+            "Too many requests. Retry after the interval in the Retry-After header.",
+        ),
+        500 => ("InternalServerError", "An internal server error occurred."),
+        502 => ("BadGateway", "The gateway received an invalid response."),
+        503 => (
+            "ServiceUnavailable",
+            "The service is temporarily unavailable. Retry later.",
+        ),
+        504 => ("GatewayTimeout", "The gateway timed out."),
+        _ => ("UnknownError", "An injected fault answered this request."),
+    }
+}
+
+fn retry_after(rule: &FaultRule) -> Option<HeaderValue> {
+    let seconds = rule.retry_after_seconds?;
+    let text = match rule.retry_after_format {
+        RetryAfterFormat::Seconds => seconds.to_string(),
+        RetryAfterFormat::HttpDate => {
+            let wait = SignedDuration::from_secs(i64::try_from(seconds).unwrap_or(i64::MAX));
+            let at = Timestamp::now().checked_add(wait).unwrap_or(Timestamp::MAX);
+            clock::http_date(at)
+        }
+    };
+    HeaderValue::from_str(&text).ok()
+}
