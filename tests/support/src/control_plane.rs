@@ -1,0 +1,331 @@
+//! A real etcd and kube-apiserver on free loopback ports: secure serving with generated
+//! certificates, RBAC authorization, a service-account issuer and signing key.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+use k8s_openapi::api::core::v1::ServiceAccount;
+use kube::api::PostParams;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Api, Client, Config};
+use serde_json::json;
+
+use crate::Error;
+use crate::binaries::Binaries;
+use crate::pki::Pki;
+use crate::process::{ManagedProcess, free_port, remove_on_exit};
+
+const STARTUP_DEADLINE: Duration = Duration::from_secs(120);
+const LOG_TAIL_LINES: usize = 60;
+
+/// A running control plane. Its processes and files go away when the process that started it exits.
+#[derive(Debug)]
+pub struct ControlPlane {
+    dir: PathBuf,
+    binaries: Binaries,
+    pki: Pki,
+    etcd: ManagedProcess,
+    apiserver: ManagedProcess,
+    server_url: String,
+    admin_kubeconfig: PathBuf,
+}
+
+impl ControlPlane {
+    /// Starts etcd, then kube-apiserver, and returns once `/readyz` answers 200.
+    pub async fn start() -> Result<Self, Error> {
+        let binaries = Binaries::locate()?;
+        let dir = std::env::temp_dir().join(format!(
+            "sds-control-plane-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&dir).map_err(Error::io("create", &dir))?;
+        remove_on_exit(&dir)?;
+        let pki = Pki::generate(&dir.join("pki"))?;
+
+        let etcd_url = format!("http://127.0.0.1:{}", free_port()?);
+        let peer_url = format!("http://127.0.0.1:{}", free_port()?);
+        let mut etcd = ManagedProcess::spawn(
+            "etcd",
+            &binaries.etcd,
+            vec![
+                "--name=test".into(),
+                format!("--data-dir={}", dir.join("etcd").display()),
+                format!("--listen-client-urls={etcd_url}"),
+                format!("--advertise-client-urls={etcd_url}"),
+                format!("--listen-peer-urls={peer_url}"),
+                format!("--initial-advertise-peer-urls={peer_url}"),
+                format!("--initial-cluster=test={peer_url}"),
+                "--unsafe-no-fsync".into(),
+                "--log-level=warn".into(),
+            ],
+            dir.join("etcd.log"),
+        )?;
+        let plain = reqwest::Client::new();
+        wait_ready(&mut etcd, &plain, &format!("{etcd_url}/health")).await?;
+
+        let port = free_port()?;
+        let server_url = format!("https://127.0.0.1:{port}");
+        let mut apiserver = ManagedProcess::spawn(
+            "kube-apiserver",
+            &binaries.kube_apiserver,
+            apiserver_args(&dir, &pki, &etcd_url, port),
+            dir.join("kube-apiserver.log"),
+        )?;
+        let trusting_ca = reqwest::Client::builder()
+            .add_root_certificate(
+                reqwest::Certificate::from_pem(pki.ca_pem.as_bytes())
+                    .map_err(|e| Error::Kubeconfig(format!("CA certificate: {e}")))?,
+            )
+            .build()
+            .map_err(|e| Error::Kubeconfig(format!("HTTP client: {e}")))?;
+        wait_ready(
+            &mut apiserver,
+            &trusting_ca,
+            &format!("{server_url}/readyz"),
+        )
+        .await?;
+
+        let admin_kubeconfig = dir.join("admin.kubeconfig");
+        let admin_user = json!({
+            "client-certificate-data": base64(&pki.admin_cert_pem),
+            "client-key-data": base64(&pki.admin_key_pem),
+        });
+        write_kubeconfig(
+            &admin_kubeconfig,
+            &server_url,
+            &pki.ca_pem,
+            "admin",
+            admin_user,
+        )?;
+
+        Ok(Self {
+            dir,
+            binaries,
+            pki,
+            etcd,
+            apiserver,
+            server_url,
+            admin_kubeconfig,
+        })
+    }
+
+    /// `https://127.0.0.1:PORT`
+    pub fn server_url(&self) -> &str {
+        &self.server_url
+    }
+
+    /// A kubeconfig for the admin user (group `system:masters`), for kubectl, helm or the operator.
+    pub fn admin_kubeconfig(&self) -> &Path {
+        &self.admin_kubeconfig
+    }
+
+    /// The CA that signed the API server's certificate, PEM.
+    pub fn ca_pem(&self) -> &str {
+        &self.pki.ca_pem
+    }
+
+    pub fn binaries(&self) -> &Binaries {
+        &self.binaries
+    }
+
+    /// A directory that lives as long as the control plane, for a test's own files.
+    pub fn scratch_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A client with full rights. Create one per tokio runtime (each `#[tokio::test]` has its own).
+    pub async fn admin_client(&self) -> Result<Client, Error> {
+        client_from_kubeconfig(&self.admin_kubeconfig).await
+    }
+
+    /// Mints a token for `namespace/service_account` through the TokenRequest API and returns it
+    /// with the path of a kubeconfig that uses it. The token is valid for an hour.
+    pub async fn service_account_kubeconfig(
+        &self,
+        admin: &Client,
+        namespace: &str,
+        service_account: &str,
+    ) -> Result<(String, PathBuf), Error> {
+        let request = TokenRequest {
+            // No audiences: the token then carries the API server's own audience and authenticates there.
+            spec: TokenRequestSpec {
+                audiences: Vec::new(),
+                expiration_seconds: Some(3600),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let response = Api::<ServiceAccount>::namespaced(admin.clone(), namespace)
+            .create_token_request(service_account, &PostParams::default(), &request)
+            .await?;
+        let token = response
+            .status
+            .map(|status| status.token)
+            .filter(|token| !token.is_empty())
+            .ok_or_else(|| Error::NoToken(format!("{namespace}/{service_account}")))?;
+        let path = self
+            .dir
+            .join(format!("{namespace}-{service_account}.kubeconfig"));
+        write_kubeconfig(
+            &path,
+            &self.server_url,
+            &self.pki.ca_pem,
+            service_account,
+            json!({ "token": token }),
+        )?;
+        Ok((token, path))
+    }
+
+    /// A client that acts as `namespace/service_account`, limited to what RBAC grants it.
+    pub async fn service_account_client(
+        &self,
+        admin: &Client,
+        namespace: &str,
+        service_account: &str,
+    ) -> Result<Client, Error> {
+        let (_, kubeconfig) = self
+            .service_account_kubeconfig(admin, namespace, service_account)
+            .await?;
+        client_from_kubeconfig(&kubeconfig).await
+    }
+
+    /// `kubectl` pointed at this control plane as admin.
+    pub fn kubectl(&self) -> Command {
+        let mut command = Command::new(&self.binaries.kubectl);
+        command.env("KUBECONFIG", &self.admin_kubeconfig);
+        command
+    }
+
+    /// `helm` pointed at this control plane as admin, with its cache and config kept in the scratch
+    /// directory so tests never read or write the user's own Helm setup.
+    pub fn helm(&self) -> Command {
+        let mut command = Command::new(&self.binaries.helm);
+        let home = self.dir.join("helm");
+        command
+            .env("KUBECONFIG", &self.admin_kubeconfig)
+            .env("HELM_CACHE_HOME", home.join("cache"))
+            .env("HELM_CONFIG_HOME", home.join("config"))
+            .env("HELM_DATA_HOME", home.join("data"));
+        command
+    }
+
+    /// The last lines of the etcd and kube-apiserver logs, for a failing test's output.
+    pub fn logs_tail(&self) -> String {
+        [&self.etcd, &self.apiserver]
+            .iter()
+            .map(|process| {
+                format!(
+                    "----- {} ({}) -----\n{}",
+                    process.name(),
+                    process.log_path().display(),
+                    process.log_tail(LOG_TAIL_LINES)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+fn apiserver_args(dir: &Path, pki: &Pki, etcd_url: &str, port: u16) -> Vec<String> {
+    vec![
+        format!("--etcd-servers={etcd_url}"),
+        "--bind-address=127.0.0.1".into(),
+        format!("--secure-port={port}"),
+        // A loopback bind address gives no address to advertise, and nothing needs the
+        // `kubernetes` Service endpoints here.
+        "--advertise-address=127.0.0.1".into(),
+        "--endpoint-reconciler-type=none".into(),
+        format!("--tls-cert-file={}", pki.serving_cert.display()),
+        format!("--tls-private-key-file={}", pki.serving_key.display()),
+        format!("--client-ca-file={}", pki.ca_cert.display()),
+        format!("--service-account-issuer=https://127.0.0.1:{port}"),
+        format!(
+            "--service-account-key-file={}",
+            pki.service_account_public_key.display()
+        ),
+        format!(
+            "--service-account-signing-key-file={}",
+            pki.service_account_key.display()
+        ),
+        "--service-cluster-ip-range=10.0.0.0/24".into(),
+        "--authorization-mode=RBAC".into(),
+        // No controller manager runs, so nothing would create the `default` ServiceAccounts.
+        "--disable-admission-plugins=ServiceAccount".into(),
+        format!("--cert-dir={}", dir.join("apiserver-certs").display()),
+        "--v=1".into(),
+    ]
+}
+
+/// Polls `url` until it answers 200, failing early if the process exits.
+async fn wait_ready(
+    process: &mut ManagedProcess,
+    http: &reqwest::Client,
+    url: &str,
+) -> Result<(), Error> {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = process.exited() {
+            return Err(Error::Exited {
+                process: process.name(),
+                status,
+                log_tail: process.log_tail(LOG_TAIL_LINES),
+            });
+        }
+        let ready = http
+            .get(url)
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .is_ok_and(|response| response.status().is_success());
+        if ready {
+            return Ok(());
+        }
+        if started.elapsed() > STARTUP_DEADLINE {
+            return Err(Error::NotReady {
+                process: process.name(),
+                seconds: STARTUP_DEADLINE.as_secs(),
+                log_tail: process.log_tail(LOG_TAIL_LINES),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn write_kubeconfig(
+    path: &Path,
+    server: &str,
+    ca_pem: &str,
+    user: &str,
+    credentials: serde_json::Value,
+) -> Result<(), Error> {
+    // JSON is valid YAML, so kubectl, helm and kube-rs all read this file.
+    let kubeconfig = json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{ "name": "sds-test", "cluster": {
+            "server": server,
+            "certificate-authority-data": base64(ca_pem),
+        }}],
+        "users": [{ "name": user, "user": credentials }],
+        "contexts": [{ "name": "sds-test", "context": { "cluster": "sds-test", "user": user } }],
+        "current-context": "sds-test",
+    });
+    let text =
+        serde_json::to_string_pretty(&kubeconfig).map_err(|e| Error::Kubeconfig(e.to_string()))?;
+    std::fs::write(path, text).map_err(Error::io("write", path))
+}
+
+async fn client_from_kubeconfig(path: &Path) -> Result<Client, Error> {
+    let kubeconfig = Kubeconfig::read_from(path).map_err(|e| Error::Kubeconfig(e.to_string()))?;
+    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .map_err(|e| Error::Kubeconfig(e.to_string()))?;
+    Client::try_from(config).map_err(Error::Kube)
+}
+
+fn base64(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
