@@ -1,10 +1,10 @@
 //! Access tokens: compact JWTs signed with HS256 under a key that lives only as long as the
 //! emulator, so only tokens this instance issued verify.
 
+use aws_lc_rs::hmac;
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ring::hmac;
-use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 
 /// Audience of Graph access tokens.

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use aws_lc_rs::digest;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -10,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jiff::Timestamp;
-use ring::digest;
 use serde_json::json;
 
 use super::error::AadError;

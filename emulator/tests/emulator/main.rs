@@ -1,0 +1,18 @@
+//! Integration tests: an in-process emulator driven over plain HTTP(S) with reqwest, one test per
+//! documented rule or emulator policy.
+
+// Helpers outside `#[test]` functions are test code too; a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod binary;
+mod faults;
+mod flow_sets;
+mod flows;
+mod graph_auth;
+mod headers;
+mod journal;
+mod paging;
+mod readiness;
+mod support;
+mod tls;
+mod token;
