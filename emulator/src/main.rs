@@ -1,6 +1,6 @@
 //! The `graph-emulator` binary: parse flags, start, print the base URL, run until a signal.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use graph_emulator::Emulator;
@@ -10,6 +10,7 @@ use graph_emulator::cli::{self, Command};
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
