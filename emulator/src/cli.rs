@@ -1,6 +1,5 @@
 //! Command-line flags of the `graph-emulator` binary, parsed into an [`EmulatorConfig`].
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::config::{ClientRegistration, EmulatorConfig};
@@ -97,11 +96,6 @@ fn parse_client(flag: &str, value: String) -> Result<ClientRegistration, CliErro
     }
 }
 
-/// The default listen address, exposed for documentation and tests.
-pub fn default_listen() -> SocketAddr {
-    EmulatorConfig::default().listen
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +155,5 @@ mod tests {
             parse(args(&["--client", "a:b"])),
             Err(CliError::InvalidValue { .. })
         ));
-        assert_eq!(default_listen().port(), 0);
     }
 }
