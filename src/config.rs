@@ -1,19 +1,233 @@
-//! The command line: subcommands and, later, every flag and environment variable, parsed once.
+//! The command line: subcommands, and every flag and environment variable, parsed once into a
+//! typed [`Config`]. Nothing else in the operator reads the environment.
 
-use clap::{Parser, Subcommand};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::crd::DeletionPolicy;
+use crate::graph::{Credential, CredentialError, EndpointError, GraphEndpoints, SecretString};
 
 /// Kubernetes operator for Microsoft Graph School Data Sync security-group provisioning flows.
 #[derive(Debug, Parser)]
-#[command(name = "sds-operator", version, about)]
+#[command(
+    name = "sds-operator",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
-    /// What to do.
+    /// What to do; without a subcommand the operator runs.
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// The operator's subcommands.
+#[allow(clippy::large_enum_variant, reason = "parsed once at startup")]
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the controller (the default).
+    Run(RunArgs),
     /// Print the SecurityGroupProvisioningFlow CustomResourceDefinition as YAML.
     Crd,
+}
+
+/// Flags of the controller; each has an environment variable for container deployments.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Microsoft Graph base URL (the client adds /beta). Plain http is refused except to loopback.
+    #[arg(
+        long,
+        env = "SDS_GRAPH_ENDPOINT",
+        default_value = "https://graph.microsoft.com"
+    )]
+    pub graph_endpoint: String,
+
+    /// Microsoft identity platform host that issues tokens.
+    #[arg(
+        long,
+        env = "AZURE_AUTHORITY_HOST",
+        default_value = "https://login.microsoftonline.com"
+    )]
+    pub authority_host: String,
+
+    /// Watch only this namespace (default: all namespaces).
+    #[arg(long, env = "SDS_WATCH_NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// Deletion policy for resources that do not set spec.deletionPolicy. Orphan by default:
+    /// nothing is deleted in Graph unless someone asked for it.
+    #[arg(long, env = "SDS_DEFAULT_DELETION_POLICY", value_enum, default_value_t = DeletionPolicyArg::Orphan)]
+    pub default_deletion_policy: DeletionPolicyArg,
+
+    /// How often a settled flow is read from Graph again (jittered by ±10%), e.g. 10m.
+    #[arg(long, env = "SDS_RESYNC_PERIOD", default_value = "10m", value_parser = parse_duration)]
+    pub resync_period: Duration,
+
+    /// How often a flow is read while a change is expected (after a write, while notReady).
+    #[arg(long, env = "SDS_POLL_INTERVAL", default_value = "15s", value_parser = parse_duration)]
+    pub poll_interval: Duration,
+
+    /// Timeout of one Graph or token request.
+    #[arg(long, env = "SDS_GRAPH_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub graph_timeout: Duration,
+
+    /// Resources reconciled at once.
+    #[arg(long, env = "SDS_CONCURRENCY", default_value_t = 16)]
+    pub concurrency: u16,
+
+    /// Log format.
+    #[arg(long, env = "SDS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Name of this operator instance in events (the Pod's name in a cluster).
+    #[arg(long, env = "POD_NAME")]
+    pub instance: Option<String>,
+
+    /// Tenant of the operator's own credential, used by resources without credentialsSecretRef.
+    #[arg(long, env = "AZURE_TENANT_ID")]
+    pub tenant_id: Option<String>,
+
+    /// Application (client) id of the operator's own credential.
+    #[arg(long, env = "AZURE_CLIENT_ID")]
+    pub client_id: Option<String>,
+
+    /// Client secret of the operator's own credential (environment only, never a flag).
+    #[arg(skip = std::env::var("AZURE_CLIENT_SECRET").ok())]
+    pub client_secret: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DeletionPolicyArg {
+    Delete,
+    Orphan,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The controller's settings, typed and checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub endpoints: GraphEndpoints,
+    pub namespace: Option<String>,
+    pub default_deletion_policy: DeletionPolicy,
+    pub resync_period: Duration,
+    pub poll_interval: Duration,
+    pub graph_timeout: Duration,
+    pub concurrency: u16,
+    pub instance: Option<String>,
+    /// The operator's own credential, if it has one.
+    pub default_credential: Option<Credential>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    #[error(
+        "the operator's own credential (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET): {0}"
+    )]
+    Credential(#[from] CredentialError),
+    #[error(
+        "the operator's own credential is incomplete: set all of AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or none"
+    )]
+    PartialCredential,
+}
+
+impl RunArgs {
+    pub fn into_config(self) -> Result<Config, Error> {
+        let default_credential = match (self.tenant_id, self.client_id, self.client_secret) {
+            (None, None, None) => None,
+            (Some(tenant), Some(client), Some(secret)) => Some(Credential::client_secret(
+                &tenant,
+                &client,
+                SecretString::new(secret),
+            )?),
+            _ => return Err(Error::PartialCredential),
+        };
+        Ok(Config {
+            endpoints: GraphEndpoints::new(&self.graph_endpoint, &self.authority_host)?,
+            namespace: self.namespace,
+            default_deletion_policy: match self.default_deletion_policy {
+                DeletionPolicyArg::Delete => DeletionPolicy::Delete,
+                DeletionPolicyArg::Orphan => DeletionPolicy::Orphan,
+            },
+            resync_period: self.resync_period,
+            poll_interval: self.poll_interval,
+            graph_timeout: self.graph_timeout,
+            concurrency: self.concurrency,
+            instance: self.instance,
+            default_credential,
+        })
+    }
+}
+
+/// Parses `90`, `90s`, `15m`, `2h` or `1d`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 30s, 10m or 1h"))?;
+    let seconds = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?}: the unit must be s, m, h or d")),
+    };
+    Ok(Duration::from_secs(number * seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_the_usual_units() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert!(parse_duration("ten minutes").is_err());
+        assert!(parse_duration("5w").is_err());
+    }
+
+    #[test]
+    fn defaults_point_at_the_global_cloud_and_orphan_on_delete() {
+        let cli = Cli::parse_from(["sds-operator"]);
+        assert!(cli.command.is_none());
+        assert_eq!(cli.run.graph_endpoint, "https://graph.microsoft.com");
+        assert_eq!(cli.run.authority_host, "https://login.microsoftonline.com");
+        assert_eq!(cli.run.resync_period, Duration::from_secs(600));
+        assert!(matches!(
+            cli.run.default_deletion_policy,
+            DeletionPolicyArg::Orphan
+        ));
+    }
+
+    #[test]
+    fn a_partial_credential_is_refused() {
+        let mut args = Cli::parse_from(["sds-operator", "--tenant-id", "contoso.example"]).run;
+        args.client_id = None;
+        args.client_secret = None;
+        assert!(matches!(args.into_config(), Err(Error::PartialCredential)));
+    }
+
+    #[test]
+    fn crd_is_a_subcommand() {
+        assert!(matches!(
+            Cli::parse_from(["sds-operator", "crd"]).command,
+            Some(Command::Crd)
+        ));
+    }
 }

@@ -1,0 +1,164 @@
+//! The controller: its shared [`Context`], the watch that triggers reconciles, and the error
+//! policy that turns a failed reconcile into a bounded, jittered retry.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::{Predicate as _, WatchStreamExt, predicates, watcher};
+use kube::{Api, Client, Resource as _};
+
+use crate::config::Config;
+use crate::crd::{FIELD_MANAGER, SecurityGroupProvisioningFlow};
+use crate::graph::{GraphClientOptions, GraphClients};
+use crate::reconcile::{self, Error, Retry};
+
+/// Shortest and longest wait between retries of a transient failure.
+const BACKOFF_MIN: Duration = Duration::from_secs(2);
+const BACKOFF_MAX: Duration = Duration::from_secs(300);
+
+/// What every reconcile shares.
+pub struct Context {
+    pub client: Client,
+    pub config: Config,
+    pub graph_clients: GraphClients,
+    pub recorder: Recorder,
+    /// Consecutive failures per resource, for exponential backoff.
+    failures: Mutex<HashMap<ObjectRef<SecurityGroupProvisioningFlow>, u32>>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    pub fn new(client: Client, config: Config) -> Self {
+        let reporter = Reporter {
+            controller: FIELD_MANAGER.into(),
+            instance: config.instance.clone(),
+        };
+        Self {
+            recorder: Recorder::new(client.clone(), reporter),
+            graph_clients: GraphClients::new(
+                reqwest::Client::new(),
+                config.endpoints.clone(),
+                GraphClientOptions {
+                    request_timeout: config.graph_timeout,
+                },
+            ),
+            client,
+            config,
+            failures: Mutex::default(),
+        }
+    }
+
+    /// Counts one more failure in a row for `flow` and returns the new count.
+    fn record_failure(&self, flow: &SecurityGroupProvisioningFlow) -> u32 {
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = failures.entry(ObjectRef::from_obj(flow)).or_default();
+        *count = count.saturating_add(1);
+        *count
+    }
+
+    pub(crate) fn forget_failures(&self, flow: &SecurityGroupProvisioningFlow) {
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        failures.remove(&ObjectRef::from_obj(flow));
+    }
+}
+
+/// Runs the controller until `shutdown` resolves; in-flight reconciles finish first.
+pub async fn run(
+    client: Client,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
+    let api: Api<SecurityGroupProvisioningFlow> = match &config.namespace {
+        Some(namespace) => Api::namespaced(client.clone(), namespace),
+        None => Api::all(client.clone()),
+    };
+    let concurrency = config.concurrency;
+    let context = Arc::new(Context::new(client, config));
+    let (reader, writer) = reflector::store();
+    // Our own status writes change none of these, so they never trigger a reconcile; a deletion
+    // bumps the generation of a custom resource.
+    let triggers = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(
+            predicates::generation
+                .combine(predicates::annotations)
+                .combine(predicates::finalizers),
+            Default::default(),
+        );
+    Controller::for_stream(triggers, reader)
+        .with_config(controller::Config::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile::reconcile, error_policy, context)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "reconcile failed");
+            }
+        })
+        .await;
+}
+
+/// Maps a failed reconcile to its retry; status and events already say what went wrong.
+fn error_policy(
+    flow: Arc<SecurityGroupProvisioningFlow>,
+    error: &Error,
+    context: Arc<Context>,
+) -> Action {
+    let failures = context.record_failure(&flow);
+    let name = flow.meta().name.as_deref().unwrap_or_default();
+    tracing::warn!(name, reason = %error.reason(), failures, %error, "reconcile failed");
+    match error.retry() {
+        Retry::After(wait) => Action::requeue(wait + jittered(Duration::from_secs(1))),
+        Retry::Backoff => Action::requeue(backoff(failures)),
+        Retry::Slowly => Action::requeue(jittered(context.config.resync_period)),
+    }
+}
+
+/// Exponential from `BACKOFF_MIN`, capped at `BACKOFF_MAX`, jittered.
+fn backoff(failures: u32) -> Duration {
+    let exponent = failures.saturating_sub(1).min(16);
+    jittered(BACKOFF_MIN.saturating_mul(1 << exponent).min(BACKOFF_MAX))
+}
+
+/// `duration` scaled by a random factor in [0.9, 1.1), so that many resources spread out.
+pub fn jittered(duration: Duration) -> Duration {
+    let random = (uuid::Uuid::new_v4().as_u128() % 10_000) as f64 / 10_000.0;
+    duration.mul_f64(0.9 + 0.2 * random)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_two_seconds_up_to_five_minutes() {
+        let within = |actual: Duration, nominal: u64| {
+            let nominal = Duration::from_secs(nominal);
+            actual >= nominal.mul_f64(0.9) && actual < nominal.mul_f64(1.1)
+        };
+        assert!(within(backoff(1), 2));
+        assert!(within(backoff(2), 4));
+        assert!(within(backoff(5), 32));
+        assert!(within(backoff(30), 300));
+    }
+}

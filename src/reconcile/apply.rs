@@ -1,0 +1,338 @@
+//! Apply: make the Graph calls the plan asks for. Every write that must survive a crash is
+//! recorded in status before (create intent, pending reset) or right after (flow id) its call,
+//! so a restarted operator never creates a second flow or sends a reset twice.
+
+use jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use uuid::Uuid;
+
+use super::Error;
+use super::plan::{FlowStep, Plan, ResetStep, UpdateCause};
+use super::status::{StatusWriter, mirror};
+use crate::crd::{
+    CreateIntent, Reason, ResetOutcome, ResetStatus, SecurityGroupProvisioningFlow,
+    SecurityGroupProvisioningFlowStatus,
+};
+use crate::graph::{
+    ErrorClass, GraphClient, SecurityGroupCreationOptions,
+    SecurityGroupProvisioningFlow as GraphFlow,
+};
+
+/// Something worth an event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Note {
+    pub reason: Reason,
+    pub message: String,
+    pub warning: bool,
+}
+
+impl Note {
+    fn normal(reason: Reason, message: String) -> Self {
+        Self {
+            reason,
+            message,
+            warning: false,
+        }
+    }
+
+    fn warning(reason: Reason, message: String) -> Self {
+        Self {
+            reason,
+            message,
+            warning: true,
+        }
+    }
+}
+
+/// What the writes left behind.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// Graph's flow after the writes, as far as we know it (None: not visible yet).
+    pub flow: Option<GraphFlow>,
+    /// Whether this reconcile wrote to Graph (then Graph is read again soon).
+    pub wrote: bool,
+}
+
+/// Everything apply needs from the reconcile.
+#[derive(Debug)]
+pub struct Target<'a> {
+    pub graph: &'a GraphClient,
+    pub flow: &'a SecurityGroupProvisioningFlow,
+    pub now: Timestamp,
+}
+
+/// Runs the plan. `status` is the working status: it is updated as calls succeed and persisted
+/// through `writer` where crash safety needs it. `notes` collects what deserves an event, also
+/// when a later call fails.
+pub async fn apply(
+    target: &Target<'_>,
+    plan: Plan,
+    observed: Option<GraphFlow>,
+    status: &mut SecurityGroupProvisioningFlowStatus,
+    writer: &mut StatusWriter,
+    notes: &mut Vec<Note>,
+) -> Result<Applied, Error> {
+    let mut applied = apply_flow(target, plan.flow, observed, status, writer, notes).await?;
+    if applied
+        .flow
+        .as_ref()
+        .is_some_and(|flow| status.flow_id.as_deref() == Some(flow.id.as_str()))
+        && !applied.wrote
+    {
+        // Read back from Graph: the create this intent guarded is done.
+        status.create_intent = None;
+    }
+    apply_reset(target, plan.reset, status, writer, notes, &mut applied).await?;
+    Ok(applied)
+}
+
+async fn apply_flow(
+    target: &Target<'_>,
+    step: FlowStep,
+    observed: Option<GraphFlow>,
+    status: &mut SecurityGroupProvisioningFlowStatus,
+    writer: &mut StatusWriter,
+    notes: &mut Vec<Note>,
+) -> Result<Applied, Error> {
+    let flow_set_id = &target.flow.spec.flow_set_id;
+    let desired = SecurityGroupCreationOptions::from(target.flow.spec.creation_options);
+    let mut applied = Applied {
+        flow: observed,
+        ..Applied::default()
+    };
+    match step {
+        FlowStep::Keep | FlowStep::AwaitVisibility => {}
+        FlowStep::Refuse { reason, message } => return Err(Error::Refused { reason, message }),
+        FlowStep::Create { recreate } => {
+            let client_request_id = Uuid::new_v4();
+            status.create_intent = Some(CreateIntent {
+                client_request_id: client_request_id.to_string(),
+                recorded_time: Time(target.now),
+            });
+            writer.write(status).await?;
+            let created = target
+                .graph
+                .create_security_group_flow(flow_set_id, &desired, client_request_id)
+                .await?
+                .value
+                .into_security_group()
+                .ok_or_else(|| Error::Refused {
+                    reason: Reason::GraphUnavailable,
+                    message: "Graph answered the create with a flow of another type".into(),
+                })?;
+            mirror(status, &created);
+            writer.write(status).await?;
+            notes.push(if recreate {
+                Note::warning(
+                    Reason::Recreated,
+                    format!(
+                        "flow was deleted outside Kubernetes; created it again as {}",
+                        created.id
+                    ),
+                )
+            } else {
+                Note::normal(
+                    Reason::Created,
+                    format!("created flow {} in flow set {flow_set_id}", created.id),
+                )
+            });
+            applied.flow = Some(created);
+            applied.wrote = true;
+        }
+        FlowStep::Adopt { update } => {
+            let Some(found) = applied.flow.as_mut() else {
+                unreachable_plan("adopt without a flow")
+            };
+            status.flow_id = Some(found.id.clone());
+            writer.write(status).await?;
+            notes.push(Note::normal(
+                Reason::Adopted,
+                format!(
+                    "adopted existing flow {} in flow set {flow_set_id}",
+                    found.id
+                ),
+            ));
+            if update {
+                target
+                    .graph
+                    .update_security_group_flow(flow_set_id, &found.id, &desired)
+                    .await?;
+                found.creation_options = desired;
+                notes.push(Note::normal(
+                    Reason::Updated,
+                    "set creationOptions to the spec".into(),
+                ));
+                applied.wrote = true;
+            }
+        }
+        FlowStep::Update { cause } => {
+            let Some(found) = applied.flow.as_mut() else {
+                unreachable_plan("update without a flow")
+            };
+            target
+                .graph
+                .update_security_group_flow(flow_set_id, &found.id, &desired)
+                .await?;
+            notes.push(match cause {
+                UpdateCause::Spec => Note::normal(Reason::Updated, "set creationOptions to the spec".into()),
+                UpdateCause::Drift => Note::warning(
+                    Reason::DriftCorrected,
+                    format!(
+                        "creationOptions had been changed outside Kubernetes (Graph had {}); set them back to the spec",
+                        describe(&found.creation_options)
+                    ),
+                ),
+            });
+            found.creation_options = desired;
+            applied.wrote = true;
+        }
+    }
+    Ok(applied)
+}
+
+async fn apply_reset(
+    target: &Target<'_>,
+    step: ResetStep,
+    status: &mut SecurityGroupProvisioningFlowStatus,
+    writer: &mut StatusWriter,
+    notes: &mut Vec<Note>,
+    applied: &mut Applied,
+) -> Result<(), Error> {
+    match step {
+        ResetStep::Nothing | ResetStep::Defer => {}
+        ResetStep::RecordFirstSight { token } => {
+            if let Some(token) = &token {
+                notes.push(Note::normal(
+                    Reason::ResetSkipped,
+                    format!("reset token {token:?} was already set when the operator first saw this resource; recorded without a reset"),
+                ));
+            }
+            let outcome = token.as_ref().map(|_| ResetOutcome::Skipped);
+            status.reset = Some(ResetStatus {
+                last_handled_token: token,
+                outcome,
+                ..ResetStatus::default()
+            });
+        }
+        ResetStep::RecordUnknown { token } => {
+            let message = "the operator stopped after marking this reset pending and before recording its result; \
+                           it is not sent again: set a new token to reset again";
+            notes.push(Note::warning(
+                Reason::ResetOutcomeUnknown,
+                format!("reset {token:?}: {message}"),
+            ));
+            let reset = status.reset.get_or_insert_default();
+            reset.last_handled_token = Some(token);
+            reset.pending_token = None;
+            reset.outcome = Some(ResetOutcome::OutcomeUnknown);
+            reset.message = Some(message.into());
+        }
+        ResetStep::Decline { token, message } => {
+            notes.push(Note::warning(
+                Reason::ResetSkipped,
+                format!("reset {token:?}: {message}"),
+            ));
+            *status.reset.get_or_insert_default() = ResetStatus {
+                last_handled_token: Some(token),
+                outcome: Some(ResetOutcome::Skipped),
+                message: Some(message),
+                ..ResetStatus::default()
+            };
+        }
+        ResetStep::Send { token } => {
+            send_reset(target, token, status, writer, notes, applied).await?
+        }
+    }
+    Ok(())
+}
+
+async fn send_reset(
+    target: &Target<'_>,
+    token: String,
+    status: &mut SecurityGroupProvisioningFlowStatus,
+    writer: &mut StatusWriter,
+    notes: &mut Vec<Note>,
+    applied: &mut Applied,
+) -> Result<(), Error> {
+    let Some(flow_id) = status.flow_id.clone() else {
+        unreachable_plan("reset without a flow id")
+    };
+    let before = status.reset.clone();
+    *status.reset.get_or_insert_default() = ResetStatus {
+        last_handled_token: before
+            .as_ref()
+            .and_then(|reset| reset.last_handled_token.clone()),
+        pending_token: Some(token.clone()),
+        outcome: Some(ResetOutcome::Pending),
+        sent_time: Some(Time(target.now)),
+        ..ResetStatus::default()
+    };
+    // At most once: the pending record is in the API server before the request leaves.
+    writer.write(status).await?;
+    let result = target
+        .graph
+        .reset_flow(&target.flow.spec.flow_set_id, &flow_id)
+        .await;
+    let (outcome, message, request_id) = match result {
+        Ok(response) => {
+            notes.push(Note::normal(
+                Reason::ResetAccepted,
+                format!("Graph accepted reset {token:?}"),
+            ));
+            if let Some(flow) = applied.flow.as_mut() {
+                flow.readiness_status = crate::crd::ReadinessStatus::NotReady;
+            }
+            applied.wrote = true;
+            (ResetOutcome::Accepted, None, response.request_id)
+        }
+        // Throttled: Graph did not run it. Undo the pending mark and send it when allowed.
+        Err(error) if error.class() == ErrorClass::Throttled => {
+            status.reset = before;
+            writer.write(status).await?;
+            return Err(error.into());
+        }
+        Err(error) if error.status().is_some() => {
+            notes.push(Note::warning(
+                Reason::ResetRejected,
+                format!("reset {token:?} refused: {error}"),
+            ));
+            let request_id = error.request_id().map(str::to_owned);
+            (
+                ResetOutcome::Rejected,
+                Some(format!("{error}; set a new token to try again")),
+                request_id,
+            )
+        }
+        Err(error) => {
+            let message = format!(
+                "the reset request got no answer ({error}); it is not resent: set a new token to reset again"
+            );
+            notes.push(Note::warning(
+                Reason::ResetOutcomeUnknown,
+                format!("reset {token:?}: {message}"),
+            ));
+            (ResetOutcome::OutcomeUnknown, Some(message), None)
+        }
+    };
+    let reset = status.reset.get_or_insert_default();
+    reset.last_handled_token = Some(token);
+    reset.pending_token = None;
+    reset.outcome = Some(outcome);
+    reset.message = message;
+    reset.request_id = request_id;
+    writer.write(status).await?;
+    Ok(())
+}
+
+fn describe(options: &SecurityGroupCreationOptions) -> String {
+    format!(
+        "createBasedOnRoleGroup={}, createBasedOnOrgPlusRoleGroup={}",
+        options.create_based_on_role_group, options.create_based_on_org_plus_role_group
+    )
+}
+
+/// The plan only asks to adopt, update or reset a flow it has seen; anything else is a bug here.
+#[track_caller]
+fn unreachable_plan(what: &str) -> ! {
+    panic!("reconcile plan inconsistency: {what}")
+}

@@ -1,0 +1,259 @@
+//! One reconcile of a `SecurityGroupProvisioningFlow`, inside kube's finalizer helper:
+//! observe (Secret, Graph) → plan (pure) → apply (Graph calls) → status (one patch, if changed).
+
+mod apply;
+mod error;
+mod observe;
+mod plan;
+mod status;
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event as KubeEvent, EventType};
+use kube::runtime::finalizer::{self, Event};
+use kube::{Api, Resource, ResourceExt};
+
+pub use error::{Error, Retry};
+
+use self::apply::{Applied, Note, Target};
+use self::status::{Health, StatusWriter};
+use crate::controller::Context;
+use crate::crd::{
+    ConditionType, DeletionPolicy, FINALIZER, ManagementPolicy, PAUSED_ANNOTATION, ReadinessStatus,
+    Reason, SecurityGroupProvisioningFlow,
+};
+use crate::graph::ErrorClass;
+
+/// Reconciles one resource; errors go to `controller::error_policy` after status and events say
+/// what went wrong.
+pub async fn reconcile(
+    flow: Arc<SecurityGroupProvisioningFlow>,
+    context: Arc<Context>,
+) -> Result<Action, Error> {
+    let api: Api<SecurityGroupProvisioningFlow> = Api::namespaced(
+        context.client.clone(),
+        &flow.namespace().unwrap_or_default(),
+    );
+    let result = finalizer::finalizer(&api, FINALIZER, flow.clone(), |event| async {
+        match event {
+            Event::Apply(flow) => sync(&flow, &api, &context).await,
+            Event::Cleanup(flow) => cleanup(&flow, &context).await,
+        }
+    })
+    .await
+    .map_err(|error| match error {
+        finalizer::Error::ApplyFailed(error) | finalizer::Error::CleanupFailed(error) => error,
+        finalizer::Error::AddFinalizer(error) | finalizer::Error::RemoveFinalizer(error) => {
+            Error::Kube(error)
+        }
+        other => Error::Refused {
+            reason: Reason::KubernetesApiError,
+            message: other.to_string(),
+        },
+    });
+    if result.is_ok() {
+        context.forget_failures(&flow);
+    }
+    result
+}
+
+/// Brings Graph to the spec and reports what Graph says.
+async fn sync(
+    flow: &SecurityGroupProvisioningFlow,
+    api: &Api<SecurityGroupProvisioningFlow>,
+    context: &Context,
+) -> Result<Action, Error> {
+    let now = Timestamp::now();
+    let mut writer = StatusWriter::new(api.clone(), flow);
+    let mut working = flow.status.clone().unwrap_or_default();
+    let mut notes = Vec::new();
+
+    let result = if is_paused(flow) {
+        Ok(None)
+    } else {
+        sync_graph(flow, context, &mut working, &mut writer, &mut notes, now)
+            .await
+            .map(Some)
+    };
+
+    let health = match &result {
+        Ok(Some(applied)) => Health::Synced {
+            flow: applied.flow.clone(),
+        },
+        Ok(None) => Health::Paused,
+        Err(error) if error.needs_person() => Health::Stalled {
+            reason: error.reason(),
+            message: error.to_string(),
+        },
+        Err(error) => Health::Retrying {
+            reason: error.reason(),
+            message: error.to_string(),
+        },
+    };
+    if let Health::Synced {
+        flow: Some(graph_flow),
+    } = &health
+    {
+        status::mirror(&mut working, graph_flow);
+    }
+    let finished = status::finish(flow, working, &health, now);
+    if let Err(error) = &result
+        && previous_reason(flow, ConditionType::Synced) != Some(error.reason().as_str())
+    {
+        notes.push(Note {
+            reason: error.reason(),
+            message: error.to_string(),
+            warning: true,
+        });
+    }
+    let written = writer.write(&finished).await;
+    publish(context, flow, notes).await;
+    written?;
+
+    match result? {
+        None => Ok(Action::await_change()),
+        Some(applied) => Ok(next_sync(context, &applied)),
+    }
+}
+
+async fn sync_graph(
+    flow: &SecurityGroupProvisioningFlow,
+    context: &Context,
+    working: &mut crate::crd::SecurityGroupProvisioningFlowStatus,
+    writer: &mut StatusWriter,
+    notes: &mut Vec<Note>,
+    now: Timestamp,
+) -> Result<Applied, Error> {
+    let graph = observe::graph_client(flow, context).await?;
+    let observed = observe::observe_flow(&graph, flow, working).await?;
+    let plan = plan::plan(flow, working, observed.as_ref(), now);
+    let target = Target {
+        graph: &graph,
+        flow,
+        now,
+    };
+    apply::apply(&target, plan, observed, working, writer, notes).await
+}
+
+/// Soon while something is expected to change in Graph, else after the resync period.
+fn next_sync(context: &Context, applied: &Applied) -> Action {
+    let settling = applied.wrote
+        || applied
+            .flow
+            .as_ref()
+            .is_none_or(|flow| flow.readiness_status == ReadinessStatus::NotReady);
+    if settling {
+        Action::requeue(context.config.poll_interval)
+    } else {
+        Action::requeue(crate::controller::jittered(context.config.resync_period))
+    }
+}
+
+/// Applies the deletion policy before the finalizer is removed.
+async fn cleanup(flow: &SecurityGroupProvisioningFlow, context: &Context) -> Result<Action, Error> {
+    let policy = flow
+        .spec
+        .deletion_policy
+        .unwrap_or(context.config.default_deletion_policy);
+    let status = flow.status.clone().unwrap_or_default();
+    let note = if policy == DeletionPolicy::Orphan
+        || flow.spec.management_policy == ManagementPolicy::ObserveOnly
+    {
+        Note {
+            reason: Reason::Orphaned,
+            message: match &status.flow_id {
+                Some(id) => format!(
+                    "left flow {id} in Graph (deletion policy Orphan or managementPolicy ObserveOnly)"
+                ),
+                None => "no flow was recorded; nothing to leave behind".into(),
+            },
+            warning: false,
+        }
+    } else if is_paused(flow) {
+        return Err(Error::Refused {
+            reason: Reason::Paused,
+            message: format!(
+                "deletion waits: {PAUSED_ANNOTATION} is \"true\", so the flow cannot be deleted in Graph; \
+                 remove the annotation, or set spec.deletionPolicy to Orphan"
+            ),
+        });
+    } else {
+        delete_in_graph(flow, context, &status).await?
+    };
+    publish(context, flow, vec![note]).await;
+    Ok(Action::await_change())
+}
+
+async fn delete_in_graph(
+    flow: &SecurityGroupProvisioningFlow,
+    context: &Context,
+    status: &crate::crd::SecurityGroupProvisioningFlowStatus,
+) -> Result<Note, Error> {
+    let graph = observe::graph_client(flow, context).await?;
+    let flow_set_id = &flow.spec.flow_set_id;
+    // A create intent without an id means a POST may have created a flow we never recorded.
+    let flow_id = match (&status.flow_id, &status.create_intent) {
+        (Some(id), _) => Some(id.clone()),
+        (None, Some(_)) => match observe::observe_flow(&graph, flow, status).await {
+            Ok(found) => found.map(|found| found.id),
+            Err(Error::FlowSetNotFound { .. }) => None,
+            Err(error) => return Err(error),
+        },
+        (None, None) => None,
+    };
+    let Some(flow_id) = flow_id else {
+        return Ok(Note {
+            reason: Reason::Deleted,
+            message: "no flow was created for this resource; nothing to delete in Graph".into(),
+            warning: false,
+        });
+    };
+    match graph.delete_flow(flow_set_id, &flow_id).await {
+        Ok(_) => {}
+        Err(error) if error.class() == ErrorClass::NotFound => {}
+        Err(error) => return Err(error.into()),
+    }
+    Ok(Note {
+        reason: Reason::Deleted,
+        message: format!("deleted flow {flow_id} from flow set {flow_set_id}"),
+        warning: false,
+    })
+}
+
+fn is_paused(flow: &SecurityGroupProvisioningFlow) -> bool {
+    flow.annotations()
+        .get(PAUSED_ANNOTATION)
+        .is_some_and(|value| value == "true")
+}
+
+fn previous_reason(flow: &SecurityGroupProvisioningFlow, kind: ConditionType) -> Option<&str> {
+    flow.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|condition| condition.type_ == kind.as_str())
+        .map(|condition| condition.reason.as_str())
+}
+
+/// Events are best effort: a failure to record one is logged, never retried.
+async fn publish(context: &Context, flow: &SecurityGroupProvisioningFlow, notes: Vec<Note>) {
+    let reference = flow.object_ref(&());
+    for note in notes {
+        let event = KubeEvent {
+            type_: if note.warning {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            },
+            reason: note.reason.as_str().to_owned(),
+            note: Some(note.message),
+            action: "Reconcile".into(),
+            secondary: None,
+        };
+        if let Err(error) = context.recorder.publish(&event, &reference).await {
+            tracing::warn!(%error, "could not record an event");
+        }
+    }
+}

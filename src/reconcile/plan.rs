@@ -1,0 +1,208 @@
+//! Plan: what to do in Graph, decided from the resource and what observe found. Pure: no IO, so
+//! every rule of DESIGN §4 (create, adopt, update, drift, reset at most once) is unit-tested here.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use crate::crd::{
+    AdoptionPolicy, ManagementPolicy, Reason, ResetOutcome, SecurityGroupProvisioningFlow,
+    SecurityGroupProvisioningFlowStatus,
+};
+use crate::graph::{SecurityGroupCreationOptions, SecurityGroupProvisioningFlow as GraphFlow};
+
+/// How long a flow we created may stay invisible to reads before we believe it is gone: Graph is
+/// eventually consistent, and a 404 right after a create is not a deletion.
+pub const VISIBILITY_WINDOW: Duration = Duration::from_secs(300);
+
+/// The Graph writes one reconcile makes, in order: first the flow, then the reset.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub flow: FlowStep,
+    pub reset: ResetStep,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FlowStep {
+    /// Graph already matches the spec (or may not be written): nothing to send.
+    Keep,
+    /// No security-group flow exists in the set: record a create intent, then POST.
+    Create {
+        /// The flow this resource had recorded is gone from Graph: it was deleted outside Kubernetes.
+        recreate: bool,
+    },
+    /// The set holds a security-group flow this resource has not recorded: take it over.
+    Adopt { update: bool },
+    /// Graph's creationOptions differ from the spec.
+    Update { cause: UpdateCause },
+    /// We created the flow moments ago and Graph does not show it yet: wait, do not create again.
+    AwaitVisibility,
+    /// A person must act before anything is written.
+    Refuse { reason: Reason, message: String },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateCause {
+    /// The spec changed.
+    Spec,
+    /// Someone changed the flow outside Kubernetes: Graph no longer has what we last saw.
+    Drift,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ResetStep {
+    /// No new token.
+    Nothing,
+    /// The operator sees this resource for the first time: record the token present now (if
+    /// any) as handled, without a reset.
+    RecordFirstSight { token: Option<String> },
+    /// A token was marked pending and its result never recorded (the operator stopped in
+    /// between): record OutcomeUnknown, never send it again.
+    RecordUnknown { token: String },
+    /// Send one reset for this token.
+    Send { token: String },
+    /// A new token that may not be sent; recorded as handled with the reason.
+    Decline { token: String, message: String },
+    /// A new token that must wait for the flow to exist.
+    Defer,
+}
+
+/// The value of the reset annotation, if any.
+pub fn reset_token(flow: &SecurityGroupProvisioningFlow) -> Option<&str> {
+    flow.metadata
+        .annotations
+        .as_ref()
+        .and_then(|annotations| annotations.get(crate::crd::RESET_ANNOTATION))
+        .map(String::as_str)
+}
+
+/// Decides the flow and reset steps. `observed` is the security-group flow Graph holds in the set
+/// (found by id or by listing the set), or `None` when the set holds none.
+pub fn plan(
+    flow: &SecurityGroupProvisioningFlow,
+    status: &SecurityGroupProvisioningFlowStatus,
+    observed: Option<&GraphFlow>,
+    now: Timestamp,
+) -> Plan {
+    let flow_step = plan_flow(flow, status, observed, now);
+    let flow_exists = observed.is_some() && !matches!(flow_step, FlowStep::Refuse { .. });
+    Plan {
+        reset: plan_reset(
+            reset_token(flow),
+            status,
+            flow.spec.management_policy,
+            flow_exists,
+        ),
+        flow: flow_step,
+    }
+}
+
+fn plan_flow(
+    flow: &SecurityGroupProvisioningFlow,
+    status: &SecurityGroupProvisioningFlowStatus,
+    observed: Option<&GraphFlow>,
+    now: Timestamp,
+) -> FlowStep {
+    let spec = &flow.spec;
+    let desired = SecurityGroupCreationOptions::from(spec.creation_options);
+    let observe_only = spec.management_policy == ManagementPolicy::ObserveOnly;
+
+    let Some(found) = observed else {
+        if creating_recently(status, now) {
+            return FlowStep::AwaitVisibility;
+        }
+        if observe_only {
+            return FlowStep::Refuse {
+                reason: Reason::FlowNotFound,
+                message: format!(
+                    "flow set {} holds no security-group flow, and managementPolicy ObserveOnly \
+                     never creates one; create it in SDS or set managementPolicy to Manage",
+                    spec.flow_set_id
+                ),
+            };
+        }
+        return FlowStep::Create {
+            recreate: status.flow_id.is_some(),
+        };
+    };
+
+    let needs_update = !observe_only && found.creation_options != desired;
+    let recorded = status.flow_id.as_deref() == Some(found.id.as_str());
+    if !recorded {
+        let our_create = status.create_intent.is_some();
+        if spec.adoption == AdoptionPolicy::CreateOnly && !our_create && !observe_only {
+            return FlowStep::Refuse {
+                reason: Reason::FlowAlreadyExists,
+                message: format!(
+                    "flow set {} already holds security-group flow {}, which this resource did not \
+                     create, and adoption is CreateOnly; set adoption to AdoptOrCreate to manage it",
+                    spec.flow_set_id, found.id
+                ),
+            };
+        }
+        return FlowStep::Adopt {
+            update: needs_update,
+        };
+    }
+    if !needs_update {
+        return FlowStep::Keep;
+    }
+    let last_seen = status
+        .creation_options
+        .map(SecurityGroupCreationOptions::from);
+    let spec_unchanged = status.observed_generation == flow.metadata.generation;
+    let cause = if spec_unchanged && last_seen == Some(desired) {
+        UpdateCause::Drift
+    } else {
+        UpdateCause::Spec
+    };
+    FlowStep::Update { cause }
+}
+
+/// A create intent younger than the visibility window.
+fn creating_recently(status: &SecurityGroupProvisioningFlowStatus, now: Timestamp) -> bool {
+    status.create_intent.as_ref().is_some_and(|intent| {
+        let age = now.duration_since(intent.recorded_time.0);
+        age.as_secs() < VISIBILITY_WINDOW.as_secs() as i64
+    })
+}
+
+fn plan_reset(
+    token: Option<&str>,
+    status: &SecurityGroupProvisioningFlowStatus,
+    policy: ManagementPolicy,
+    flow_exists: bool,
+) -> ResetStep {
+    let Some(reset) = &status.reset else {
+        return ResetStep::RecordFirstSight {
+            token: token.map(str::to_owned),
+        };
+    };
+    if let Some(pending) = &reset.pending_token
+        && reset.outcome == Some(ResetOutcome::Pending)
+    {
+        return ResetStep::RecordUnknown {
+            token: pending.clone(),
+        };
+    }
+    let Some(token) = token.filter(|token| reset.last_handled_token.as_deref() != Some(*token))
+    else {
+        return ResetStep::Nothing;
+    };
+    if policy == ManagementPolicy::ObserveOnly {
+        return ResetStep::Decline {
+            token: token.to_owned(),
+            message: "reset not sent: managementPolicy is ObserveOnly".into(),
+        };
+    }
+    if !flow_exists {
+        return ResetStep::Defer;
+    }
+    ResetStep::Send {
+        token: token.to_owned(),
+    }
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

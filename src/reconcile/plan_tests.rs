@@ -1,0 +1,298 @@
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::ObjectMeta;
+
+use super::*;
+use crate::crd::{
+    CreateIntent, ReadinessStatus, ResetStatus, SecurityGroupCreationOptions as SpecOptions,
+    SecurityGroupProvisioningFlowSpec,
+};
+
+const SET: &str = "9ab41255-5364-4c53-e15c-08dc4ab6ee03";
+const FLOW: &str = "4598f62a-7bd9-40a1-d38a-08dc4ac68cf2";
+
+fn now() -> Timestamp {
+    "2026-11-29T10:00:00Z".parse().unwrap()
+}
+
+fn resource(role: bool, org: bool) -> SecurityGroupProvisioningFlow {
+    let mut flow = SecurityGroupProvisioningFlow::new(
+        "groups",
+        SecurityGroupProvisioningFlowSpec {
+            flow_set_id: SET.into(),
+            creation_options: SpecOptions {
+                create_based_on_role_group: role,
+                create_based_on_org_plus_role_group: org,
+            },
+            adoption: AdoptionPolicy::AdoptOrCreate,
+            deletion_policy: None,
+            management_policy: ManagementPolicy::Manage,
+            credentials_secret_ref: None,
+        },
+    );
+    flow.metadata = ObjectMeta {
+        name: Some("groups".into()),
+        namespace: Some("sds".into()),
+        generation: Some(1),
+        ..ObjectMeta::default()
+    };
+    flow
+}
+
+fn with_token(
+    mut flow: SecurityGroupProvisioningFlow,
+    token: &str,
+) -> SecurityGroupProvisioningFlow {
+    flow.metadata.annotations = Some(BTreeMap::from([(
+        crate::crd::RESET_ANNOTATION.into(),
+        token.into(),
+    )]));
+    flow
+}
+
+fn graph_flow(role: bool, org: bool) -> GraphFlow {
+    GraphFlow {
+        id: FLOW.into(),
+        created_date_time: Some("2026-11-29T09:00:00.0000000Z".into()),
+        last_modified_date_time: Some("2026-11-29T09:00:00.0000000Z".into()),
+        readiness_status: ReadinessStatus::Ready,
+        creation_options: SecurityGroupCreationOptions {
+            create_based_on_role_group: role,
+            create_based_on_org_plus_role_group: org,
+        },
+    }
+}
+
+/// The status of a resource that has synced this flow before, with these options seen in Graph.
+fn synced(role: bool, org: bool) -> SecurityGroupProvisioningFlowStatus {
+    SecurityGroupProvisioningFlowStatus {
+        observed_generation: Some(1),
+        flow_id: Some(FLOW.into()),
+        creation_options: Some(SpecOptions {
+            create_based_on_role_group: role,
+            create_based_on_org_plus_role_group: org,
+        }),
+        reset: Some(ResetStatus::default()),
+        ..Default::default()
+    }
+}
+
+fn intent(age_seconds: i64) -> Option<CreateIntent> {
+    Some(CreateIntent {
+        client_request_id: "5a0c5e0e-0000-4000-8000-000000000000".into(),
+        recorded_time: Time(now() - SignedDuration::from_secs(age_seconds)),
+    })
+}
+
+#[test]
+fn an_empty_flow_set_gets_a_new_flow() {
+    let plan = plan(&resource(true, false), &Default::default(), None, now());
+    assert_eq!(plan.flow, FlowStep::Create { recreate: false });
+}
+
+#[test]
+fn a_matching_flow_needs_no_write() {
+    let flow = graph_flow(true, false);
+    let plan = plan(
+        &resource(true, false),
+        &synced(true, false),
+        Some(&flow),
+        now(),
+    );
+    assert_eq!(
+        plan,
+        Plan {
+            flow: FlowStep::Keep,
+            reset: ResetStep::Nothing
+        }
+    );
+}
+
+#[test]
+fn a_spec_change_is_an_update() {
+    let mut resource = resource(true, true);
+    resource.metadata.generation = Some(2);
+    let flow = graph_flow(true, false);
+    let plan = plan(&resource, &synced(true, false), Some(&flow), now());
+    assert_eq!(
+        plan.flow,
+        FlowStep::Update {
+            cause: UpdateCause::Spec
+        }
+    );
+}
+
+#[test]
+fn a_change_made_in_graph_is_drift() {
+    let flow = graph_flow(false, true);
+    let plan = plan(
+        &resource(true, false),
+        &synced(true, false),
+        Some(&flow),
+        now(),
+    );
+    assert_eq!(
+        plan.flow,
+        FlowStep::Update {
+            cause: UpdateCause::Drift
+        }
+    );
+}
+
+#[test]
+fn an_unrecorded_flow_is_adopted_by_default() {
+    let flow = graph_flow(true, true);
+    let plan = plan(
+        &resource(true, false),
+        &Default::default(),
+        Some(&flow),
+        now(),
+    );
+    assert_eq!(plan.flow, FlowStep::Adopt { update: true });
+}
+
+#[test]
+fn create_only_refuses_a_foreign_flow_but_adopts_its_own() {
+    let mut resource = resource(true, false);
+    resource.spec.adoption = AdoptionPolicy::CreateOnly;
+    let flow = graph_flow(true, false);
+
+    let foreign = plan(&resource, &Default::default(), Some(&flow), now());
+    assert!(
+        matches!(
+            foreign.flow,
+            FlowStep::Refuse {
+                reason: Reason::FlowAlreadyExists,
+                ..
+            }
+        ),
+        "{foreign:?}"
+    );
+
+    let ours = SecurityGroupProvisioningFlowStatus {
+        create_intent: intent(5),
+        ..Default::default()
+    };
+    assert_eq!(
+        plan(&resource, &ours, Some(&flow), now()).flow,
+        FlowStep::Adopt { update: false }
+    );
+}
+
+#[test]
+fn a_flow_created_moments_ago_is_awaited_not_created_again() {
+    let status = SecurityGroupProvisioningFlowStatus {
+        flow_id: Some(FLOW.into()),
+        create_intent: intent(10),
+        ..Default::default()
+    };
+    assert_eq!(
+        plan(&resource(true, false), &status, None, now()).flow,
+        FlowStep::AwaitVisibility
+    );
+}
+
+#[test]
+fn a_recorded_flow_gone_for_good_is_recreated() {
+    assert_eq!(
+        plan(&resource(true, false), &synced(true, false), None, now()).flow,
+        FlowStep::Create { recreate: true }
+    );
+    let stale_intent = SecurityGroupProvisioningFlowStatus {
+        create_intent: intent(VISIBILITY_WINDOW.as_secs() as i64 + 1),
+        ..synced(true, false)
+    };
+    assert_eq!(
+        plan(&resource(true, false), &stale_intent, None, now()).flow,
+        FlowStep::Create { recreate: true }
+    );
+}
+
+#[test]
+fn observe_only_never_writes() {
+    let mut resource = resource(true, false);
+    resource.spec.management_policy = ManagementPolicy::ObserveOnly;
+    let differing = graph_flow(false, false);
+    assert_eq!(
+        plan(&resource, &synced(true, false), Some(&differing), now()).flow,
+        FlowStep::Keep
+    );
+    assert!(matches!(
+        plan(&resource, &synced(true, false), None, now()).flow,
+        FlowStep::Refuse {
+            reason: Reason::FlowNotFound,
+            ..
+        }
+    ));
+    let token = with_token(resource, "t1");
+    assert!(matches!(
+        plan(&token, &synced(true, false), Some(&differing), now()).reset,
+        ResetStep::Decline { .. }
+    ));
+}
+
+#[test]
+fn a_token_present_at_first_sight_is_recorded_without_a_reset() {
+    let resource = with_token(resource(true, false), "2026-11-29T10:00:00Z");
+    let flow = graph_flow(true, false);
+    let plan = plan(&resource, &Default::default(), Some(&flow), now());
+    assert_eq!(
+        plan.reset,
+        ResetStep::RecordFirstSight {
+            token: Some("2026-11-29T10:00:00Z".into())
+        }
+    );
+}
+
+#[test]
+fn a_new_token_sends_one_reset_and_a_handled_one_none() {
+    let resource = with_token(resource(true, false), "t2");
+    let flow = graph_flow(true, false);
+    assert_eq!(
+        plan(&resource, &synced(true, false), Some(&flow), now()).reset,
+        ResetStep::Send { token: "t2".into() }
+    );
+
+    let mut handled = synced(true, false);
+    handled.reset = Some(ResetStatus {
+        last_handled_token: Some("t2".into()),
+        outcome: Some(ResetOutcome::Accepted),
+        ..Default::default()
+    });
+    assert_eq!(
+        plan(&resource, &handled, Some(&flow), now()).reset,
+        ResetStep::Nothing
+    );
+}
+
+#[test]
+fn a_pending_reset_found_later_is_never_resent() {
+    let resource = with_token(resource(true, false), "t3");
+    let flow = graph_flow(true, false);
+    let mut status = synced(true, false);
+    status.reset = Some(ResetStatus {
+        last_handled_token: Some("t2".into()),
+        pending_token: Some("t3".into()),
+        outcome: Some(ResetOutcome::Pending),
+        ..Default::default()
+    });
+    assert_eq!(
+        plan(&resource, &status, Some(&flow), now()).reset,
+        ResetStep::RecordUnknown { token: "t3".into() }
+    );
+}
+
+#[test]
+fn a_reset_waits_for_the_flow_to_exist() {
+    let resource = with_token(resource(true, false), "t4");
+    let status = SecurityGroupProvisioningFlowStatus {
+        reset: Some(ResetStatus::default()),
+        ..Default::default()
+    };
+    assert_eq!(
+        plan(&resource, &status, None, now()).reset,
+        ResetStep::Defer
+    );
+}
