@@ -1,0 +1,394 @@
+//! The Graph calls the operator makes on security-group provisioning flows.
+//!
+//! Each method is exactly one HTTP request (a list: one per page) and never retries: retrying is
+//! the controller's decision, made in one place, so nothing here can repeat a POST. A 401 from
+//! Graph drops the cached token so that the controller's next attempt gets a fresh one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::{Method, Url};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::auth::{TokenClaims, TokenSource};
+use super::credential::Credential;
+use super::endpoints::GraphEndpoints;
+use super::error::{GraphError, Operation};
+use super::model::{
+    FlowSet, Page, ProvisioningFlow, SecurityGroupCreationOptions, SecurityGroupFlowBody,
+};
+use super::response::{Response, ResponseMeta};
+
+/// Default time a single request (token or Graph) may take.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most pages a list follows; flow sets hold at most four flows, so more means a broken link.
+const MAX_PAGES: usize = 100;
+
+const FLOW_SETS: [&str; 3] = ["external", "industryData", "outboundProvisioningFlowSets"];
+
+/// Tunables of a [`GraphClient`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GraphClientOptions {
+    /// Limit for each request, from sending to the last byte of the answer.
+    pub request_timeout: Duration,
+}
+
+impl Default for GraphClientOptions {
+    fn default() -> Self {
+        Self {
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+}
+
+/// A Graph client for one credential, shared by every resource that uses that credential.
+/// Cloning is cheap and clones share the token cache and the connection pool.
+#[derive(Clone, Debug)]
+pub struct GraphClient {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    endpoints: GraphEndpoints,
+    tokens: TokenSource,
+    options: GraphClientOptions,
+}
+
+/// An answer with a success status, before its body is read.
+struct Answer {
+    meta: ResponseMeta,
+    body: Vec<u8>,
+    client_request_id: String,
+}
+
+impl GraphClient {
+    /// `http` should be shared process-wide (it pools connections); it must trust the Graph
+    /// endpoint's certificate.
+    pub fn new(http: reqwest::Client, endpoints: GraphEndpoints, credential: Credential) -> Self {
+        Self::with_options(http, endpoints, credential, GraphClientOptions::default())
+    }
+
+    pub fn with_options(
+        http: reqwest::Client,
+        endpoints: GraphEndpoints,
+        credential: Credential,
+        options: GraphClientOptions,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                http,
+                endpoints,
+                tokens: TokenSource::new(credential),
+                options,
+            }),
+        }
+    }
+
+    /// The credential this client signs in with.
+    pub fn credential(&self) -> &Credential {
+        self.inner.tokens.credential()
+    }
+
+    pub fn endpoints(&self) -> &GraphEndpoints {
+        &self.inner.endpoints
+    }
+
+    /// Whether both handles are clones of one client (same token cache).
+    #[cfg(test)]
+    pub(crate) fn shares_state_with(&self, other: &GraphClient) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// `GET .../outboundProvisioningFlowSets/{flowSetId}`.
+    pub async fn get_flow_set(&self, flow_set_id: &str) -> Result<Response<FlowSet>, GraphError> {
+        let url = self.url(&[flow_set_id]);
+        let answer = self
+            .send(
+                Operation::GetFlowSet,
+                Method::GET,
+                url,
+                None,
+                Uuid::new_v4(),
+            )
+            .await?;
+        decode(Operation::GetFlowSet, answer)
+    }
+
+    /// Every flow of the flow set, of every type, following `@odata.nextLink` to the end.
+    pub async fn list_flows(
+        &self,
+        flow_set_id: &str,
+    ) -> Result<Response<Vec<ProvisioningFlow>>, GraphError> {
+        let operation = Operation::ListFlows;
+        let mut url = self.url(&[flow_set_id, "provisioningFlows"]);
+        let mut flows = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let answer = self
+                .send(operation, Method::GET, url, None, Uuid::new_v4())
+                .await?;
+            let meta = answer.meta.clone();
+            let page: Response<Page<ProvisioningFlow>> = decode(operation, answer)?;
+            flows.extend(page.value.value);
+            let Some(next) = page.value.next_link else {
+                // The ids are those of the last page: the request that completed the list.
+                return Ok(Response {
+                    value: flows,
+                    request_id: page.request_id,
+                    client_request_id: page.client_request_id,
+                });
+            };
+            url = self.next_page_url(&next, &page.client_request_id, meta)?;
+        }
+        Err(GraphError::unreadable(
+            operation,
+            Uuid::new_v4().to_string(),
+            None,
+            format!("the flow list did not end after {MAX_PAGES} pages"),
+            None,
+        ))
+    }
+
+    /// `GET .../provisioningFlows/{flowId}`.
+    pub async fn get_flow(
+        &self,
+        flow_set_id: &str,
+        flow_id: &str,
+    ) -> Result<Response<ProvisioningFlow>, GraphError> {
+        let url = self.url(&[flow_set_id, "provisioningFlows", flow_id]);
+        let answer = self
+            .send(Operation::GetFlow, Method::GET, url, None, Uuid::new_v4())
+            .await?;
+        decode(Operation::GetFlow, answer)
+    }
+
+    /// `POST .../provisioningFlows` with a security-group flow. `client_request_id` is the
+    /// caller's, so that it can record the create intent before sending; Graph echoes it back.
+    pub async fn create_security_group_flow(
+        &self,
+        flow_set_id: &str,
+        options: &SecurityGroupCreationOptions,
+        client_request_id: Uuid,
+    ) -> Result<Response<ProvisioningFlow>, GraphError> {
+        let url = self.url(&[flow_set_id, "provisioningFlows"]);
+        let body = json_body(&SecurityGroupFlowBody::new(options));
+        let answer = self
+            .send(
+                Operation::CreateFlow,
+                Method::POST,
+                url,
+                Some(body),
+                client_request_id,
+            )
+            .await?;
+        decode(Operation::CreateFlow, answer)
+    }
+
+    /// `PATCH .../provisioningFlows/{flowId}` with `@odata.type` and the full `creationOptions`
+    /// (whether Graph merges a partial object is undocumented).
+    pub async fn update_security_group_flow(
+        &self,
+        flow_set_id: &str,
+        flow_id: &str,
+        options: &SecurityGroupCreationOptions,
+    ) -> Result<Response<()>, GraphError> {
+        let url = self.url(&[flow_set_id, "provisioningFlows", flow_id]);
+        let body = json_body(&SecurityGroupFlowBody::new(options));
+        let answer = self
+            .send(
+                Operation::UpdateFlow,
+                Method::PATCH,
+                url,
+                Some(body),
+                Uuid::new_v4(),
+            )
+            .await?;
+        Ok(discard(answer))
+    }
+
+    /// `DELETE .../provisioningFlows/{flowId}`.
+    pub async fn delete_flow(
+        &self,
+        flow_set_id: &str,
+        flow_id: &str,
+    ) -> Result<Response<()>, GraphError> {
+        let url = self.url(&[flow_set_id, "provisioningFlows", flow_id]);
+        let answer = self
+            .send(
+                Operation::DeleteFlow,
+                Method::DELETE,
+                url,
+                None,
+                Uuid::new_v4(),
+            )
+            .await?;
+        Ok(discard(answer))
+    }
+
+    /// `POST .../provisioningFlows/{flowId}/reset` with no body; Graph answers 202.
+    pub async fn reset_flow(
+        &self,
+        flow_set_id: &str,
+        flow_id: &str,
+    ) -> Result<Response<()>, GraphError> {
+        let url = self.url(&[flow_set_id, "provisioningFlows", flow_id, "reset"]);
+        let answer = self
+            .send(
+                Operation::ResetFlow,
+                Method::POST,
+                url,
+                None,
+                Uuid::new_v4(),
+            )
+            .await?;
+        Ok(discard(answer))
+    }
+
+    /// The claims of the current access token (fetching one if needed), for checking granted
+    /// permissions before any write.
+    pub async fn token_claims(&self) -> Result<TokenClaims, GraphError> {
+        let token = self.access_token(Operation::AcquireToken).await?;
+        TokenClaims::decode(token.value.expose_secret()).ok_or_else(|| {
+            GraphError::unreadable(
+                Operation::AcquireToken,
+                Uuid::new_v4().to_string(),
+                None,
+                "the access token is not a JWT whose claims can be read",
+                None,
+            )
+        })
+    }
+
+    async fn access_token(
+        &self,
+        operation: Operation,
+    ) -> Result<super::auth::AccessToken, GraphError> {
+        let inner = &self.inner;
+        inner
+            .tokens
+            .token(&inner.http, &inner.endpoints, inner.options.request_timeout)
+            .await
+            .map_err(|error| error.during(operation))
+    }
+
+    fn url(&self, segments: &[&str]) -> Url {
+        let path: Vec<&str> = FLOW_SETS.iter().chain(segments).copied().collect();
+        self.inner.endpoints.beta_url(&path)
+    }
+
+    /// Follows a next link only to the Graph origin, so the bearer token goes nowhere else.
+    fn next_page_url(
+        &self,
+        next: &str,
+        client_request_id: &str,
+        meta: ResponseMeta,
+    ) -> Result<Url, GraphError> {
+        Url::parse(next)
+            .ok()
+            .filter(|url| self.inner.endpoints.is_graph_origin(url))
+            .ok_or_else(|| {
+                GraphError::unreadable(
+                    Operation::ListFlows,
+                    client_request_id.to_owned(),
+                    Some(meta),
+                    "Graph's @odata.nextLink does not point at the configured Graph endpoint",
+                    None,
+                )
+            })
+    }
+
+    /// Sends one request with a token and the correlation headers; a non-2xx answer becomes a
+    /// classified error.
+    async fn send(
+        &self,
+        operation: Operation,
+        method: Method,
+        url: Url,
+        json: Option<Vec<u8>>,
+        client_request_id: Uuid,
+    ) -> Result<Answer, GraphError> {
+        let token = self.access_token(operation).await?;
+        let client_request_id = client_request_id.to_string();
+        let mut request = self
+            .inner
+            .http
+            .request(method.clone(), url.clone())
+            .bearer_auth(token.value.expose_secret())
+            .header(ACCEPT, "application/json")
+            .header("client-request-id", &client_request_id)
+            .timeout(self.inner.options.request_timeout);
+        request = match json {
+            Some(body) => request.header(CONTENT_TYPE, "application/json").body(body),
+            // An explicit empty body makes the POST carry `Content-Length: 0`.
+            None if method == Method::POST => request.body(Vec::new()),
+            None => request,
+        };
+        let transport =
+            |source| GraphError::transport(operation, client_request_id.clone(), source);
+        let response = request.send().await.map_err(transport)?;
+        let meta = ResponseMeta::from_headers(response.status().as_u16(), response.headers());
+        let body = response.bytes().await.map_err(transport)?.to_vec();
+        tracing::debug!(
+            %method,
+            path = url.path(),
+            status = meta.status,
+            request_id = meta.request_id.as_deref(),
+            client_request_id,
+            "graph answered"
+        );
+        if (200..300).contains(&meta.status) {
+            return Ok(Answer {
+                meta,
+                body,
+                client_request_id,
+            });
+        }
+        if meta.status == 401 {
+            self.inner.tokens.invalidate(token.generation).await;
+        }
+        Err(GraphError::from_status(
+            operation,
+            client_request_id,
+            meta,
+            &body,
+        ))
+    }
+}
+
+fn json_body(body: &impl serde::Serialize) -> Vec<u8> {
+    // These bodies are plain structs of strings and booleans; serialising them cannot fail.
+    serde_json::to_vec(body).unwrap_or_default()
+}
+
+/// Reads the JSON body of a success.
+fn decode<T: DeserializeOwned>(
+    operation: Operation,
+    answer: Answer,
+) -> Result<Response<T>, GraphError> {
+    match serde_json::from_slice(&answer.body) {
+        Ok(value) => Ok(Response {
+            value,
+            request_id: answer.meta.request_id,
+            client_request_id: answer.client_request_id,
+        }),
+        Err(source) => Err(GraphError::unreadable(
+            operation,
+            answer.client_request_id,
+            Some(answer.meta),
+            "Graph's answer could not be read as the expected JSON",
+            Some(Box::new(source)),
+        )),
+    }
+}
+
+/// A success whose body, if any, carries nothing the caller needs (204, 202).
+fn discard(answer: Answer) -> Response<()> {
+    Response {
+        value: (),
+        request_id: answer.meta.request_id,
+        client_request_id: answer.client_request_id,
+    }
+}

@@ -1,0 +1,425 @@
+//! Why a Graph call failed, classified once so that the controller's error policy can decide with
+//! a `match` (retry after a delay, stall, treat as gone) instead of reading messages.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::response::ResponseMeta;
+use super::token_error::TokenErrorKind;
+
+/// The client call that failed, so that an error says what was being attempted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Operation {
+    AcquireToken,
+    GetFlowSet,
+    ListFlows,
+    GetFlow,
+    CreateFlow,
+    UpdateFlow,
+    DeleteFlow,
+    ResetFlow,
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::AcquireToken => "acquiring a Graph access token",
+            Self::GetFlowSet => "reading the flow set",
+            Self::ListFlows => "listing the flow set's provisioning flows",
+            Self::GetFlow => "reading the provisioning flow",
+            Self::CreateFlow => "creating the security-group provisioning flow",
+            Self::UpdateFlow => "updating the provisioning flow",
+            Self::DeleteFlow => "deleting the provisioning flow",
+            Self::ResetFlow => "resetting the provisioning flow",
+        })
+    }
+}
+
+/// What kind of failure an error is, which is all a retry policy needs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// 429: slow down, honouring [`GraphError::retry_after`].
+    Throttled,
+    /// 500/502/503/504, timeouts and connection failures: transient.
+    Unavailable,
+    /// 404: the flow set or flow does not exist.
+    NotFound,
+    /// 400/422: Graph refused the request itself; retrying unchanged will not help.
+    BadRequest,
+    /// 401 from Graph: the token was refused. The cached token is already dropped.
+    Unauthorized,
+    /// 403: the application lacks a permission.
+    Forbidden,
+    /// 409: for example a second security-group flow in one flow set.
+    Conflict,
+    /// The token endpoint refused or failed.
+    Token(TokenErrorKind),
+    /// Anything else, including answers that could not be read.
+    Unexpected,
+}
+
+impl ErrorClass {
+    /// Whether the same request may succeed later without anyone changing anything.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Throttled | Self::Unavailable | Self::Token(TokenErrorKind::Unavailable)
+        )
+    }
+}
+
+/// How the call failed, before classification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// Graph answered with an error status.
+    Status,
+    /// No usable HTTP answer: timeout, connection error, broken body.
+    Transport { timeout: bool },
+    /// The token endpoint refused or failed.
+    Token(TokenErrorKind),
+    /// A success status with a body that could not be read, or a protocol violation.
+    Unreadable,
+}
+
+/// A failed Graph or token call. Its `Display` is a sentence meant for a person (it becomes a
+/// condition message): what failed, Graph's own message and what to check, then the ids Graph
+/// support asks for. It never contains a secret or a token.
+#[derive(Debug)]
+pub struct GraphError(Box<Details>);
+
+/// Boxed so that `Result<_, GraphError>` stays small.
+#[derive(Debug)]
+struct Details {
+    operation: Operation,
+    failure: Failure,
+    status: Option<u16>,
+    code: Option<String>,
+    inner_code: Option<String>,
+    message: Option<String>,
+    request_id: Option<String>,
+    client_request_id: String,
+    date: Option<String>,
+    retry_after: Option<Duration>,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl GraphError {
+    fn new(operation: Operation, failure: Failure, client_request_id: String) -> Self {
+        Self(Box::new(Details {
+            operation,
+            failure,
+            status: None,
+            code: None,
+            inner_code: None,
+            message: None,
+            request_id: None,
+            client_request_id,
+            date: None,
+            retry_after: None,
+            source: None,
+        }))
+    }
+
+    fn with_meta(mut self, meta: ResponseMeta) -> Self {
+        self.0.status = Some(meta.status);
+        self.0.request_id = meta.request_id;
+        self.0.date = meta.date;
+        self.0.retry_after = meta.retry_after;
+        self
+    }
+
+    /// Graph answered `meta.status` (not 2xx) with `body`, normally an OData error.
+    pub(crate) fn from_status(
+        operation: Operation,
+        client_request_id: String,
+        meta: ResponseMeta,
+        body: &[u8],
+    ) -> Self {
+        let mut error = Self::new(operation, Failure::Status, client_request_id).with_meta(meta);
+        if let Ok(envelope) = serde_json::from_slice::<ErrorEnvelope>(body) {
+            error.absorb(envelope.error);
+        }
+        error
+    }
+
+    /// The request got no usable answer.
+    pub(crate) fn transport(
+        operation: Operation,
+        client_request_id: String,
+        source: reqwest::Error,
+    ) -> Self {
+        let failure = if source.is_builder() {
+            Failure::Unreadable
+        } else {
+            Failure::Transport {
+                timeout: source.is_timeout(),
+            }
+        };
+        let mut error = Self::new(operation, failure, client_request_id);
+        error.0.status = source.status().map(|status| status.as_u16());
+        error.0.source = Some(Box::new(source));
+        error
+    }
+
+    /// A success status whose body could not be read, or an answer that breaks the protocol.
+    pub(crate) fn unreadable(
+        operation: Operation,
+        client_request_id: String,
+        meta: Option<ResponseMeta>,
+        what: impl Into<String>,
+        source: Option<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
+        let mut error = Self::new(operation, Failure::Unreadable, client_request_id);
+        if let Some(meta) = meta {
+            error = error.with_meta(meta);
+        }
+        error.0.message = Some(what.into());
+        error.0.source = source;
+        error
+    }
+
+    /// The token endpoint refused or failed; `message` must already be free of secrets.
+    pub(crate) fn token(
+        kind: TokenErrorKind,
+        client_request_id: String,
+        meta: Option<ResponseMeta>,
+        code: Option<String>,
+        message: Option<String>,
+        source: Option<reqwest::Error>,
+    ) -> Self {
+        let mut error = Self::new(
+            Operation::AcquireToken,
+            Failure::Token(kind),
+            client_request_id,
+        );
+        if let Some(meta) = meta {
+            error = error.with_meta(meta);
+        }
+        error.0.code = code;
+        error.0.message = message;
+        error.0.source = source.map(|source| Box::new(source) as _);
+        error
+    }
+
+    /// Tells which Graph call needed the token that could not be had.
+    pub(crate) fn during(mut self, operation: Operation) -> Self {
+        self.0.operation = operation;
+        self
+    }
+
+    /// Takes code and message from the error and walks `innerError` for the most specific code
+    /// and for correlation ids missing from the headers.
+    fn absorb(&mut self, error: ODataError) {
+        self.0.code = error.code.filter(|code| !code.is_empty());
+        self.0.message = error.message.filter(|message| !message.is_empty());
+        let mut inner = error.inner.as_deref();
+        while let Some(level) = inner {
+            if let Some(code) = level.code.as_ref().filter(|code| !code.is_empty()) {
+                self.0.inner_code = Some(code.clone());
+            }
+            if self.0.message.is_none() {
+                self.0.message = level.message.clone().filter(|m| !m.is_empty());
+            }
+            self.0.request_id = self
+                .0
+                .request_id
+                .take()
+                .or_else(|| level.request_id.clone());
+            self.0.date = self.0.date.take().or_else(|| level.date.clone());
+            inner = level.inner.as_deref();
+        }
+    }
+
+    /// The classification every retry decision is based on.
+    pub fn class(&self) -> ErrorClass {
+        match self.0.failure {
+            Failure::Token(kind) => ErrorClass::Token(kind),
+            Failure::Transport { .. } => ErrorClass::Unavailable,
+            Failure::Unreadable => ErrorClass::Unexpected,
+            Failure::Status => match self.0.status {
+                Some(429) => ErrorClass::Throttled,
+                Some(500 | 502 | 503 | 504) => ErrorClass::Unavailable,
+                Some(404) => ErrorClass::NotFound,
+                Some(400 | 422) => ErrorClass::BadRequest,
+                Some(401) => ErrorClass::Unauthorized,
+                Some(403) => ErrorClass::Forbidden,
+                Some(409) => ErrorClass::Conflict,
+                _ => ErrorClass::Unexpected,
+            },
+        }
+    }
+
+    pub fn operation(&self) -> Operation {
+        self.0.operation
+    }
+
+    /// HTTP status; `None` when no answer arrived.
+    pub fn status(&self) -> Option<u16> {
+        self.0.status
+    }
+
+    /// OData `error.code` from Graph, or OAuth `error` from the token endpoint.
+    pub fn code(&self) -> Option<&str> {
+        self.0.code.as_deref()
+    }
+
+    /// The innermost `innerError.code`, when Graph gave a more specific one.
+    pub fn inner_code(&self) -> Option<&str> {
+        self.0.inner_code.as_deref()
+    }
+
+    /// Graph's (or the identity platform's) message, for people; never branch on it.
+    pub fn message(&self) -> Option<&str> {
+        self.0.message.as_deref()
+    }
+
+    pub fn request_id(&self) -> Option<&str> {
+        self.0.request_id.as_deref()
+    }
+
+    /// The `client-request-id` this client sent with the failed request.
+    pub fn client_request_id(&self) -> &str {
+        &self.0.client_request_id
+    }
+
+    /// `Date` of the answer (or `innerError.date` when the header was missing).
+    pub fn date(&self) -> Option<&str> {
+        self.0.date.as_deref()
+    }
+
+    /// How long Graph asked the caller to wait, from `Retry-After`.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.0.retry_after
+    }
+
+    /// What a person should do about it, by class.
+    fn advice(&self) -> String {
+        match self.class() {
+            ErrorClass::Throttled => match self.0.retry_after {
+                Some(wait) => format!(
+                    "Graph is throttling this application; retry in {} s",
+                    wait.as_secs()
+                ),
+                None => "Graph is throttling this application; retry after a back-off".into(),
+            },
+            ErrorClass::Unavailable => match self.0.failure {
+                Failure::Transport { timeout: true } => {
+                    "Graph did not answer in time; retry later".into()
+                }
+                Failure::Transport { timeout: false } => {
+                    "Graph could not be reached; check the network path and the Graph endpoint"
+                        .into()
+                }
+                _ => "Graph is temporarily unavailable; retry later".into(),
+            },
+            ErrorClass::NotFound => {
+                "Graph does not know this flow set or flow; check flowSetId and that the \
+                 credential belongs to the flow set's tenant"
+                    .into()
+            }
+            ErrorClass::BadRequest => {
+                "Graph refused the request as invalid; correct the resource and apply it again"
+                    .into()
+            }
+            ErrorClass::Unauthorized => {
+                "Graph refused the access token; a new token is requested on the next attempt"
+                    .into()
+            }
+            ErrorClass::Forbidden => {
+                "the application lacks permission; grant it the IndustryData-OutboundFlow.\
+                 ReadWrite.All application permission with admin consent"
+                    .into()
+            }
+            ErrorClass::Conflict => {
+                "Graph reports a conflict, for example the flow set already holds a \
+                 security-group flow"
+                    .into()
+            }
+            ErrorClass::Token(kind) => kind.advice(),
+            ErrorClass::Unexpected => {
+                "Graph's answer was not what this client understands; if it persists, report \
+                 it with the ids below"
+                    .into()
+            }
+        }
+    }
+}
+
+impl fmt::Display for GraphError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed", self.0.operation)?;
+        if matches!(self.0.failure, Failure::Token(_))
+            && self.0.operation != Operation::AcquireToken
+        {
+            f.write_str(" because no access token could be acquired")?;
+        }
+        match (self.0.status, &self.0.code) {
+            (Some(status), Some(code)) => write!(f, " (HTTP {status}, {code})")?,
+            (Some(status), None) => write!(f, " (HTTP {status})")?,
+            (None, Some(code)) => write!(f, " ({code})")?,
+            (None, None) => {}
+        }
+        write!(f, ": {}", self.advice())?;
+        if let Some(message) = &self.0.message {
+            write!(f, ". Message: {message}")?;
+        }
+        if let Some(source) = &self.0.source {
+            write!(f, ". Cause: {source}")?;
+        }
+        if let Some(request_id) = &self.0.request_id {
+            write!(f, " [request-id {request_id}]")?;
+        }
+        write!(f, " [client-request-id {}]", self.0.client_request_id)?;
+        if let Some(date) = &self.0.date {
+            write!(f, " [date {date}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for GraphError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0
+            .source
+            .as_deref()
+            .map(|source| source as &(dyn StdError + 'static))
+    }
+}
+
+/// `{"error": {...}}`, the OData v4 error envelope (graph-api.md §5.1).
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: ODataError,
+}
+
+#[derive(Deserialize)]
+struct ODataError {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    // Graph writes `innerError`; the OData guideline writes `innererror`.
+    #[serde(default, rename = "innerError", alias = "innererror")]
+    inner: Option<Box<InnerError>>,
+}
+
+#[derive(Deserialize)]
+struct InnerError {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default, rename = "request-id")]
+    request_id: Option<String>,
+    #[serde(default)]
+    date: Option<String>,
+    #[serde(default, rename = "innerError", alias = "innererror")]
+    inner: Option<Box<InnerError>>,
+}
+
+#[cfg(test)]
+#[path = "error_tests.rs"]
+mod tests;

@@ -1,0 +1,32 @@
+//! Microsoft Graph client for School Data Sync's outbound provisioning flows (beta
+//! `industryData` API, graph-api.md): endpoints, credentials and tokens, the flow calls, their
+//! JSON shapes and a classified error type.
+//!
+//! The client never retries and never loops: every method is one request (a list follows its
+//! pages), and the controller's error policy decides what happens after a failure, using
+//! [`GraphError::class`] and [`GraphError::retry_after`].
+
+mod auth;
+mod client;
+mod credential;
+mod endpoints;
+mod error;
+mod model;
+mod registry;
+mod response;
+mod token_error;
+
+pub use auth::{GRAPH_SCOPE, TokenClaims};
+pub use client::{DEFAULT_REQUEST_TIMEOUT, GraphClient, GraphClientOptions};
+pub use credential::{Credential, CredentialError, CredentialKey, SECRET_KEYS, SecretString};
+pub use endpoints::{
+    DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT, EndpointError, EndpointRole, GraphEndpoints,
+};
+pub use error::{ErrorClass, GraphError, Operation};
+pub use model::{
+    FlowSet, ProvisioningFlow, SECURITY_GROUP_FLOW_TYPE, SecurityGroupCreationOptions,
+    SecurityGroupProvisioningFlow,
+};
+pub use registry::GraphClients;
+pub use response::Response;
+pub use token_error::TokenErrorKind;

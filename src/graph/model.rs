@@ -1,0 +1,272 @@
+//! Graph's JSON shapes for flow sets and provisioning flows (graph-api.md §2), read tolerantly:
+//! unknown properties are ignored and flow types other than the security-group flow are kept by
+//! type and id only.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+use crate::crd::ReadinessStatus;
+
+/// `@odata.type` of a security-group provisioning flow, as the client sends it.
+pub const SECURITY_GROUP_FLOW_TYPE: &str =
+    "#microsoft.graph.industryData.securityGroupProvisioningFlow";
+
+/// An outbound provisioning flow set: the container a flow lives in.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowSet {
+    pub id: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub created_date_time: Option<String>,
+    #[serde(default)]
+    pub last_modified_date_time: Option<String>,
+    /// The `basicFilter` selecting organisations, kept as Graph sent it; absent means all.
+    #[serde(default)]
+    pub filter: Option<Value>,
+}
+
+/// One provisioning flow of any type. `provisioningFlow` is abstract in Graph, so every flow
+/// names its concrete type in `@odata.type`; types this operator does not manage are kept as
+/// `Other` so that reading a flow set never fails because it holds, say, a user flow.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProvisioningFlow {
+    SecurityGroup(SecurityGroupProvisioningFlow),
+    Other { odata_type: String, id: String },
+}
+
+impl ProvisioningFlow {
+    /// The flow's id, whatever its type.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::SecurityGroup(flow) => &flow.id,
+            Self::Other { id, .. } => id,
+        }
+    }
+
+    /// The security-group flow, if this is one.
+    pub fn as_security_group(&self) -> Option<&SecurityGroupProvisioningFlow> {
+        match self {
+            Self::SecurityGroup(flow) => Some(flow),
+            Self::Other { .. } => None,
+        }
+    }
+
+    /// Takes the security-group flow out, if this is one.
+    pub fn into_security_group(self) -> Option<SecurityGroupProvisioningFlow> {
+        match self {
+            Self::SecurityGroup(flow) => Some(flow),
+            Self::Other { .. } => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ProvisioningFlow {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        // serde's internally tagged enums cannot fall back to a data-carrying variant for unknown
+        // tags, so the tag is read by hand.
+        let mut object = Map::<String, Value>::deserialize(deserializer)?;
+        let odata_type = match object.remove("@odata.type") {
+            Some(Value::String(odata_type)) => odata_type,
+            _ => return Err(D::Error::missing_field("@odata.type")),
+        };
+        if is_security_group_type(&odata_type) {
+            let flow = SecurityGroupProvisioningFlow::deserialize(Value::Object(object))
+                .map_err(D::Error::custom)?;
+            return Ok(Self::SecurityGroup(flow));
+        }
+        let id = match object.remove("id") {
+            Some(Value::String(id)) => id,
+            _ => return Err(D::Error::missing_field("id")),
+        };
+        Ok(Self::Other { odata_type, id })
+    }
+}
+
+/// Graph writes `@odata.type` with a leading `#`; the docs sometimes leave it out.
+fn is_security_group_type(odata_type: &str) -> bool {
+    let unprefixed = SECURITY_GROUP_FLOW_TYPE.trim_start_matches('#');
+    odata_type.trim_start_matches('#') == unprefixed
+}
+
+/// A `securityGroupProvisioningFlow` as Graph returns it (the `@odata.type` is implied).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityGroupProvisioningFlow {
+    pub id: String,
+    #[serde(default)]
+    pub created_date_time: Option<String>,
+    #[serde(default)]
+    pub last_modified_date_time: Option<String>,
+    pub readiness_status: ReadinessStatus,
+    pub creation_options: SecurityGroupCreationOptions,
+}
+
+/// Graph's `securityGroupCreationOptions` in its wire form. Separate from the CRD's type so that
+/// the CRD can evolve (descriptions, defaults) without changing what is sent to Graph.
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SecurityGroupCreationOptions {
+    // Spelled out rather than derived: the docs carry a lower-case-r typo (graph-api.md §2.4),
+    // and these two names must match the SDKs exactly.
+    #[serde(rename = "createBasedOnRoleGroup", default)]
+    pub create_based_on_role_group: bool,
+    #[serde(rename = "createBasedOnOrgPlusRoleGroup", default)]
+    pub create_based_on_org_plus_role_group: bool,
+}
+
+impl From<crate::crd::SecurityGroupCreationOptions> for SecurityGroupCreationOptions {
+    fn from(options: crate::crd::SecurityGroupCreationOptions) -> Self {
+        Self {
+            create_based_on_role_group: options.create_based_on_role_group,
+            create_based_on_org_plus_role_group: options.create_based_on_org_plus_role_group,
+        }
+    }
+}
+
+impl From<SecurityGroupCreationOptions> for crate::crd::SecurityGroupCreationOptions {
+    fn from(options: SecurityGroupCreationOptions) -> Self {
+        Self {
+            create_based_on_role_group: options.create_based_on_role_group,
+            create_based_on_org_plus_role_group: options.create_based_on_org_plus_role_group,
+        }
+    }
+}
+
+/// Body of a create (POST) or update (PATCH) of a security-group flow. It carries only writable
+/// properties: Graph's SDKs never send `id`, timestamps or `readinessStatus` (graph-api.md §8).
+#[derive(Serialize, Debug)]
+pub(crate) struct SecurityGroupFlowBody<'a> {
+    #[serde(rename = "@odata.type")]
+    pub odata_type: &'static str,
+    #[serde(rename = "creationOptions")]
+    pub creation_options: &'a SecurityGroupCreationOptions,
+}
+
+impl<'a> SecurityGroupFlowBody<'a> {
+    pub fn new(creation_options: &'a SecurityGroupCreationOptions) -> Self {
+        Self {
+            odata_type: SECURITY_GROUP_FLOW_TYPE,
+            creation_options,
+        }
+    }
+}
+
+/// One page of an OData collection.
+#[derive(Deserialize, Debug)]
+pub(crate) struct Page<T> {
+    pub value: Vec<T>,
+    #[serde(rename = "@odata.nextLink", default)]
+    pub next_link: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_the_documented_security_group_flow() {
+        let flow: ProvisioningFlow = serde_json::from_value(json!({
+            "@odata.context": "https://graph.microsoft.com/beta/$metadata#x/$entity",
+            "@odata.type": "#microsoft.graph.industryData.securityGroupProvisioningFlow",
+            "id": "4598f62a-7bd9-40a1-d38a-08dc4ac68cf2",
+            "createdDateTime": "2024-03-22T23:55:06.3141592Z",
+            "lastModifiedDateTime": "2024-03-22T23:55:06.3141592Z",
+            "readinessStatus": "disabled",
+            "creationOptions": {
+                "createBasedOnRoleGroup": true,
+                "createBasedOnOrgPlusRoleGroup": false
+            },
+            "somethingNew": 1
+        }))
+        .unwrap();
+        let flow = flow.into_security_group().unwrap();
+        assert_eq!(flow.id, "4598f62a-7bd9-40a1-d38a-08dc4ac68cf2");
+        assert_eq!(flow.readiness_status, ReadinessStatus::Disabled);
+        assert!(flow.creation_options.create_based_on_role_group);
+        assert!(!flow.creation_options.create_based_on_org_plus_role_group);
+        assert_eq!(
+            flow.created_date_time.as_deref(),
+            Some("2024-03-22T23:55:06.3141592Z")
+        );
+    }
+
+    #[test]
+    fn keeps_other_flow_types_by_type_and_id() {
+        let flows: Vec<ProvisioningFlow> = serde_json::from_value(json!([
+            {"@odata.type": "#microsoft.graph.industryData.userProvisioningFlow", "id": "u",
+             "readinessStatus": "ready", "createUnmatchedUsers": true},
+            {"@odata.type": "microsoft.graph.industryData.securityGroupProvisioningFlow", "id": "s",
+             "readinessStatus": "somethingNew", "creationOptions": {}}
+        ]))
+        .unwrap();
+        assert_eq!(
+            flows[0],
+            ProvisioningFlow::Other {
+                odata_type: "#microsoft.graph.industryData.userProvisioningFlow".to_owned(),
+                id: "u".to_owned()
+            }
+        );
+        let security = flows[1].as_security_group().unwrap();
+        assert_eq!(flows[1].id(), "s");
+        assert_eq!(
+            security.readiness_status,
+            ReadinessStatus::Other("somethingNew".to_owned())
+        );
+        assert_eq!(
+            security.creation_options,
+            SecurityGroupCreationOptions::default()
+        );
+    }
+
+    #[test]
+    fn a_flow_without_odata_type_is_an_error() {
+        let result = serde_json::from_value::<ProvisioningFlow>(json!({"id": "x"}));
+        assert!(result.unwrap_err().to_string().contains("@odata.type"));
+    }
+
+    #[test]
+    fn request_body_has_type_and_canonical_names_only() {
+        let options = SecurityGroupCreationOptions {
+            create_based_on_role_group: true,
+            create_based_on_org_plus_role_group: false,
+        };
+        let body = serde_json::to_value(SecurityGroupFlowBody::new(&options)).unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "@odata.type": "#microsoft.graph.industryData.securityGroupProvisioningFlow",
+                "creationOptions": {
+                    "createBasedOnRoleGroup": true,
+                    "createBasedOnOrgPlusRoleGroup": false
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn converts_to_and_from_the_crd_options() {
+        let crd = crate::crd::SecurityGroupCreationOptions {
+            create_based_on_role_group: false,
+            create_based_on_org_plus_role_group: true,
+        };
+        let wire = SecurityGroupCreationOptions::from(crd);
+        assert!(wire.create_based_on_org_plus_role_group && !wire.create_based_on_role_group);
+        assert_eq!(crate::crd::SecurityGroupCreationOptions::from(wire), crd);
+    }
+
+    #[test]
+    fn reads_a_page_with_and_without_next_link() {
+        let page: Page<FlowSet> = serde_json::from_value(json!({
+            "value": [{"id": "a", "displayName": "A", "filter": null}],
+            "@odata.nextLink": "https://graph.microsoft.com/beta/x?$skiptoken=1"
+        }))
+        .unwrap();
+        assert_eq!(page.value[0].display_name.as_deref(), Some("A"));
+        assert!(page.next_link.is_some());
+        let last: Page<FlowSet> = serde_json::from_value(json!({"value": []})).unwrap();
+        assert!(last.next_link.is_none());
+    }
+}
