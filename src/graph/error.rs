@@ -5,8 +5,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
-use serde::Deserialize;
-
+use super::odata_error::ODataErrorSummary;
 use super::response::ResponseMeta;
 use super::token_error::TokenErrorKind;
 
@@ -139,8 +138,14 @@ impl GraphError {
         body: &[u8],
     ) -> Self {
         let mut error = Self::new(operation, Failure::Status, client_request_id).with_meta(meta);
-        if let Ok(envelope) = serde_json::from_slice::<ErrorEnvelope>(body) {
-            error.absorb(envelope.error);
+        if let Some(odata) = ODataErrorSummary::parse(body) {
+            let details = &mut error.0;
+            details.code = odata.code;
+            details.inner_code = odata.inner_code;
+            details.message = odata.message;
+            // The headers are authoritative; the body fills in what they lack.
+            details.request_id = details.request_id.take().or(odata.request_id);
+            details.date = details.date.take().or(odata.date);
         }
         error
     }
@@ -208,29 +213,6 @@ impl GraphError {
     pub(crate) fn during(mut self, operation: Operation) -> Self {
         self.0.operation = operation;
         self
-    }
-
-    /// Takes code and message from the error and walks `innerError` for the most specific code
-    /// and for correlation ids missing from the headers.
-    fn absorb(&mut self, error: ODataError) {
-        self.0.code = error.code.filter(|code| !code.is_empty());
-        self.0.message = error.message.filter(|message| !message.is_empty());
-        let mut inner = error.inner.as_deref();
-        while let Some(level) = inner {
-            if let Some(code) = level.code.as_ref().filter(|code| !code.is_empty()) {
-                self.0.inner_code = Some(code.clone());
-            }
-            if self.0.message.is_none() {
-                self.0.message = level.message.clone().filter(|m| !m.is_empty());
-            }
-            self.0.request_id = self
-                .0
-                .request_id
-                .take()
-                .or_else(|| level.request_id.clone());
-            self.0.date = self.0.date.take().or_else(|| level.date.clone());
-            inner = level.inner.as_deref();
-        }
     }
 
     /// The classification every retry decision is based on.
@@ -387,37 +369,6 @@ impl StdError for GraphError {
             .as_deref()
             .map(|source| source as &(dyn StdError + 'static))
     }
-}
-
-/// `{"error": {...}}`, the OData v4 error envelope (graph-api.md §5.1).
-#[derive(Deserialize)]
-struct ErrorEnvelope {
-    error: ODataError,
-}
-
-#[derive(Deserialize)]
-struct ODataError {
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    message: Option<String>,
-    // Graph writes `innerError`; the OData guideline writes `innererror`.
-    #[serde(default, rename = "innerError", alias = "innererror")]
-    inner: Option<Box<InnerError>>,
-}
-
-#[derive(Deserialize)]
-struct InnerError {
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default, rename = "request-id")]
-    request_id: Option<String>,
-    #[serde(default)]
-    date: Option<String>,
-    #[serde(default, rename = "innerError", alias = "innererror")]
-    inner: Option<Box<InnerError>>,
 }
 
 #[cfg(test)]

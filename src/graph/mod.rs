@@ -12,6 +12,7 @@ mod credential;
 mod endpoints;
 mod error;
 mod model;
+mod odata_error;
 mod registry;
 mod response;
 mod token_error;
