@@ -63,7 +63,10 @@ fn client_with(emu: &Emulator, tenant: &str, client_id: &str, secret: &str) -> G
 }
 
 fn http() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().expect("an HTTP client")
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("an HTTP client")
 }
 
 fn writer(emu: &Emulator) -> GraphClient {
@@ -79,7 +82,10 @@ fn of(entries: &[JournalEntry], target: FaultTarget) -> Vec<&JournalEntry> {
 }
 
 async fn add_fault(emu: &Emulator, rule: FaultRule) {
-    emu.admin().add_fault(&rule).await.expect("the fault is added");
+    emu.admin()
+        .add_fault(&rule)
+        .await
+        .expect("the fault is added");
 }
 
 fn graph_fault(method: &str, status: u16) -> FaultRule {
@@ -102,7 +108,10 @@ async fn seed_security_group_flow(emu: &Emulator) -> String {
         properties,
         ..SeedFlow::default()
     };
-    emu.admin().seed_flow(FLOW_SET, &seed).await.expect("the flow is seeded")
+    emu.admin()
+        .seed_flow(FLOW_SET, &seed)
+        .await
+        .expect("the flow is seeded")
 }
 
 /// The request the emulator journaled for an error, matched by client-request-id.
