@@ -1,0 +1,156 @@
+//! Graph refusals become Stalled conditions with Graph's message, without a hot loop.
+
+use std::time::Duration;
+
+use graph_emulator::{FaultRule, FaultTarget, ROLE_READ_ALL};
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::PostParams;
+use sds_operator::crd::LocalSecretReference;
+
+use crate::fixture::{
+    CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, TENANT, condition, has_condition,
+    is_ready,
+};
+
+/// Asserts that no more than `extra` Graph calls arrive during `window`: absence can only be
+/// observed over time, so this is a measurement window, not a synchronisation.
+async fn assert_quiet(operator: &OperatorUnderTest, since: u64, window: Duration, extra: usize) {
+    tokio::time::sleep(window).await;
+    let calls = operator.graph_calls(since).await;
+    assert!(
+        calls.len() <= extra,
+        "expected at most {extra} calls in {window:?}, got {}: {calls:#?}",
+        calls.len()
+    );
+}
+
+fn stalled_with(
+    reason: &'static str,
+    fragment: &'static str,
+) -> impl Fn(&sds_operator::crd::SecurityGroupProvisioningFlow) -> bool {
+    move |flow| {
+        has_condition(flow, "Stalled", "True")
+            && condition(flow, "Stalled")
+                .is_some_and(|(_, r, message)| r == reason && message.contains(fragment))
+    }
+}
+
+#[tokio::test]
+async fn graph_bad_request_stalls_with_its_message_and_no_hot_loop() {
+    let operator = OperatorUnderTest::start("graph-400").await;
+    operator
+        .emulator
+        .admin()
+        .add_fault(&FaultRule {
+            target: FaultTarget::Graph,
+            method: Some("POST".into()),
+            status: Some(400),
+            error_code: Some("invalidRequest".into()),
+            message: Some("The school data for this flow set is not valid yet.".into()),
+            ..FaultRule::default()
+        })
+        .await
+        .expect("fault");
+    operator
+        .apply(&operator.resource("groups", true, false))
+        .await;
+    let stalled = operator
+        .wait_for(
+            "groups",
+            "Stalled on Graph's 400",
+            stalled_with(
+                "GraphBadRequest",
+                "The school data for this flow set is not valid yet.",
+            ),
+        )
+        .await;
+    assert_eq!(
+        condition(&stalled, "Ready").map(|c| c.0).as_deref(),
+        Some("False")
+    );
+    let since = operator.journal_position().await;
+    let calls = operator.graph_calls(0).await;
+    assert!(
+        calls.len() <= 3,
+        "list and one POST before stalling: {calls:#?}"
+    );
+    assert_quiet(&operator, since, Duration::from_secs(3), 0).await;
+}
+
+#[tokio::test]
+async fn missing_permission_stalls_naming_it() {
+    let operator = OperatorUnderTest::start_with(
+        "graph-403",
+        Options {
+            roles: vec![ROLE_READ_ALL],
+            ..Options::default()
+        },
+    )
+    .await;
+    operator
+        .apply(&operator.resource("groups", true, false))
+        .await;
+    operator
+        .wait_for(
+            "groups",
+            "Stalled on Graph's 403",
+            stalled_with("PermissionDenied", "Insufficient privileges"),
+        )
+        .await;
+    let since = operator.journal_position().await;
+    assert_quiet(&operator, since, Duration::from_secs(3), 0).await;
+    assert!(operator.graph_flows().await.is_empty());
+}
+
+#[tokio::test]
+async fn credentials_come_from_the_referenced_secret() {
+    let operator = OperatorUnderTest::start("secret-credentials").await;
+    let mut flow = operator.resource("groups", true, false);
+    flow.spec.credentials_secret_ref = Some(LocalSecretReference {
+        name: "contoso-graph".into(),
+    });
+    operator.apply(&flow).await;
+    operator
+        .wait_for(
+            "groups",
+            "Stalled without its Secret",
+            stalled_with("CredentialsNotFound", "contoso-graph"),
+        )
+        .await;
+
+    let secret = Secret {
+        metadata: kube::api::ObjectMeta {
+            name: Some("contoso-graph".into()),
+            ..Default::default()
+        },
+        string_data: Some(
+            [
+                ("tenantId", TENANT),
+                ("clientId", CLIENT_ID),
+                ("clientSecret", CLIENT_SECRET),
+            ]
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .collect(),
+        ),
+        ..Default::default()
+    };
+    operator
+        .test
+        .api::<Secret>()
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("create Secret");
+    // Secrets are not watched yet: a spec-neutral touch of the resource triggers the retry.
+    let mut touched = flow.clone();
+    touched.metadata.annotations = Some([("example.com/touch".to_owned(), "1".to_owned())].into());
+    operator.apply(&touched).await;
+    let ready = operator
+        .wait_for("groups", "Ready with the Secret's credential", is_ready)
+        .await;
+    let status = serde_json::to_string(&ready.status).expect("json");
+    assert!(
+        !status.contains(CLIENT_SECRET),
+        "the secret never reaches status"
+    );
+}

@@ -1,0 +1,338 @@
+//! One operator under test: a namespace on the shared control plane, a Graph emulator of its own
+//! with one flow set, and the controller running in-process, watching only that namespace. Each
+//! test therefore sees only its own Graph calls in the emulator's journal.
+
+use std::process::Output;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use graph_emulator::{
+    ClientRegistration, Emulator, EmulatorConfig, JournalEntry, SeedFlowSet, Settings,
+};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::wait::{await_condition, conditions};
+use kube::{Api, ResourceExt};
+use sds_operator::config::Config;
+use sds_operator::crd::{
+    AdoptionPolicy, DeletionPolicy, ManagementPolicy, SecurityGroupCreationOptions,
+    SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowSpec,
+};
+use sds_operator::graph::{Credential, GraphEndpoints, SecretString};
+use sds_test_support::{DEFAULT_DEADLINE, TestContext, shared_control_plane};
+use serde_json::json;
+use tokio::sync::oneshot;
+
+pub const TENANT: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
+pub const CLIENT_ID: &str = "b5e7f8a3-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
+pub const CLIENT_SECRET: &str = "s3cr3t~value-for-tests-only";
+const CRD_NAME: &str = "securitygroupprovisioningflows.industrydata.sds-operator.io";
+
+/// Knobs a test may turn before the operator starts.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub emulator: Settings,
+    pub resync_period: Duration,
+    pub poll_interval: Duration,
+    pub default_deletion_policy: DeletionPolicy,
+    /// Roles of the registered application.
+    pub roles: Vec<&'static str>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            emulator: Settings {
+                readiness_delay_ms: 0,
+                ..Settings::default()
+            },
+            resync_period: Duration::from_secs(3600),
+            poll_interval: Duration::from_millis(500),
+            default_deletion_policy: DeletionPolicy::Orphan,
+            roles: vec![graph_emulator::ROLE_READ_WRITE_ALL],
+        }
+    }
+}
+
+#[allow(missing_debug_implementations)] // holds a TestContext, whose kube::Client has no Debug
+pub struct OperatorUnderTest {
+    pub test: TestContext,
+    pub emulator: Emulator,
+    pub flow_set_id: String,
+    pub api: Api<SecurityGroupProvisioningFlow>,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl OperatorUnderTest {
+    pub async fn start(test_name: &str) -> Self {
+        Self::start_with(test_name, Options::default()).await
+    }
+
+    pub async fn start_with(test_name: &str, options: Options) -> Self {
+        install_crd();
+        let test = TestContext::new(test_name).await;
+        let crds: Api<CustomResourceDefinition> = Api::all(test.client.clone());
+        tokio::time::timeout(
+            DEFAULT_DEADLINE,
+            await_condition(crds, CRD_NAME, conditions::is_crd_established()),
+        )
+        .await
+        .expect("the CRD to be established")
+        .expect("watching the CRD");
+
+        let emulator = Emulator::start(EmulatorConfig {
+            clients: vec![
+                ClientRegistration::new(TENANT, CLIENT_ID, CLIENT_SECRET)
+                    .with_roles(&options.roles),
+            ],
+            settings: options.emulator.clone(),
+            ..EmulatorConfig::default()
+        })
+        .await
+        .expect("start the Graph emulator");
+        let flow_set_id = emulator
+            .admin()
+            .seed_flow_set(&SeedFlowSet {
+                display_name: Some(format!("{test_name} schools")),
+                ..SeedFlowSet::default()
+            })
+            .await
+            .expect("seed a flow set");
+
+        let config = Config {
+            endpoints: GraphEndpoints::new(emulator.base_url(), emulator.base_url())
+                .expect("loopback endpoints"),
+            namespace: Some(test.namespace.clone()),
+            default_deletion_policy: options.default_deletion_policy,
+            resync_period: options.resync_period,
+            poll_interval: options.poll_interval,
+            graph_timeout: Duration::from_secs(10),
+            concurrency: 4,
+            instance: Some(format!("test-{}", test.namespace)),
+            default_credential: Some(
+                Credential::client_secret(TENANT, CLIENT_ID, SecretString::new(CLIENT_SECRET))
+                    .expect("credential"),
+            ),
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(sds_operator::controller::run(
+            test.client.clone(),
+            config,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let api = test.api::<SecurityGroupProvisioningFlow>();
+        Self {
+            test,
+            emulator,
+            flow_set_id,
+            api,
+            stop: Some(stop),
+        }
+    }
+
+    /// A resource for this test's flow set.
+    pub fn resource(
+        &self,
+        name: &str,
+        role_group: bool,
+        org_plus_role_group: bool,
+    ) -> SecurityGroupProvisioningFlow {
+        let mut flow = SecurityGroupProvisioningFlow::new(
+            name,
+            SecurityGroupProvisioningFlowSpec {
+                flow_set_id: self.flow_set_id.clone(),
+                creation_options: SecurityGroupCreationOptions {
+                    create_based_on_role_group: role_group,
+                    create_based_on_org_plus_role_group: org_plus_role_group,
+                },
+                adoption: AdoptionPolicy::AdoptOrCreate,
+                deletion_policy: None,
+                management_policy: ManagementPolicy::Manage,
+                credentials_secret_ref: None,
+            },
+        );
+        flow.metadata.namespace = Some(self.test.namespace.clone());
+        flow
+    }
+
+    /// Applies `flow` the way a person or a GitOps tool would: server-side apply as another manager.
+    pub async fn apply(
+        &self,
+        flow: &SecurityGroupProvisioningFlow,
+    ) -> SecurityGroupProvisioningFlow {
+        let mut body = serde_json::to_value(flow).expect("serialize");
+        body["apiVersion"] = json!("industrydata.sds-operator.io/v1alpha1");
+        body["kind"] = json!("SecurityGroupProvisioningFlow");
+        if let Some(metadata) = body["metadata"].as_object_mut() {
+            metadata.retain(|key, _| {
+                ["name", "namespace", "annotations", "labels"].contains(&key.as_str())
+            });
+        }
+        body.as_object_mut().map(|object| object.remove("status"));
+        self.api
+            .patch(
+                &flow.name_any(),
+                &PatchParams::apply("e2e-user").force(),
+                &Patch::Apply(&body),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("apply {}: {e}", flow.name_any()))
+    }
+
+    /// Waits (on the watch, not by polling) until `name` satisfies `condition`.
+    pub async fn wait_for(
+        &self,
+        name: &str,
+        what: &str,
+        condition: impl Fn(&SecurityGroupProvisioningFlow) -> bool,
+    ) -> SecurityGroupProvisioningFlow {
+        let satisfied = await_condition(
+            self.api.clone(),
+            name,
+            move |object: Option<&SecurityGroupProvisioningFlow>| object.is_some_and(&condition),
+        );
+        match tokio::time::timeout(DEFAULT_DEADLINE, satisfied).await {
+            Ok(Ok(Some(object))) => object,
+            other => {
+                let current = self.api.get_opt(name).await.ok().flatten();
+                panic!(
+                    "timed out waiting for {name} to be {what} ({other:?}); it is now: {:#?}",
+                    current.map(|object| object.status)
+                )
+            }
+        }
+    }
+
+    /// Waits until `name` is gone.
+    pub async fn wait_deleted(&self, name: &str) {
+        let uid = self
+            .api
+            .get(name)
+            .await
+            .ok()
+            .and_then(|object| object.uid())
+            .unwrap_or_default();
+        tokio::time::timeout(
+            DEFAULT_DEADLINE,
+            await_condition(self.api.clone(), name, conditions::is_deleted(&uid)),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {name} to be deleted"))
+        .expect("watching the deletion");
+    }
+
+    /// Graph calls (not token requests) the emulator received after `since`.
+    pub async fn graph_calls(&self, since: u64) -> Vec<JournalEntry> {
+        let journal = self.emulator.admin().journal(since).await.expect("journal");
+        journal
+            .into_iter()
+            .filter(|entry| entry.path.starts_with("/beta/"))
+            .collect()
+    }
+
+    /// The latest journal sequence number (0 when empty).
+    pub async fn journal_position(&self) -> u64 {
+        let journal = self.emulator.admin().journal(0).await.expect("journal");
+        journal.last().map_or(0, |entry| entry.sequence)
+    }
+
+    /// The security-group flows the emulator holds in this test's flow set.
+    pub async fn graph_flows(&self) -> Vec<graph_emulator::FlowSnapshot> {
+        let state = self.emulator.admin().state().await.expect("emulator state");
+        state
+            .flow_set(&self.flow_set_id)
+            .map(|set| {
+                set.flows
+                    .iter()
+                    .filter(|flow| flow.odata_type.ends_with("securityGroupProvisioningFlow"))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `kubectl` with this test's namespace, run without blocking the in-process controller.
+    pub async fn kubectl(&self, args: &[&str]) -> Output {
+        let mut command = self.test.control_plane.kubectl();
+        command
+            .arg("--namespace")
+            .arg(&self.test.namespace)
+            .args(args);
+        tokio::process::Command::from(command)
+            .output()
+            .await
+            .expect("run kubectl")
+    }
+}
+
+impl Drop for OperatorUnderTest {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Installs the committed CRD with the real kubectl, once per test binary.
+fn install_crd() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/crds/",
+            "securitygroupprovisioningflows.industrydata.sds-operator.io.yaml"
+        );
+        let output = shared_control_plane()
+            .kubectl()
+            .args(["apply", "--server-side", "-f", path])
+            .output()
+            .expect("run kubectl apply");
+        assert!(
+            output.status.success(),
+            "kubectl apply of the CRD failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    });
+}
+
+/// The named condition's (status, reason, message).
+pub fn condition(
+    flow: &SecurityGroupProvisioningFlow,
+    kind: &str,
+) -> Option<(String, String, String)> {
+    flow.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|condition| condition.type_ == kind)
+        .map(|condition| {
+            (
+                condition.status.clone(),
+                condition.reason.clone(),
+                condition.message.clone(),
+            )
+        })
+}
+
+/// Whether the named condition has this status.
+pub fn has_condition(flow: &SecurityGroupProvisioningFlow, kind: &str, status: &str) -> bool {
+    condition(flow, kind).is_some_and(|(actual, _, _)| actual == status)
+}
+
+/// Ready=True and Graph says ready.
+pub fn is_ready(flow: &SecurityGroupProvisioningFlow) -> bool {
+    has_condition(flow, "Ready", "True")
+        && flow
+            .status
+            .as_ref()
+            .and_then(|status| status.readiness_status.as_ref())
+            .map(|r| r.as_str())
+            == Some("ready")
+}
+
+/// Calls that change something in Graph.
+pub fn writes(calls: &[JournalEntry]) -> Vec<&JournalEntry> {
+    calls.iter().filter(|call| call.method != "GET").collect()
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests of the operator: the real kube-apiserver and etcd, the Graph emulator, and
+//! the controller running in-process. One control plane for the binary, one namespace, emulator
+//! and controller per test.
+
+mod failures;
+mod fixture;
+mod lifecycle;
+mod reset;
+mod validation;
