@@ -443,7 +443,9 @@ async fn throttling_reports_retry_after_in_both_forms_and_is_not_retried() {
         },
     )
     .await;
-    let date = client.list_flows(FLOW_SET).await.unwrap_err();
+    // Another application: the writer's own calls are held back for its 7 s (see below).
+    let reader = client_with(&emu, TENANT, READER, READER_SECRET);
+    let date = reader.list_flows(FLOW_SET).await.unwrap_err();
     assert_eq!(date.class(), ErrorClass::Throttled);
     let wait = date
         .retry_after()
@@ -469,6 +471,46 @@ async fn throttling_reports_retry_after_in_both_forms_and_is_not_retried() {
             .flows
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn after_a_429_no_call_of_that_credential_is_sent_until_retry_after_passes() {
+    let emu = emulator().await;
+    let throttled = writer(&emu);
+    let same_credential = throttled.clone();
+    let other_application = client_with(&emu, TENANT, READER, READER_SECRET);
+    add_fault(
+        &emu,
+        FaultRule {
+            retry_after_seconds: Some(30),
+            ..graph_fault("GET", 429)
+        },
+    )
+    .await;
+    let first = throttled.list_flows(FLOW_SET).await.unwrap_err();
+    assert_eq!(first.retry_after(), Some(Duration::from_secs(30)));
+    let graph_calls = |entries: Vec<JournalEntry>| of(&entries, FaultTarget::Graph).len();
+    assert_eq!(graph_calls(journal(&emu).await), 1);
+
+    let held = same_credential
+        .create_security_group_flow(FLOW_SET, &ROLE_ONLY, Uuid::new_v4())
+        .await
+        .unwrap_err();
+    assert_eq!(held.class(), ErrorClass::Throttled);
+    assert_eq!(held.status(), None, "held back, never sent");
+    let wait = held.retry_after().expect("the remaining wait");
+    assert!(
+        wait <= Duration::from_secs(30) && wait > Duration::from_secs(25),
+        "{wait:?}"
+    );
+    assert!(held.to_string().contains("not sent"), "{held}");
+    assert_eq!(graph_calls(journal(&emu).await), 1, "nothing reached Graph");
+
+    other_application
+        .list_flows(FLOW_SET)
+        .await
+        .expect("another application is not held back");
+    assert_eq!(graph_calls(journal(&emu).await), 2);
 }
 
 #[tokio::test]

@@ -20,6 +20,7 @@ use super::model::{
     FlowSet, Page, ProvisioningFlow, SecurityGroupCreationOptions, SecurityGroupFlowBody,
 };
 use super::response::{Response, ResponseMeta};
+use super::throttle::Throttle;
 
 /// Default time a single request (token or Graph) may take.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -56,6 +57,7 @@ struct Inner {
     endpoints: GraphEndpoints,
     tokens: TokenSource,
     options: GraphClientOptions,
+    throttle: Throttle,
 }
 
 /// An answer with a success status, before its body is read.
@@ -84,6 +86,7 @@ impl GraphClient {
                 endpoints,
                 tokens: TokenSource::new(credential),
                 options,
+                throttle: Throttle::default(),
             }),
         }
     }
@@ -310,8 +313,11 @@ impl GraphClient {
         json: Option<Vec<u8>>,
         client_request_id: Uuid,
     ) -> Result<Answer, GraphError> {
-        let token = self.access_token(operation).await?;
         let client_request_id = client_request_id.to_string();
+        if let Some(wait) = self.inner.throttle.remaining() {
+            return Err(GraphError::held_back(operation, client_request_id, wait));
+        }
+        let token = self.access_token(operation).await?;
         let mut request = self
             .inner
             .http
@@ -349,6 +355,7 @@ impl GraphClient {
         if meta.status == 401 {
             self.inner.tokens.invalidate(token.generation).await;
         }
+        self.inner.throttle.observe(meta.status, meta.retry_after);
         Err(GraphError::from_status(
             operation,
             client_request_id,

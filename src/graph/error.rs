@@ -81,6 +81,8 @@ pub(crate) enum Failure {
     Token(TokenErrorKind),
     /// A success status with a body that could not be read, or a protocol violation.
     Unreadable,
+    /// Not sent: Graph throttled this credential a moment ago and its wait is not over.
+    HeldBack,
 }
 
 /// A failed Graph or token call. Its `Display` is a sentence meant for a person (it becomes a
@@ -186,6 +188,17 @@ impl GraphError {
         error
     }
 
+    /// Not sent, because Graph throttled this credential and `wait` remains of its Retry-After.
+    pub(crate) fn held_back(
+        operation: Operation,
+        client_request_id: String,
+        wait: Duration,
+    ) -> Self {
+        let mut error = Self::new(operation, Failure::HeldBack, client_request_id);
+        error.0.retry_after = Some(wait);
+        error
+    }
+
     /// The token endpoint refused or failed; `message` must already be free of secrets.
     pub(crate) fn token(
         kind: TokenErrorKind,
@@ -221,6 +234,7 @@ impl GraphError {
             Failure::Token(kind) => ErrorClass::Token(kind),
             Failure::Transport { .. } => ErrorClass::Unavailable,
             Failure::Unreadable => ErrorClass::Unexpected,
+            Failure::HeldBack => ErrorClass::Throttled,
             Failure::Status => match self.0.status {
                 Some(429) => ErrorClass::Throttled,
                 Some(500 | 502 | 503 | 504) => ErrorClass::Unavailable,
@@ -280,6 +294,13 @@ impl GraphError {
     /// What a person should do about it, by class.
     fn advice(&self) -> String {
         match self.class() {
+            // No number of seconds here: this text becomes a condition message, and a message
+            // that changes on every retry would rewrite the status every time.
+            ErrorClass::Throttled if self.0.failure == Failure::HeldBack => {
+                "not sent: Graph throttled this application moments ago, so every resource \
+                 using this credential waits until Graph's Retry-After has passed"
+                    .into()
+            }
             ErrorClass::Throttled => match self.0.retry_after {
                 Some(wait) => format!(
                     "Graph is throttling this application; retry in {} s",

@@ -15,6 +15,7 @@ mod model;
 mod odata_error;
 mod registry;
 mod response;
+mod throttle;
 mod token_error;
 
 pub use auth::{GRAPH_SCOPE, TokenClaims};
