@@ -9,9 +9,9 @@ use std::time::Duration;
 use futures::StreamExt;
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{Predicate as _, WatchStreamExt, predicates, watcher};
-use kube::{Api, Client, Resource as _};
+use kube::{Api, Client, Resource as _, ResourceExt as _};
 
 use crate::config::Config;
 use crate::crd::{FIELD_MANAGER, SecurityGroupProvisioningFlow};
@@ -28,6 +28,8 @@ pub struct Context {
     pub config: Config,
     pub graph_clients: GraphClients,
     pub recorder: Recorder,
+    /// Every resource the controller sees, for conflict checks.
+    pub resources: Store<SecurityGroupProvisioningFlow>,
     /// Consecutive failures per resource, for exponential backoff.
     failures: Mutex<HashMap<ObjectRef<SecurityGroupProvisioningFlow>, u32>>,
 }
@@ -41,7 +43,11 @@ impl std::fmt::Debug for Context {
 }
 
 impl Context {
-    pub fn new(client: Client, config: Config) -> Self {
+    pub fn new(
+        client: Client,
+        config: Config,
+        resources: Store<SecurityGroupProvisioningFlow>,
+    ) -> Self {
         let reporter = Reporter {
             controller: FIELD_MANAGER.into(),
             instance: config.instance.clone(),
@@ -57,6 +63,7 @@ impl Context {
             ),
             client,
             config,
+            resources,
             failures: Mutex::default(),
         }
     }
@@ -92,11 +99,12 @@ pub async fn run(
         None => Api::all(client.clone()),
     };
     let concurrency = config.concurrency;
-    let context = Arc::new(Context::new(client, config));
     let (reader, writer) = reflector::store();
+    let context = Arc::new(Context::new(client, config, reader.clone()));
+    let resources = reader.clone();
     // Our own status writes change none of these, so they never trigger a reconcile; a deletion
     // bumps the generation of a custom resource.
-    let triggers = watcher(api, watcher::Config::default())
+    let triggers = watcher(api.clone(), watcher::Config::default())
         .default_backoff()
         .reflect(writer)
         .applied_objects()
@@ -107,6 +115,12 @@ pub async fn run(
             Default::default(),
         );
     Controller::for_stream(triggers, reader)
+        // A resource on its way out may free its flow set for one that stalled in Conflict.
+        .watches(
+            api,
+            watcher::Config::default(),
+            move |leaving: SecurityGroupProvisioningFlow| waiting_for(&resources, &leaving),
+        )
         .with_config(controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile::reconcile, error_policy, context)
@@ -116,6 +130,24 @@ pub async fn run(
             }
         })
         .await;
+}
+
+/// The other resources naming `leaving`'s flow set, when `leaving` is being deleted.
+fn waiting_for(
+    resources: &Store<SecurityGroupProvisioningFlow>,
+    leaving: &SecurityGroupProvisioningFlow,
+) -> Vec<ObjectRef<SecurityGroupProvisioningFlow>> {
+    if leaving.metadata.deletion_timestamp.is_none() {
+        return Vec::new();
+    }
+    resources
+        .state()
+        .iter()
+        .filter(|other| {
+            other.spec.flow_set_id == leaving.spec.flow_set_id && other.uid() != leaving.uid()
+        })
+        .map(|other| ObjectRef::from_obj(other.as_ref()))
+        .collect()
 }
 
 /// Maps a failed reconcile to its retry; status and events already say what went wrong.

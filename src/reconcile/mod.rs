@@ -2,6 +2,7 @@
 //! observe (Secret, Graph) → plan (pure) → apply (Graph calls) → status (one patch, if changed).
 
 mod apply;
+mod conflict;
 mod error;
 mod observe;
 mod plan;
@@ -126,6 +127,7 @@ async fn sync_graph(
     notes: &mut Vec<Note>,
     now: Timestamp,
 ) -> Result<Applied, Error> {
+    refuse_conflict(flow, context).await?;
     let graph = observe::graph_client(flow, context).await?;
     let observed = observe::observe_flow(&graph, flow, working).await?;
     let plan = plan::plan(flow, working, observed.as_ref(), now);
@@ -135,6 +137,37 @@ async fn sync_graph(
         now,
     };
     apply::apply(&target, plan, observed, working, writer, notes).await
+}
+
+/// Stalls `flow` when an older resource manages the same flow set.
+async fn refuse_conflict(
+    flow: &SecurityGroupProvisioningFlow,
+    context: &Context,
+) -> Result<(), Error> {
+    let Some(owner) = conflict::older_claimant(flow, &context.resources.state()) else {
+        return Ok(());
+    };
+    // The cache may lag a deletion that just finished: ask the API server before stalling.
+    if owner.metadata.deletion_timestamp.is_some() {
+        let api: Api<SecurityGroupProvisioningFlow> = Api::namespaced(
+            context.client.clone(),
+            &owner.namespace().unwrap_or_default(),
+        );
+        let current = api.get_opt(&owner.name_any()).await?;
+        if current.is_none_or(|current| current.uid() != owner.uid()) {
+            return Ok(());
+        }
+    }
+    Err(Error::Refused {
+        reason: Reason::Conflict,
+        message: format!(
+            "flow set {} is already managed by {}/{}, which is older; this resource makes no Graph \
+             call until that one is deleted or points elsewhere",
+            flow.spec.flow_set_id,
+            owner.namespace().unwrap_or_default(),
+            owner.name_any()
+        ),
+    })
 }
 
 /// Soon while something is expected to change in Graph, else after the resync period.

@@ -2,8 +2,13 @@
 //! the controller running in-process. One control plane for the binary, one namespace, emulator
 //! and controller per test.
 
+mod conflicts;
+mod drift;
 mod failures;
 mod fixture;
 mod lifecycle;
+mod pause;
+mod policies;
 mod reset;
 mod validation;
+mod visibility;

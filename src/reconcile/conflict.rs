@@ -1,0 +1,120 @@
+//! Conflicts: a flow set holds one security-group flow, so two resources naming the same flow set
+//! would fight over it. The resource that already manages the flow wins, else the oldest; the
+//! others stall with reason `Conflict` and make no Graph call until it is gone.
+
+use std::sync::Arc;
+
+use kube::ResourceExt;
+
+use crate::crd::SecurityGroupProvisioningFlow;
+
+/// The resource that owns `flow`'s flow set instead of `flow`, if any: among the resources naming
+/// the same flow set, one that has recorded a flow id comes first, then the oldest (creation
+/// times have whole seconds, so namespace and name break ties).
+pub fn older_claimant(
+    flow: &SecurityGroupProvisioningFlow,
+    others: &[Arc<SecurityGroupProvisioningFlow>],
+) -> Option<Arc<SecurityGroupProvisioningFlow>> {
+    others
+        .iter()
+        .filter(|other| {
+            other.uid() != flow.uid() && other.spec.flow_set_id == flow.spec.flow_set_id
+        })
+        .filter(|other| precedence(other) < precedence(flow))
+        .min_by_key(|other| precedence(other))
+        .cloned()
+}
+
+/// Sorts the rightful owner first, the same way on every replica.
+fn precedence(
+    flow: &SecurityGroupProvisioningFlow,
+) -> (bool, Option<jiff::Timestamp>, String, String) {
+    let manages_a_flow = flow
+        .status
+        .as_ref()
+        .is_some_and(|status| status.flow_id.is_some());
+    (
+        !manages_a_flow,
+        flow.metadata.creation_timestamp.as_ref().map(|time| time.0),
+        flow.namespace().unwrap_or_default(),
+        flow.name_any(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+    use super::*;
+    use crate::crd::{
+        AdoptionPolicy, ManagementPolicy, SecurityGroupCreationOptions,
+        SecurityGroupProvisioningFlowSpec,
+    };
+
+    fn resource(
+        namespace: &str,
+        name: &str,
+        flow_set: &str,
+        created: &str,
+    ) -> Arc<SecurityGroupProvisioningFlow> {
+        let mut flow = SecurityGroupProvisioningFlow::new(
+            name,
+            SecurityGroupProvisioningFlowSpec {
+                flow_set_id: flow_set.into(),
+                creation_options: SecurityGroupCreationOptions::default(),
+                adoption: AdoptionPolicy::AdoptOrCreate,
+                deletion_policy: None,
+                management_policy: ManagementPolicy::Manage,
+                credentials_secret_ref: None,
+            },
+        );
+        flow.metadata.namespace = Some(namespace.into());
+        flow.metadata.uid = Some(format!("{namespace}/{name}"));
+        flow.metadata.creation_timestamp = Some(Time(created.parse().expect("timestamp")));
+        Arc::new(flow)
+    }
+
+    const SET: &str = "9ab41255-5364-4c53-e15c-08dc4ab6ee03";
+    const OTHER_SET: &str = "8c33d025-5e64-4550-2aa3-08dc4ac66fca";
+
+    #[test]
+    fn the_oldest_resource_owns_the_flow_set() {
+        let old = resource("north", "groups", SET, "2026-01-01T00:00:00Z");
+        let new = resource("south", "groups", SET, "2026-02-01T00:00:00Z");
+        let unrelated = resource("east", "groups", OTHER_SET, "2025-01-01T00:00:00Z");
+        let all = vec![old.clone(), new.clone(), unrelated];
+
+        assert_eq!(
+            older_claimant(&new, &all).map(|o| o.name_any()),
+            Some("groups".into())
+        );
+        assert_eq!(
+            older_claimant(&new, &all).and_then(|o| o.namespace()),
+            Some("north".into())
+        );
+        assert!(older_claimant(&old, &all).is_none());
+    }
+
+    #[test]
+    fn the_resource_managing_the_flow_wins_over_an_older_one() {
+        let older = resource("north", "groups", SET, "2026-01-01T00:00:00Z");
+        let mut managing = (*resource("south", "groups", SET, "2026-02-01T00:00:00Z")).clone();
+        managing.status = Some(crate::crd::SecurityGroupProvisioningFlowStatus {
+            flow_id: Some("4598f62a-7bd9-40a1-d38a-08dc4ac68cf2".into()),
+            ..Default::default()
+        });
+        let managing = Arc::new(managing);
+        let all = vec![older.clone(), managing.clone()];
+        assert!(older_claimant(&managing, &all).is_none());
+        assert!(older_claimant(&older, &all).is_some());
+    }
+
+    #[test]
+    fn same_second_ties_are_broken_by_namespace_then_name() {
+        let a = resource("a", "groups", SET, "2026-01-01T00:00:00Z");
+        let b = resource("b", "groups", SET, "2026-01-01T00:00:00Z");
+        let all = vec![a.clone(), b.clone()];
+        assert!(older_claimant(&a, &all).is_none());
+        assert!(older_claimant(&b, &all).is_some());
+    }
+}
