@@ -8,32 +8,8 @@ use kube::api::PostParams;
 use sds_operator::crd::LocalSecretReference;
 
 use crate::fixture::{
-    CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, TENANT, condition, has_condition,
-    is_ready,
+    CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, TENANT, condition, is_ready, stalled_with,
 };
-
-/// Asserts that no more than `extra` Graph calls arrive during `window`: absence can only be
-/// observed over time, so this is a measurement window, not a synchronisation.
-async fn assert_quiet(operator: &OperatorUnderTest, since: u64, window: Duration, extra: usize) {
-    tokio::time::sleep(window).await;
-    let calls = operator.graph_calls(since).await;
-    assert!(
-        calls.len() <= extra,
-        "expected at most {extra} calls in {window:?}, got {}: {calls:#?}",
-        calls.len()
-    );
-}
-
-fn stalled_with(
-    reason: &'static str,
-    fragment: &'static str,
-) -> impl Fn(&sds_operator::crd::SecurityGroupProvisioningFlow) -> bool {
-    move |flow| {
-        has_condition(flow, "Stalled", "True")
-            && condition(flow, "Stalled")
-                .is_some_and(|(_, r, message)| r == reason && message.contains(fragment))
-    }
-}
 
 #[tokio::test]
 async fn graph_bad_request_stalls_with_its_message_and_no_hot_loop() {
@@ -74,7 +50,9 @@ async fn graph_bad_request_stalls_with_its_message_and_no_hot_loop() {
         calls.len() <= 3,
         "list and one POST before stalling: {calls:#?}"
     );
-    assert_quiet(&operator, since, Duration::from_secs(3), 0).await;
+    operator
+        .assert_quiet(since, Duration::from_secs(3), 0)
+        .await;
 }
 
 #[tokio::test]
@@ -98,7 +76,9 @@ async fn missing_permission_stalls_naming_it() {
         )
         .await;
     let since = operator.journal_position().await;
-    assert_quiet(&operator, since, Duration::from_secs(3), 0).await;
+    operator
+        .assert_quiet(since, Duration::from_secs(3), 0)
+        .await;
     assert!(operator.graph_flows().await.is_empty());
 }
 

@@ -9,8 +9,9 @@ use std::time::Duration;
 use graph_emulator::{
     ClientRegistration, Emulator, EmulatorConfig, JournalEntry, SeedFlowSet, Settings,
 };
+use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Patch, PatchParams};
+use kube::api::{ListParams, Patch, PatchParams};
 use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, ResourceExt};
 use sds_operator::config::Config;
@@ -19,7 +20,7 @@ use sds_operator::crd::{
     SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowSpec,
 };
 use sds_operator::graph::{Credential, GraphEndpoints, SecretString};
-use sds_test_support::{DEFAULT_DEADLINE, TestContext, shared_control_plane};
+use sds_test_support::{DEFAULT_DEADLINE, TestContext, eventually, shared_control_plane};
 use serde_json::json;
 use tokio::sync::oneshot;
 
@@ -240,9 +241,14 @@ impl OperatorUnderTest {
 
     /// The security-group flows the emulator holds in this test's flow set.
     pub async fn graph_flows(&self) -> Vec<graph_emulator::FlowSnapshot> {
+        self.graph_flows_in(&self.flow_set_id).await
+    }
+
+    /// The security-group flows the emulator holds in flow set `flow_set_id`.
+    pub async fn graph_flows_in(&self, flow_set_id: &str) -> Vec<graph_emulator::FlowSnapshot> {
         let state = self.emulator.admin().state().await.expect("emulator state");
         state
-            .flow_set(&self.flow_set_id)
+            .flow_set(flow_set_id)
             .map(|set| {
                 set.flows
                     .iter()
@@ -251,6 +257,56 @@ impl OperatorUnderTest {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Events recorded in this test's namespace about the resource `name`, oldest first.
+    pub async fn events(&self, name: &str) -> Vec<Event> {
+        let mut events: Vec<Event> = self
+            .test
+            .api::<Event>()
+            .list(&ListParams::default())
+            .await
+            .expect("list events")
+            .items
+            .into_iter()
+            .filter(|event| {
+                event
+                    .regarding
+                    .as_ref()
+                    .is_some_and(|regarding| regarding.name.as_deref() == Some(name))
+            })
+            .collect();
+        events.sort_by(|a, b| a.event_time.cmp(&b.event_time));
+        events
+    }
+
+    /// Waits until an event with `reason` about `name` is recorded, and returns it.
+    pub async fn wait_for_event(&self, name: &str, reason: &str) -> Event {
+        eventually(
+            &format!("a {reason} event about {name}"),
+            DEFAULT_DEADLINE,
+            || async {
+                let events = self.events(name).await;
+                events
+                    .iter()
+                    .find(|event| event.reason.as_deref() == Some(reason))
+                    .cloned()
+                    .ok_or_else(|| format!("reasons so far: {:?}", event_reasons(&events)))
+            },
+        )
+        .await
+    }
+
+    /// Asserts that no more than `extra` Graph calls arrive after `since` during `window`: absence
+    /// can only be observed over time, so this is a measurement window, not a synchronisation.
+    pub async fn assert_quiet(&self, since: u64, window: Duration, extra: usize) {
+        tokio::time::sleep(window).await;
+        let calls = self.graph_calls(since).await;
+        assert!(
+            calls.len() <= extra,
+            "expected at most {extra} Graph calls in {window:?}, got {}: {calls:#?}",
+            calls.len()
+        );
     }
 
     /// `kubectl` with this test's namespace, run without blocking the in-process controller.
@@ -335,4 +391,85 @@ pub fn is_ready(flow: &SecurityGroupProvisioningFlow) -> bool {
 /// Calls that change something in Graph.
 pub fn writes(calls: &[JournalEntry]) -> Vec<&JournalEntry> {
     calls.iter().filter(|call| call.method != "GET").collect()
+}
+
+/// Whether the named condition has this status and reason.
+pub fn condition_is(
+    flow: &SecurityGroupProvisioningFlow,
+    kind: &str,
+    status: &str,
+    reason: &str,
+) -> bool {
+    condition(flow, kind)
+        .is_some_and(|(actual, actual_reason, _)| actual == status && actual_reason == reason)
+}
+
+/// Stalled=True with `reason` and a message containing `fragment`.
+pub fn stalled_with(
+    reason: &'static str,
+    fragment: impl Into<String>,
+) -> impl Fn(&SecurityGroupProvisioningFlow) -> bool {
+    let fragment = fragment.into();
+    move |flow| {
+        condition(flow, "Stalled").is_some_and(|(status, actual, message)| {
+            status == "True" && actual == reason && message.contains(&fragment)
+        })
+    }
+}
+
+/// The reasons of `events`, in order.
+pub fn event_reasons(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|event| event.reason.clone())
+        .collect()
+}
+
+/// Graph calls with this method whose path contains `fragment`.
+pub fn calls_to<'a>(
+    calls: &'a [JournalEntry],
+    method: &str,
+    fragment: &str,
+) -> Vec<&'a JournalEntry> {
+    calls
+        .iter()
+        .filter(|call| call.method == method && call.path.contains(fragment))
+        .collect()
+}
+
+/// `creationOptions` as Graph and the emulator write them.
+pub fn options_json(role_group: bool, org_plus_role_group: bool) -> serde_json::Value {
+    json!({
+        "createBasedOnRoleGroup": role_group,
+        "createBasedOnOrgPlusRoleGroup": org_plus_role_group,
+    })
+}
+
+/// The Graph calls after `since` once at least `count` GETs have followed the last write: proof
+/// that later reconciles read Graph and found nothing more to write.
+pub async fn calls_after_settling(
+    operator: &OperatorUnderTest,
+    since: u64,
+    count: usize,
+) -> Vec<JournalEntry> {
+    eventually(
+        &format!("{count} Graph reads after the last write"),
+        DEFAULT_DEADLINE,
+        || async {
+            let calls = operator.graph_calls(since).await;
+            let last_write = calls.iter().rposition(|call| call.method != "GET");
+            let reads_after = calls[last_write.map_or(0, |index| index + 1)..]
+                .iter()
+                .filter(|call| call.method == "GET")
+                .count();
+            if reads_after >= count {
+                Ok(calls)
+            } else {
+                Err(format!(
+                    "{reads_after} reads after the last write: {calls:#?}"
+                ))
+            }
+        },
+    )
+    .await
 }
