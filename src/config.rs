@@ -71,6 +71,11 @@ pub struct RunArgs {
     #[arg(long, env = "SDS_POLL_INTERVAL", default_value = "15s", value_parser = parse_duration)]
     pub poll_interval: Duration,
 
+    /// After this long without a successful Graph read, Ready turns Unknown (reason Stale)
+    /// instead of vouching for old data.
+    #[arg(long, env = "SDS_FRESHNESS_WINDOW", default_value = "15m", value_parser = parse_duration)]
+    pub freshness_window: Duration,
+
     /// Timeout of one Graph or token request.
     #[arg(long, env = "SDS_GRAPH_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub graph_timeout: Duration,
@@ -120,6 +125,7 @@ pub struct Config {
     pub default_deletion_policy: DeletionPolicy,
     pub resync_period: Duration,
     pub poll_interval: Duration,
+    pub freshness_window: Duration,
     pub graph_timeout: Duration,
     pub concurrency: u16,
     pub instance: Option<String>,
@@ -161,6 +167,7 @@ impl RunArgs {
             },
             resync_period: self.resync_period,
             poll_interval: self.poll_interval,
+            freshness_window: self.freshness_window,
             graph_timeout: self.graph_timeout,
             concurrency: self.concurrency,
             instance: self.instance,

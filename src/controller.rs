@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use kube::runtime::controller::{self, Action, Controller};
@@ -16,7 +16,7 @@ use kube::{Api, Client, Resource as _, ResourceExt as _};
 use crate::config::Config;
 use crate::crd::{FIELD_MANAGER, SecurityGroupProvisioningFlow};
 use crate::graph::{GraphClientOptions, GraphClients};
-use crate::reconcile::{self, Error, Retry};
+use crate::reconcile::{self, Error, Memory, Retry};
 
 /// Shortest and longest wait between retries of a transient failure.
 const BACKOFF_MIN: Duration = Duration::from_secs(2);
@@ -30,8 +30,10 @@ pub struct Context {
     pub recorder: Recorder,
     /// Every resource the controller sees, for conflict checks.
     pub resources: Store<SecurityGroupProvisioningFlow>,
-    /// Consecutive failures per resource, for exponential backoff.
-    failures: Mutex<HashMap<ObjectRef<SecurityGroupProvisioningFlow>, u32>>,
+    /// Per-resource state kept between reconciles.
+    memory: Mutex<HashMap<ObjectRef<SecurityGroupProvisioningFlow>, Memory>>,
+    /// When this controller started: the freshness clock of resources it has not read yet.
+    pub started: Instant,
 }
 
 impl std::fmt::Debug for Context {
@@ -64,27 +66,43 @@ impl Context {
             client,
             config,
             resources,
-            failures: Mutex::default(),
+            memory: Mutex::default(),
+            started: Instant::now(),
         }
     }
 
-    /// Counts one more failure in a row for `flow` and returns the new count.
-    fn record_failure(&self, flow: &SecurityGroupProvisioningFlow) -> u32 {
-        let mut failures = self
-            .failures
+    /// What is remembered about `flow` (default when nothing is).
+    pub(crate) fn recall(&self, flow: &SecurityGroupProvisioningFlow) -> Memory {
+        let memory = self
+            .memory
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let count = failures.entry(ObjectRef::from_obj(flow)).or_default();
-        *count = count.saturating_add(1);
-        *count
+        memory
+            .get(&ObjectRef::from_obj(flow))
+            .cloned()
+            .unwrap_or_default()
     }
 
-    pub(crate) fn forget_failures(&self, flow: &SecurityGroupProvisioningFlow) {
-        let mut failures = self
-            .failures
+    /// Changes what is remembered about `flow`.
+    pub(crate) fn remember<T>(
+        &self,
+        flow: &SecurityGroupProvisioningFlow,
+        change: impl FnOnce(&mut Memory) -> T,
+    ) -> T {
+        let mut memory = self
+            .memory
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        failures.remove(&ObjectRef::from_obj(flow));
+        change(memory.entry(ObjectRef::from_obj(flow)).or_default())
+    }
+
+    /// Drops everything remembered about a resource that is gone.
+    pub(crate) fn forget(&self, flow: &SecurityGroupProvisioningFlow) {
+        let mut memory = self
+            .memory
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        memory.remove(&ObjectRef::from_obj(flow));
     }
 }
 
@@ -156,7 +174,10 @@ fn error_policy(
     error: &Error,
     context: Arc<Context>,
 ) -> Action {
-    let failures = context.record_failure(&flow);
+    let failures = context.remember(&flow, |memory| {
+        memory.failures = memory.failures.saturating_add(1);
+        memory.failures
+    });
     let name = flow.meta().name.as_deref().unwrap_or_default();
     tracing::warn!(name, reason = %error.reason(), failures, %error, "reconcile failed");
     match error.retry() {

@@ -52,6 +52,8 @@ pub enum Reason {
     DriftCorrected,
     /// The flow had been deleted outside Kubernetes and was created again.
     Recreated,
+    /// Graph accepted a change of creationOptions but still reports the old values.
+    UpdateIgnored,
     /// Graph matches the spec.
     InSync,
     /// Graph matches the spec and reports the flow ready.
@@ -94,6 +96,8 @@ pub enum Reason {
     GraphUnavailable,
     /// The Kubernetes API server failed a read or write the reconcile needed.
     KubernetesApiError,
+    /// Graph has not been read successfully for longer than the freshness window.
+    Stale,
     /// Graph reports the flow failed.
     FlowFailed,
     /// Graph reports the flow disabled.
@@ -112,12 +116,13 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, for tests and for pre-registering metric label values.
-    pub const ALL: [Self; 33] = [
+    pub const ALL: [Self; 35] = [
         Self::Created,
         Self::Adopted,
         Self::Updated,
         Self::DriftCorrected,
         Self::Recreated,
+        Self::UpdateIgnored,
         Self::InSync,
         Self::FlowReady,
         Self::Provisioning,
@@ -139,6 +144,7 @@ impl Reason {
         Self::Throttled,
         Self::GraphUnavailable,
         Self::KubernetesApiError,
+        Self::Stale,
         Self::FlowFailed,
         Self::FlowDisabled,
         Self::FlowExpired,
@@ -156,6 +162,7 @@ impl Reason {
             Self::Updated => "Updated",
             Self::DriftCorrected => "DriftCorrected",
             Self::Recreated => "Recreated",
+            Self::UpdateIgnored => "UpdateIgnored",
             Self::InSync => "InSync",
             Self::FlowReady => "FlowReady",
             Self::Provisioning => "Provisioning",
@@ -177,6 +184,7 @@ impl Reason {
             Self::Throttled => "Throttled",
             Self::GraphUnavailable => "GraphUnavailable",
             Self::KubernetesApiError => "KubernetesApiError",
+            Self::Stale => "Stale",
             Self::FlowFailed => "FlowFailed",
             Self::FlowDisabled => "FlowDisabled",
             Self::FlowExpired => "FlowExpired",

@@ -7,6 +7,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use uuid::Uuid;
 
 use super::Error;
+use super::memory::SentUpdate;
 use super::plan::{FlowStep, Plan, ResetStep, UpdateCause};
 use super::status::{StatusWriter, mirror};
 use crate::crd::{
@@ -51,6 +52,8 @@ pub struct Applied {
     pub flow: Option<GraphFlow>,
     /// Whether this reconcile wrote to Graph (then Graph is read again soon).
     pub wrote: bool,
+    /// The creationOptions change Graph accepted, if one was sent.
+    pub sent_update: Option<SentUpdate>,
 }
 
 /// Everything apply needs from the reconcile.
@@ -140,7 +143,7 @@ async fn apply_flow(
             applied.wrote = true;
         }
         FlowStep::Adopt { update } => {
-            let Some(found) = applied.flow.as_mut() else {
+            let Some(found) = applied.flow.as_ref() else {
                 unreachable_plan("adopt without a flow")
             };
             status.flow_id = Some(found.id.clone());
@@ -153,41 +156,50 @@ async fn apply_flow(
                 ),
             ));
             if update {
-                target
-                    .graph
-                    .update_security_group_flow(flow_set_id, &found.id, &desired)
-                    .await?;
-                found.creation_options = desired;
+                send_update(target, &mut applied).await?;
                 notes.push(Note::normal(
                     Reason::Updated,
                     "set creationOptions to the spec".into(),
                 ));
-                applied.wrote = true;
             }
         }
         FlowStep::Update { cause } => {
-            let Some(found) = applied.flow.as_mut() else {
-                unreachable_plan("update without a flow")
-            };
-            target
-                .graph
-                .update_security_group_flow(flow_set_id, &found.id, &desired)
-                .await?;
+            let replaced = send_update(target, &mut applied).await?.replaced;
             notes.push(match cause {
                 UpdateCause::Spec => Note::normal(Reason::Updated, "set creationOptions to the spec".into()),
                 UpdateCause::Drift => Note::warning(
                     Reason::DriftCorrected,
                     format!(
                         "creationOptions had been changed outside Kubernetes (Graph had {}); set them back to the spec",
-                        describe(&found.creation_options)
+                        describe(&replaced)
                     ),
                 ),
             });
-            found.creation_options = desired;
-            applied.wrote = true;
         }
     }
     Ok(applied)
+}
+
+/// PATCHes the flow's creationOptions to the spec and records what the change replaced.
+async fn send_update<'a>(
+    target: &Target<'_>,
+    applied: &'a mut Applied,
+) -> Result<&'a SentUpdate, Error> {
+    let Some(found) = applied.flow.as_mut() else {
+        unreachable_plan("update without a flow")
+    };
+    let desired = SecurityGroupCreationOptions::from(target.flow.spec.creation_options);
+    target
+        .graph
+        .update_security_group_flow(&target.flow.spec.flow_set_id, &found.id, &desired)
+        .await?;
+    let sent = SentUpdate {
+        desired,
+        replaced: std::mem::replace(&mut found.creation_options, desired),
+        replaced_modified: found.last_modified_date_time.clone(),
+    };
+    applied.wrote = true;
+    Ok(applied.sent_update.insert(sent))
 }
 
 async fn apply_reset(

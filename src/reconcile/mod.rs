@@ -4,11 +4,13 @@
 mod apply;
 mod conflict;
 mod error;
+mod memory;
 mod observe;
 mod plan;
 mod status;
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use jiff::Timestamp;
 use kube::runtime::controller::Action;
@@ -17,6 +19,7 @@ use kube::runtime::finalizer::{self, Event};
 use kube::{Api, Resource, ResourceExt};
 
 pub use error::{Error, Retry};
+pub use memory::{Memory, SentUpdate};
 
 use self::apply::{Applied, Note, Target};
 use self::status::{Health, StatusWriter};
@@ -55,7 +58,7 @@ pub async fn reconcile(
         },
     });
     if result.is_ok() {
-        context.forget_failures(&flow);
+        context.remember(&flow, |memory| memory.failures = 0);
     }
     result
 }
@@ -91,6 +94,7 @@ async fn sync(
         Err(error) => Health::Retrying {
             reason: error.reason(),
             message: error.to_string(),
+            stale: is_stale(flow, context),
         },
     };
     if let Health::Synced {
@@ -130,13 +134,30 @@ async fn sync_graph(
     refuse_conflict(flow, context).await?;
     let graph = observe::graph_client(flow, context).await?;
     let observed = observe::observe_flow(&graph, flow, working).await?;
-    let plan = plan::plan(flow, working, observed.as_ref(), now);
+    let last_update = context.remember(flow, |memory| {
+        memory.last_read = Some(Instant::now());
+        memory.last_update.clone()
+    });
+    let plan = plan::plan(flow, working, observed.as_ref(), last_update.as_ref(), now);
+    let in_sync = plan.flow == plan::FlowStep::Keep;
     let target = Target {
         graph: &graph,
         flow,
         now,
     };
-    apply::apply(&target, plan, observed, working, writer, notes).await
+    let applied = apply::apply(&target, plan, observed, working, writer, notes).await?;
+    if applied.sent_update.is_some() || in_sync {
+        context.remember(flow, |memory| {
+            memory.last_update.clone_from(&applied.sent_update)
+        });
+    }
+    Ok(applied)
+}
+
+/// Whether Graph has not been read for this resource for longer than the freshness window.
+fn is_stale(flow: &SecurityGroupProvisioningFlow, context: &Context) -> bool {
+    let last_read = context.recall(flow).last_read.unwrap_or(context.started);
+    last_read.elapsed() > context.config.freshness_window
 }
 
 /// Stalls `flow` when an older resource manages the same flow set.
@@ -216,6 +237,7 @@ async fn cleanup(flow: &SecurityGroupProvisioningFlow, context: &Context) -> Res
         delete_in_graph(flow, context, &status).await?
     };
     publish(context, flow, vec![note]).await;
+    context.forget(flow);
     Ok(Action::await_change())
 }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use super::memory::SentUpdate;
 use crate::crd::{
     AdoptionPolicy, ManagementPolicy, Reason, ResetOutcome, SecurityGroupProvisioningFlow,
     SecurityGroupProvisioningFlowStatus,
@@ -77,14 +78,34 @@ pub fn reset_token(flow: &SecurityGroupProvisioningFlow) -> Option<&str> {
 }
 
 /// Decides the flow and reset steps. `observed` is the security-group flow Graph holds in the set
-/// (found by id or by listing the set), or `None` when the set holds none.
+/// (found by id or by listing the set), or `None` when the set holds none; `last_update` is the
+/// last change Graph accepted for this resource, to notice one that did not stick.
 pub fn plan(
     flow: &SecurityGroupProvisioningFlow,
     status: &SecurityGroupProvisioningFlowStatus,
     observed: Option<&GraphFlow>,
+    last_update: Option<&SentUpdate>,
     now: Timestamp,
 ) -> Plan {
-    let flow_step = plan_flow(flow, status, observed, now);
+    let flow_step = match plan_flow(flow, status, observed, now) {
+        FlowStep::Update { .. } | FlowStep::Adopt { update: true }
+            if let (Some(found), Some(sent)) = (observed, last_update)
+                && ignored(sent, found, flow) =>
+        {
+            FlowStep::Refuse {
+                reason: Reason::UpdateIgnored,
+                message: format!(
+                    "Graph accepted the change of creationOptions but still reports the old \
+                     values (createBasedOnRoleGroup={}, createBasedOnOrgPlusRoleGroup={}); it is \
+                     not sent again until the spec or the flow in Graph changes: check the flow \
+                     in the SDS portal",
+                    found.creation_options.create_based_on_role_group,
+                    found.creation_options.create_based_on_org_plus_role_group
+                ),
+            }
+        }
+        step => step,
+    };
     let flow_exists = observed.is_some() && !matches!(flow_step, FlowStep::Refuse { .. });
     Plan {
         reset: plan_reset(
@@ -157,6 +178,13 @@ fn plan_flow(
         UpdateCause::Spec
     };
     FlowStep::Update { cause }
+}
+
+/// Graph answered our PATCH with success, yet the flow is exactly as it was before it.
+fn ignored(sent: &SentUpdate, found: &GraphFlow, flow: &SecurityGroupProvisioningFlow) -> bool {
+    sent.desired == SecurityGroupCreationOptions::from(flow.spec.creation_options)
+        && found.creation_options == sent.replaced
+        && found.last_modified_date_time == sent.replaced_modified
 }
 
 /// A create intent younger than the visibility window.

@@ -88,7 +88,13 @@ fn intent(age_seconds: i64) -> Option<CreateIntent> {
 
 #[test]
 fn an_empty_flow_set_gets_a_new_flow() {
-    let plan = plan(&resource(true, false), &Default::default(), None, now());
+    let plan = plan(
+        &resource(true, false),
+        &Default::default(),
+        None,
+        None,
+        now(),
+    );
     assert_eq!(plan.flow, FlowStep::Create { recreate: false });
 }
 
@@ -99,6 +105,7 @@ fn a_matching_flow_needs_no_write() {
         &resource(true, false),
         &synced(true, false),
         Some(&flow),
+        None,
         now(),
     );
     assert_eq!(
@@ -115,7 +122,7 @@ fn a_spec_change_is_an_update() {
     let mut resource = resource(true, true);
     resource.metadata.generation = Some(2);
     let flow = graph_flow(true, false);
-    let plan = plan(&resource, &synced(true, false), Some(&flow), now());
+    let plan = plan(&resource, &synced(true, false), Some(&flow), None, now());
     assert_eq!(
         plan.flow,
         FlowStep::Update {
@@ -131,6 +138,7 @@ fn a_change_made_in_graph_is_drift() {
         &resource(true, false),
         &synced(true, false),
         Some(&flow),
+        None,
         now(),
     );
     assert_eq!(
@@ -148,6 +156,7 @@ fn an_unrecorded_flow_is_adopted_by_default() {
         &resource(true, false),
         &Default::default(),
         Some(&flow),
+        None,
         now(),
     );
     assert_eq!(plan.flow, FlowStep::Adopt { update: true });
@@ -159,7 +168,7 @@ fn create_only_refuses_a_foreign_flow_but_adopts_its_own() {
     resource.spec.adoption = AdoptionPolicy::CreateOnly;
     let flow = graph_flow(true, false);
 
-    let foreign = plan(&resource, &Default::default(), Some(&flow), now());
+    let foreign = plan(&resource, &Default::default(), Some(&flow), None, now());
     assert!(
         matches!(
             foreign.flow,
@@ -176,7 +185,7 @@ fn create_only_refuses_a_foreign_flow_but_adopts_its_own() {
         ..Default::default()
     };
     assert_eq!(
-        plan(&resource, &ours, Some(&flow), now()).flow,
+        plan(&resource, &ours, Some(&flow), None, now()).flow,
         FlowStep::Adopt { update: false }
     );
 }
@@ -189,7 +198,7 @@ fn a_flow_created_moments_ago_is_awaited_not_created_again() {
         ..Default::default()
     };
     assert_eq!(
-        plan(&resource(true, false), &status, None, now()).flow,
+        plan(&resource(true, false), &status, None, None, now()).flow,
         FlowStep::AwaitVisibility
     );
 }
@@ -197,7 +206,14 @@ fn a_flow_created_moments_ago_is_awaited_not_created_again() {
 #[test]
 fn a_recorded_flow_gone_for_good_is_recreated() {
     assert_eq!(
-        plan(&resource(true, false), &synced(true, false), None, now()).flow,
+        plan(
+            &resource(true, false),
+            &synced(true, false),
+            None,
+            None,
+            now()
+        )
+        .flow,
         FlowStep::Create { recreate: true }
     );
     let stale_intent = SecurityGroupProvisioningFlowStatus {
@@ -205,7 +221,7 @@ fn a_recorded_flow_gone_for_good_is_recreated() {
         ..synced(true, false)
     };
     assert_eq!(
-        plan(&resource(true, false), &stale_intent, None, now()).flow,
+        plan(&resource(true, false), &stale_intent, None, None, now()).flow,
         FlowStep::Create { recreate: true }
     );
 }
@@ -216,11 +232,18 @@ fn observe_only_never_writes() {
     resource.spec.management_policy = ManagementPolicy::ObserveOnly;
     let differing = graph_flow(false, false);
     assert_eq!(
-        plan(&resource, &synced(true, false), Some(&differing), now()).flow,
+        plan(
+            &resource,
+            &synced(true, false),
+            Some(&differing),
+            None,
+            now()
+        )
+        .flow,
         FlowStep::Keep
     );
     assert!(matches!(
-        plan(&resource, &synced(true, false), None, now()).flow,
+        plan(&resource, &synced(true, false), None, None, now()).flow,
         FlowStep::Refuse {
             reason: Reason::FlowNotFound,
             ..
@@ -228,7 +251,7 @@ fn observe_only_never_writes() {
     ));
     let token = with_token(resource, "t1");
     assert!(matches!(
-        plan(&token, &synced(true, false), Some(&differing), now()).reset,
+        plan(&token, &synced(true, false), Some(&differing), None, now()).reset,
         ResetStep::Decline { .. }
     ));
 }
@@ -237,7 +260,7 @@ fn observe_only_never_writes() {
 fn a_token_present_at_first_sight_is_recorded_without_a_reset() {
     let resource = with_token(resource(true, false), "2026-11-29T10:00:00Z");
     let flow = graph_flow(true, false);
-    let plan = plan(&resource, &Default::default(), Some(&flow), now());
+    let plan = plan(&resource, &Default::default(), Some(&flow), None, now());
     assert_eq!(
         plan.reset,
         ResetStep::RecordFirstSight {
@@ -251,7 +274,7 @@ fn a_new_token_sends_one_reset_and_a_handled_one_none() {
     let resource = with_token(resource(true, false), "t2");
     let flow = graph_flow(true, false);
     assert_eq!(
-        plan(&resource, &synced(true, false), Some(&flow), now()).reset,
+        plan(&resource, &synced(true, false), Some(&flow), None, now()).reset,
         ResetStep::Send { token: "t2".into() }
     );
 
@@ -262,7 +285,7 @@ fn a_new_token_sends_one_reset_and_a_handled_one_none() {
         ..Default::default()
     });
     assert_eq!(
-        plan(&resource, &handled, Some(&flow), now()).reset,
+        plan(&resource, &handled, Some(&flow), None, now()).reset,
         ResetStep::Nothing
     );
 }
@@ -279,7 +302,7 @@ fn a_pending_reset_found_later_is_never_resent() {
         ..Default::default()
     });
     assert_eq!(
-        plan(&resource, &status, Some(&flow), now()).reset,
+        plan(&resource, &status, Some(&flow), None, now()).reset,
         ResetStep::RecordUnknown { token: "t3".into() }
     );
 }
@@ -292,7 +315,7 @@ fn a_reset_waits_for_the_flow_to_exist() {
         ..Default::default()
     };
     assert_eq!(
-        plan(&resource, &status, None, now()).reset,
+        plan(&resource, &status, None, None, now()).reset,
         ResetStep::Defer
     );
 }

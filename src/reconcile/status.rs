@@ -21,8 +21,13 @@ pub enum Health {
     Synced { flow: Option<GraphFlow> },
     /// The paused annotation is set: nothing was read or written.
     Paused,
-    /// The sync failed and will be retried by itself.
-    Retrying { reason: Reason, message: String },
+    /// The sync failed and will be retried by itself. `stale`: Graph has not been read for
+    /// longer than the freshness window, so Ready can no longer be vouched for.
+    Retrying {
+        reason: Reason,
+        message: String,
+        stale: bool,
+    },
     /// The sync failed and a person must act.
     Stalled { reason: Reason, message: String },
 }
@@ -106,8 +111,21 @@ fn wanted_conditions(flow: &SecurityGroupProvisioningFlow, health: &Health) -> W
                 "{} is \"true\": no Graph calls are made",
                 crate::crd::PAUSED_ANNOTATION
             );
-            let (ready_status, ready_reason, ready_message) =
-                kept(previous_ready, Reason::Paused, &message);
+            // Ready may only vouch for a spec that was synced before the pause.
+            let spec_synced = flow
+                .status
+                .as_ref()
+                .and_then(|status| status.observed_generation)
+                == flow.metadata.generation;
+            let (ready_status, ready_reason, ready_message) = if spec_synced {
+                kept(previous_ready, Reason::Paused, &message)
+            } else {
+                (
+                    "False",
+                    Reason::Paused,
+                    format!("{message}; the spec changed since the last sync"),
+                )
+            };
             [
                 (Ready, ready_status, ready_reason, ready_message),
                 (Synced, "False", Reason::Paused, message.clone()),
@@ -115,11 +133,24 @@ fn wanted_conditions(flow: &SecurityGroupProvisioningFlow, health: &Health) -> W
                 (Stalled, "False", Reason::Paused, message),
             ]
         }
-        Health::Retrying { reason, message } => {
-            // A passing failure does not make a ready flow unready; freshness rules decide when
-            // old data stops counting.
-            let (ready_status, ready_reason, ready_message) =
-                kept(previous_ready, *reason, message);
+        Health::Retrying {
+            reason,
+            message,
+            stale,
+        } => {
+            // A passing failure does not make a ready flow unready, until the freshness window
+            // says the last good read is too old to count.
+            let (ready_status, ready_reason, ready_message) = if *stale {
+                (
+                    "Unknown",
+                    Reason::Stale,
+                    format!(
+                        "Graph could not be read for longer than the freshness window, so readiness is unknown: {message}"
+                    ),
+                )
+            } else {
+                kept(previous_ready, *reason, message)
+            };
             [
                 (Ready, ready_status, ready_reason, ready_message),
                 (Synced, "False", *reason, message.clone()),

@@ -155,6 +155,7 @@ fn a_passing_failure_keeps_ready_and_a_stall_clears_it() {
         &Health::Retrying {
             reason: Reason::Throttled,
             message: "Graph answered 429".into(),
+            stale: false,
         },
         now(),
     );
@@ -197,5 +198,58 @@ fn observe_only_with_other_options_is_not_synced() {
     assert_eq!(
         condition(&status, ConditionType::Synced).reason,
         "ObserveOnly"
+    );
+}
+
+#[test]
+fn a_failure_outlasting_the_freshness_window_makes_ready_unknown() {
+    let mut flow = resource();
+    flow.status = Some(synced_status(ReadinessStatus::Ready, now(), &flow));
+    let stale = finish(
+        &flow,
+        flow.status.clone().unwrap_or_default(),
+        &Health::Retrying {
+            reason: Reason::GraphUnavailable,
+            message: "Graph could not be reached".into(),
+            stale: true,
+        },
+        now(),
+    );
+    let ready = condition(&stale, ConditionType::Ready);
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("Unknown", "Stale")
+    );
+    assert!(
+        ready.message.contains("Graph could not be reached"),
+        "{}",
+        ready.message
+    );
+}
+
+#[test]
+fn a_pause_keeps_ready_only_for_the_spec_synced_before_it() {
+    let mut flow = resource();
+    flow.status = Some(synced_status(ReadinessStatus::Ready, now(), &flow));
+    let paused = finish(
+        &flow,
+        flow.status.clone().unwrap_or_default(),
+        &Health::Paused,
+        now(),
+    );
+    assert_eq!(condition(&paused, ConditionType::Ready).status, "True");
+    assert_eq!(condition(&paused, ConditionType::Synced).reason, "Paused");
+
+    flow.metadata.generation = Some(4);
+    let changed = finish(
+        &flow,
+        flow.status.clone().unwrap_or_default(),
+        &Health::Paused,
+        now(),
+    );
+    let ready = condition(&changed, ConditionType::Ready);
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("False", "Paused")
     );
 }

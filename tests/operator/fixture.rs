@@ -35,6 +35,7 @@ pub struct Options {
     pub emulator: Settings,
     pub resync_period: Duration,
     pub poll_interval: Duration,
+    pub freshness_window: Duration,
     pub default_deletion_policy: DeletionPolicy,
     /// Roles of the registered application.
     pub roles: Vec<&'static str>,
@@ -49,6 +50,7 @@ impl Default for Options {
             },
             resync_period: Duration::from_secs(3600),
             poll_interval: Duration::from_millis(500),
+            freshness_window: Duration::from_secs(900),
             default_deletion_policy: DeletionPolicy::Orphan,
             roles: vec![graph_emulator::ROLE_READ_WRITE_ALL],
         }
@@ -107,6 +109,7 @@ impl OperatorUnderTest {
             default_deletion_policy: options.default_deletion_policy,
             resync_period: options.resync_period,
             poll_interval: options.poll_interval,
+            freshness_window: options.freshness_window,
             graph_timeout: Duration::from_secs(10),
             concurrency: 4,
             instance: Some(format!("test-{}", test.namespace)),

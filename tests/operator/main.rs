@@ -6,6 +6,7 @@ mod conflicts;
 mod drift;
 mod failures;
 mod fixture;
+mod freshness;
 mod lifecycle;
 mod pause;
 mod policies;

@@ -171,7 +171,6 @@ async fn pausing_a_ready_resource_stops_resyncs_and_holds_spec_changes() {
 }
 
 #[tokio::test]
-#[ignore = "bug: while paused, Ready stays True stamped with a generation that was never synced (status.rs Health::Paused)"]
 async fn a_spec_change_while_paused_is_not_reported_ready_at_its_generation() {
     let operator = OperatorUnderTest::start("pause-generation").await;
     operator
