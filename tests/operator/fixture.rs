@@ -72,8 +72,19 @@ impl OperatorUnderTest {
     }
 
     pub async fn start_with(test_name: &str, options: Options) -> Self {
-        install_crd();
         let test = TestContext::new(test_name).await;
+        let operator_client = test.client.clone();
+        Self::start_in(test, options, operator_client).await
+    }
+
+    /// Starts the operator for an existing test namespace, acting as `operator_client` (for
+    /// example a ServiceAccount limited to what RBAC grants it).
+    pub async fn start_in(
+        test: TestContext,
+        options: Options,
+        operator_client: kube::Client,
+    ) -> Self {
+        install_crd();
         let crds: Api<CustomResourceDefinition> = Api::all(test.client.clone());
         tokio::time::timeout(
             DEFAULT_DEADLINE,
@@ -96,7 +107,7 @@ impl OperatorUnderTest {
         let flow_set_id = emulator
             .admin()
             .seed_flow_set(&SeedFlowSet {
-                display_name: Some(format!("{test_name} schools")),
+                display_name: Some(format!("{} schools", test.namespace)),
                 ..SeedFlowSet::default()
             })
             .await
@@ -120,7 +131,7 @@ impl OperatorUnderTest {
         };
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(sds_operator::controller::run(
-            test.client.clone(),
+            operator_client,
             config,
             async {
                 let _ = stopped.await;

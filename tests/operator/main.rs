@@ -2,6 +2,7 @@
 //! the controller running in-process. One control plane for the binary, one namespace, emulator
 //! and controller per test.
 
+mod chart;
 mod conflicts;
 mod drift;
 mod failures;
