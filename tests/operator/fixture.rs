@@ -39,6 +39,8 @@ pub struct Options {
     pub default_deletion_policy: DeletionPolicy,
     /// Roles of the registered application.
     pub roles: Vec<&'static str>,
+    /// Resources the controller reconciles at once.
+    pub concurrency: u16,
 }
 
 impl Default for Options {
@@ -53,6 +55,7 @@ impl Default for Options {
             freshness_window: Duration::from_secs(900),
             default_deletion_policy: DeletionPolicy::Orphan,
             roles: vec![graph_emulator::ROLE_READ_WRITE_ALL],
+            concurrency: 4,
         }
     }
 }
@@ -122,7 +125,7 @@ impl OperatorUnderTest {
             poll_interval: options.poll_interval,
             freshness_window: options.freshness_window,
             graph_timeout: Duration::from_secs(10),
-            concurrency: 4,
+            concurrency: options.concurrency,
             instance: Some(format!("test-{}", test.namespace)),
             default_credential: Some(
                 Credential::client_secret(TENANT, CLIENT_ID, SecretString::new(CLIENT_SECRET))
