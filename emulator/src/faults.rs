@@ -56,9 +56,15 @@ pub struct FaultRule {
     /// Fire only on every k-th matching call (the k-th, 2k-th, ...); absent or 0 means every call.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub every: Option<u32>,
-    /// Delay added before the call is answered.
+    /// Delay before the call is handled. A client that disconnects during it leaves the call
+    /// unhandled (journaled with status 499): nothing changed in the emulator.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<u64>,
+    /// Delay after the call has been handled (state changed, journal written) and before the
+    /// answer is sent: a client that dies in this window never learns that its request was
+    /// carried out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay_after_ms: Option<u64>,
 }
 
 /// A rule as listed by the admin API, with its counters.
@@ -76,7 +82,10 @@ pub struct FaultRuleStatus {
 /// What the rules decided for one call.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FaultDecision {
+    /// Before handling the call.
     pub latency_ms: u64,
+    /// After handling the call, before answering it.
+    pub delay_after_ms: u64,
     /// The rule that answers the call, if any.
     pub answer: Option<FaultRule>,
 }
@@ -130,6 +139,7 @@ impl FaultBook {
             }
             entry.fired += 1;
             decision.latency_ms += rule.latency_ms.unwrap_or(0);
+            decision.delay_after_ms += rule.delay_after_ms.unwrap_or(0);
             if decision.answer.is_none() && rule.status.is_some() {
                 decision.answer = Some(rule.clone());
             }
@@ -194,6 +204,23 @@ mod tests {
             })
             .collect();
         assert_eq!(fired, [false, false, true, false, false, true]);
+    }
+
+    #[test]
+    fn delays_before_and_after_handling_add_up_separately() {
+        let mut book = FaultBook::default();
+        book.add(FaultRule {
+            latency_ms: Some(10),
+            delay_after_ms: Some(100),
+            ..FaultRule::default()
+        });
+        book.add(FaultRule {
+            delay_after_ms: Some(200),
+            ..FaultRule::default()
+        });
+        let decision = book.decide(FaultTarget::Graph, "POST", "/beta/x");
+        assert_eq!((decision.latency_ms, decision.delay_after_ms), (10, 300));
+        assert!(decision.answer.is_none());
     }
 
     #[test]

@@ -34,6 +34,9 @@ fn target_of(path: &str) -> FaultTarget {
     }
 }
 
+/// Applies the fault rules to one call and journals it. A call is either never handled (the
+/// client disconnected during the latency before handling; journaled with status 499) or handled
+/// completely, even if the client goes away meanwhile: handling runs in a task of its own.
 pub async fn intercept(
     State(shared): State<Arc<Shared>>,
     request: Request,
@@ -52,17 +55,7 @@ pub async fn intercept(
     let method = parts.method.as_str().to_owned();
     let path = parts.uri.path().to_owned();
     let decision = shared.lock().faults.decide(target, &method, &path);
-    if decision.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
-    }
-    let entry_body = journal_body(
-        parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok()),
-        &bytes,
-    );
-    let mut entry = JournalEntry {
+    let entry = JournalEntry {
         sequence: 0,
         time: ids.received.to_string(),
         target,
@@ -71,31 +64,84 @@ pub async fn intercept(
         query: parts.uri.query().map(str::to_owned),
         client_request_id: ids.sent_client_request_id.clone(),
         authorization_present: parts.headers.contains_key(header::AUTHORIZATION),
-        body: entry_body,
+        body: journal_body(
+            parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+            &bytes,
+        ),
         status: 0,
         request_id: ids.request_id.clone(),
         fault: false,
         fault_reason: None,
     };
-    let response = match decision.answer {
-        Some(rule) => {
-            entry.fault_reason = Some(format!("injected {}", rule.status.unwrap_or(0)));
-            fault_response(&rule, target, &ids, &shared.base_url)
-        }
-        None => {
-            let request = Request::from_parts(parts, Body::from(bytes));
-            let response = next.run(request).await;
-            entry.fault_reason = response
-                .extensions()
-                .get::<FaultMarker>()
-                .map(|m| m.0.clone());
+    // hyper drops this future when the client disconnects; until handling starts, the guard
+    // then journals the call as abandoned.
+    let mut unhandled = Abandoned {
+        shared: shared.clone(),
+        entry: Some(entry),
+    };
+    if decision.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
+    }
+    let Some(mut entry) = unhandled.entry.take() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let handling = tokio::spawn({
+        let shared = shared.clone();
+        async move {
+            let response = match decision.answer {
+                Some(rule) => {
+                    entry.fault_reason = Some(format!("injected {}", rule.status.unwrap_or(0)));
+                    fault_response(&rule, target, &ids, &shared.base_url)
+                }
+                None => {
+                    let request = Request::from_parts(parts, Body::from(bytes));
+                    let response = next.run(request).await;
+                    entry.fault_reason = response
+                        .extensions()
+                        .get::<FaultMarker>()
+                        .map(|m| m.0.clone());
+                    response
+                }
+            };
+            entry.status = response.status().as_u16();
+            entry.fault = entry.fault_reason.is_some();
+            shared.lock().journal.record(entry);
             response
         }
+    });
+    let response = match handling.await {
+        Ok(response) => response,
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
-    entry.status = response.status().as_u16();
-    entry.fault = entry.fault_reason.is_some();
-    shared.lock().journal.record(entry);
+    if decision.delay_after_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(decision.delay_after_ms)).await;
+    }
     response
+}
+
+/// Status journaled for a call whose client went away before it was handled (nginx's "client
+/// closed request").
+pub const CLIENT_CLOSED_REQUEST: u16 = 499;
+
+/// Journals a call that was dropped before handling started.
+struct Abandoned {
+    shared: Arc<Shared>,
+    entry: Option<JournalEntry>,
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        if let Some(mut entry) = self.entry.take() {
+            entry.status = CLIENT_CLOSED_REQUEST;
+            entry.fault = true;
+            entry.fault_reason =
+                Some("client disconnected during injected latency; not handled".to_owned());
+            self.shared.lock().journal.record(entry);
+        }
+    }
 }
 
 /// The answer of a firing rule, in the shape of the target it imitates.
