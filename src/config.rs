@@ -88,6 +88,12 @@ pub struct RunArgs {
     #[arg(long, env = "SDS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// Namespaces whose resources may use the operator's own credential (comma-separated, or `*`
+    /// for all). Empty by default: a namespace must be allowed explicitly, so that creating a
+    /// resource never lends anyone the operator's tenant-wide Graph permission.
+    #[arg(long, env = "SDS_DEFAULT_CREDENTIAL_NAMESPACES", default_value = "")]
+    pub default_credential_namespaces: NamespaceAllowList,
+
     /// Name of this operator instance in events (the Pod's name in a cluster).
     #[arg(long, env = "POD_NAME")]
     pub instance: Option<String>,
@@ -131,6 +137,54 @@ pub struct Config {
     pub instance: Option<String>,
     /// The operator's own credential, if it has one.
     pub default_credential: Option<Credential>,
+    /// Where the operator's own credential may be used.
+    pub default_credential_namespaces: NamespaceAllowList,
+}
+
+/// A set of namespaces, or all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamespaceAllowList {
+    All,
+    Only(std::collections::BTreeSet<String>),
+}
+
+impl NamespaceAllowList {
+    pub fn allows(&self, namespace: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(namespaces) => namespaces.contains(namespace),
+        }
+    }
+}
+
+impl std::str::FromStr for NamespaceAllowList {
+    type Err = String;
+
+    /// `*` for all namespaces, else a comma-separated list (empty: none).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.trim() == "*" {
+            return Ok(Self::All);
+        }
+        Ok(Self::Only(
+            text.split(',')
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ))
+    }
+}
+
+impl std::fmt::Display for NamespaceAllowList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::All => f.write_str("all namespaces"),
+            Self::Only(namespaces) if namespaces.is_empty() => f.write_str("no namespace"),
+            Self::Only(namespaces) => {
+                f.write_str(&namespaces.iter().cloned().collect::<Vec<_>>().join(", "))
+            }
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -172,6 +226,7 @@ impl RunArgs {
             concurrency: self.concurrency,
             instance: self.instance,
             default_credential,
+            default_credential_namespaces: self.default_credential_namespaces,
         })
     }
 }
@@ -228,6 +283,18 @@ mod tests {
         args.client_id = None;
         args.client_secret = None;
         assert!(matches!(args.into_config(), Err(Error::PartialCredential)));
+    }
+
+    #[test]
+    fn the_default_credential_is_allowed_nowhere_unless_listed() {
+        let none: NamespaceAllowList = "".parse().expect("empty list");
+        assert!(!none.allows("sds"));
+        let some: NamespaceAllowList = "sds, district-a ,".parse().expect("list");
+        assert!(some.allows("sds") && some.allows("district-a") && !some.allows("district-b"));
+        let all: NamespaceAllowList = "*".parse().expect("all");
+        assert!(all.allows("anything"));
+        let cli = Cli::parse_from(["sds-operator"]);
+        assert_eq!(cli.run.default_credential_namespaces, none);
     }
 
     #[test]

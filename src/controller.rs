@@ -15,8 +15,8 @@ use kube::{Api, Client, Resource as _, ResourceExt as _};
 
 use crate::config::Config;
 use crate::crd::{FIELD_MANAGER, SecurityGroupProvisioningFlow};
-use crate::graph::{GraphClientOptions, GraphClients};
-use crate::reconcile::{self, Error, Memory, Retry};
+use crate::graph::{CredentialKey, GraphClientOptions, GraphClients};
+use crate::reconcile::{self, Error, Memory, Retry, switch_credential};
 
 /// Shortest and longest wait between retries of a transient failure.
 const BACKOFF_MIN: Duration = Duration::from_secs(2);
@@ -96,13 +96,46 @@ impl Context {
         change(memory.entry(ObjectRef::from_obj(flow)).or_default())
     }
 
-    /// Drops everything remembered about a resource that is gone.
+    /// Notes the credential `flow` uses now; a credential that no resource uses any more after a
+    /// rotation is dropped with its client and cached token.
+    pub(crate) fn use_credential(
+        &self,
+        flow: &SecurityGroupProvisioningFlow,
+        current: CredentialKey,
+    ) {
+        let mut memory = self
+            .memory
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let key = ObjectRef::from_obj(flow);
+        let mut mine = memory.remove(&key).unwrap_or_default();
+        let retired = switch_credential(&mut mine, current, memory.values());
+        memory.insert(key, mine);
+        if let Some(retired) = retired {
+            self.graph_clients.retain(|candidate| *candidate != retired);
+        }
+    }
+
+    /// Drops everything remembered about a resource that is gone, and its credential's client if
+    /// no other resource uses it.
     pub(crate) fn forget(&self, flow: &SecurityGroupProvisioningFlow) {
         let mut memory = self
             .memory
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        memory.remove(&ObjectRef::from_obj(flow));
+        let Some(credential) = memory
+            .remove(&ObjectRef::from_obj(flow))
+            .and_then(|gone| gone.credential)
+        else {
+            return;
+        };
+        if !memory
+            .values()
+            .any(|other| other.credential.as_ref() == Some(&credential))
+        {
+            self.graph_clients
+                .retain(|candidate| *candidate != credential);
+        }
     }
 }
 

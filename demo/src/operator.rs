@@ -28,6 +28,8 @@ pub struct OperatorEnvironment<'a> {
     pub tenant_id: &'a str,
     pub client_id: &'a str,
     pub client_secret: &'a str,
+    /// Namespaces allowed to use that credential.
+    pub credential_namespaces: &'a str,
 }
 
 /// A running operator.
@@ -58,6 +60,7 @@ impl OperatorProcess {
             .env("AZURE_TENANT_ID", environment.tenant_id)
             .env("AZURE_CLIENT_ID", environment.client_id)
             .env("AZURE_CLIENT_SECRET", environment.client_secret)
+            .env("SDS_DEFAULT_CREDENTIAL_NAMESPACES", environment.credential_namespaces)
             // Re-read a notReady flow every second, so the demo shows readiness changes promptly.
             .env("SDS_POLL_INTERVAL", "1s")
             .env("POD_NAME", "sds-demo")

@@ -150,6 +150,7 @@ impl Session {
             tenant_id: DEMO_TENANT_ID,
             client_id: DEMO_CLIENT_ID,
             client_secret: DEMO_CLIENT_SECRET,
+            credential_namespaces: &example.namespace,
         };
         let operator =
             self.operator

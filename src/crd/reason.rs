@@ -90,6 +90,10 @@ pub enum Reason {
     CredentialsInvalid,
     /// The credentials Secret, or the operator's own credential, is missing.
     CredentialsNotFound,
+    /// The operator's own credential may not be used from this resource's namespace.
+    CredentialNotAllowed,
+    /// The credential's token lacks the Graph permission the resource needs.
+    MissingPermission,
     /// Graph answered 429; calls for the tenant are slowed down.
     Throttled,
     /// Graph or the token endpoint failed transiently (5xx, timeout, connection error).
@@ -116,7 +120,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, for tests and for pre-registering metric label values.
-    pub const ALL: [Self; 35] = [
+    pub const ALL: [Self; 37] = [
         Self::Created,
         Self::Adopted,
         Self::Updated,
@@ -141,6 +145,8 @@ impl Reason {
         Self::PermissionDenied,
         Self::CredentialsInvalid,
         Self::CredentialsNotFound,
+        Self::CredentialNotAllowed,
+        Self::MissingPermission,
         Self::Throttled,
         Self::GraphUnavailable,
         Self::KubernetesApiError,
@@ -181,6 +187,8 @@ impl Reason {
             Self::PermissionDenied => "PermissionDenied",
             Self::CredentialsInvalid => "CredentialsInvalid",
             Self::CredentialsNotFound => "CredentialsNotFound",
+            Self::CredentialNotAllowed => "CredentialNotAllowed",
+            Self::MissingPermission => "MissingPermission",
             Self::Throttled => "Throttled",
             Self::GraphUnavailable => "GraphUnavailable",
             Self::KubernetesApiError => "KubernetesApiError",

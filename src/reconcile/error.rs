@@ -29,6 +29,19 @@ pub enum Error {
     NoDefaultCredential,
 
     #[error(
+        "the operator's own credential may not be used from namespace {namespace} (it is allowed in {allowed}): set spec.credentialsSecretRef to a Secret in this namespace, or have the operator's administrators allow the namespace (--default-credential-namespaces)"
+    )]
+    DefaultCredentialNotAllowed { namespace: String, allowed: String },
+
+    #[error(
+        "the credential's token does not grant {permission}: grant the application the {permission} permission (application permission with admin consent, or delegated for a signed-in account){observe_hint}"
+    )]
+    MissingPermission {
+        permission: &'static str,
+        observe_hint: &'static str,
+    },
+
+    #[error(
         "flow set {flow_set_id} does not exist in Graph, or this credential cannot see it: check spec.flowSetId"
     )]
     FlowSetNotFound { flow_set_id: String },
@@ -68,6 +81,8 @@ impl Error {
             },
             Self::SecretNotFound { .. } | Self::NoDefaultCredential => Reason::CredentialsNotFound,
             Self::SecretInvalid { .. } => Reason::CredentialsInvalid,
+            Self::DefaultCredentialNotAllowed { .. } => Reason::CredentialNotAllowed,
+            Self::MissingPermission { .. } => Reason::MissingPermission,
             Self::FlowSetNotFound { .. } => Reason::FlowSetNotFound,
             Self::Refused { reason, .. } => *reason,
             Self::Kube(_) => Reason::KubernetesApiError,

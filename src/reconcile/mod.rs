@@ -19,7 +19,7 @@ use kube::runtime::finalizer::{self, Event};
 use kube::{Api, Resource, ResourceExt};
 
 pub use error::{Error, Retry};
-pub use memory::{Memory, SentUpdate};
+pub use memory::{Memory, SentUpdate, switch_credential};
 
 use self::apply::{Applied, Note, Target};
 use self::status::{Health, StatusWriter};
@@ -133,6 +133,8 @@ async fn sync_graph(
 ) -> Result<Applied, Error> {
     refuse_conflict(flow, context).await?;
     let graph = observe::graph_client(flow, context).await?;
+    context.use_credential(flow, graph.credential().fingerprint());
+    observe::check_permission(&graph, flow).await?;
     let observed = observe::observe_flow(&graph, flow, working).await?;
     let last_update = context.remember(flow, |memory| {
         memory.last_read = Some(Instant::now());

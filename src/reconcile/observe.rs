@@ -7,7 +7,9 @@ use kube::{Api, ResourceExt};
 
 use super::Error;
 use crate::controller::Context;
-use crate::crd::{SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus};
+use crate::crd::{
+    ManagementPolicy, SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus,
+};
 use crate::graph::{
     Credential, ErrorClass, GraphClient, ProvisioningFlow,
     SecurityGroupProvisioningFlow as GraphFlow,
@@ -36,13 +38,54 @@ pub async fn graph_client(
                 }
             })?
         }
-        None => context
-            .config
-            .default_credential
-            .clone()
-            .ok_or(Error::NoDefaultCredential)?,
+        None => {
+            let credential = context
+                .config
+                .default_credential
+                .clone()
+                .ok_or(Error::NoDefaultCredential)?;
+            let namespace = flow.namespace().unwrap_or_default();
+            let allowed = &context.config.default_credential_namespaces;
+            if !allowed.allows(&namespace) {
+                return Err(Error::DefaultCredentialNotAllowed {
+                    namespace,
+                    allowed: allowed.to_string(),
+                });
+            }
+            credential
+        }
     };
     Ok(context.graph_clients.client_for(credential))
+}
+
+/// Stops before Graph refuses: the token must carry the permission the resource needs
+/// (ReadWrite.All to manage, Read.All at least to observe). A token whose claims cannot be read
+/// is let through, and Graph itself decides.
+pub async fn check_permission(
+    graph: &GraphClient,
+    flow: &SecurityGroupProvisioningFlow,
+) -> Result<(), Error> {
+    const READ_WRITE: &str = "IndustryData-OutboundFlow.ReadWrite.All";
+    const READ: &str = "IndustryData-OutboundFlow.Read.All";
+    let claims = match graph.token_claims().await {
+        Ok(claims) => claims,
+        Err(error) if error.class() == ErrorClass::Unexpected => return Ok(()),
+        Err(error) => return Err(error.into()),
+    };
+    let observe_only = flow.spec.management_policy == ManagementPolicy::ObserveOnly;
+    if claims.grants(READ_WRITE) || (observe_only && claims.grants(READ)) {
+        return Ok(());
+    }
+    Err(Error::MissingPermission {
+        permission: if observe_only { READ } else { READ_WRITE },
+        observe_hint: if observe_only {
+            ""
+        } else if claims.grants(READ) {
+            " (it has Read.All, which is enough only for managementPolicy ObserveOnly)"
+        } else {
+            ""
+        },
+    })
 }
 
 /// The security-group flow in the resource's flow set, or `None` when the set holds none.

@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
-use graph_emulator::{FaultRule, FaultTarget, ROLE_READ_ALL};
+use graph_emulator::{FaultRule, FaultTarget};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::PostParams;
 use sds_operator::crd::LocalSecretReference;
 
 use crate::fixture::{
-    CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, TENANT, condition, is_ready, stalled_with,
+    CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, TENANT, condition, is_ready, stalled_with,
 };
 
 #[tokio::test]
@@ -53,33 +53,6 @@ async fn graph_bad_request_stalls_with_its_message_and_no_hot_loop() {
     operator
         .assert_quiet(since, Duration::from_secs(3), 0)
         .await;
-}
-
-#[tokio::test]
-async fn missing_permission_stalls_naming_it() {
-    let operator = OperatorUnderTest::start_with(
-        "graph-403",
-        Options {
-            roles: vec![ROLE_READ_ALL],
-            ..Options::default()
-        },
-    )
-    .await;
-    operator
-        .apply(&operator.resource("groups", true, false))
-        .await;
-    operator
-        .wait_for(
-            "groups",
-            "Stalled on Graph's 403",
-            stalled_with("PermissionDenied", "Insufficient privileges"),
-        )
-        .await;
-    let since = operator.journal_position().await;
-    operator
-        .assert_quiet(since, Duration::from_secs(3), 0)
-        .await;
-    assert!(operator.graph_flows().await.is_empty());
 }
 
 #[tokio::test]

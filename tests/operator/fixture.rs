@@ -14,7 +14,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, ResourceExt};
-use sds_operator::config::Config;
+use sds_operator::config::{Config, NamespaceAllowList};
 use sds_operator::crd::{
     AdoptionPolicy, DeletionPolicy, ManagementPolicy, SecurityGroupCreationOptions,
     SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowSpec,
@@ -41,6 +41,10 @@ pub struct Options {
     pub roles: Vec<&'static str>,
     /// Resources the controller reconciles at once.
     pub concurrency: u16,
+    /// Run the controller in-process; off when the test runs the binary itself (process.rs).
+    pub in_process: bool,
+    /// Where the operator's own credential may be used (default: the test's namespace).
+    pub default_credential_namespaces: Option<NamespaceAllowList>,
 }
 
 impl Default for Options {
@@ -56,6 +60,8 @@ impl Default for Options {
             default_deletion_policy: DeletionPolicy::Orphan,
             roles: vec![graph_emulator::ROLE_READ_WRITE_ALL],
             concurrency: 4,
+            in_process: true,
+            default_credential_namespaces: None,
         }
     }
 }
@@ -131,15 +137,21 @@ impl OperatorUnderTest {
                 Credential::client_secret(TENANT, CLIENT_ID, SecretString::new(CLIENT_SECRET))
                     .expect("credential"),
             ),
+            default_credential_namespaces: options
+                .default_credential_namespaces
+                .clone()
+                .unwrap_or_else(|| NamespaceAllowList::Only([test.namespace.clone()].into())),
         };
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(sds_operator::controller::run(
-            operator_client,
-            config,
-            async {
-                let _ = stopped.await;
-            },
-        ));
+        if options.in_process {
+            tokio::spawn(sds_operator::controller::run(
+                operator_client,
+                config,
+                async {
+                    let _ = stopped.await;
+                },
+            ));
+        }
         let api = test.api::<SecurityGroupProvisioningFlow>();
         Self {
             test,
@@ -254,6 +266,26 @@ impl OperatorUnderTest {
     pub async fn journal_position(&self) -> u64 {
         let journal = self.emulator.admin().journal(0).await.expect("journal");
         journal.last().map_or(0, |entry| entry.sequence)
+    }
+
+    /// Puts a security-group flow with these options into the test's flow set, as if made in the
+    /// SDS portal, and returns its id.
+    pub async fn seed_flow(&self, role_group: bool, org_plus_role_group: bool) -> String {
+        let properties = serde_json::Map::from_iter([(
+            "creationOptions".to_owned(),
+            options_json(role_group, org_plus_role_group),
+        )]);
+        self.emulator
+            .admin()
+            .seed_flow(
+                &self.flow_set_id,
+                &graph_emulator::SeedFlow {
+                    properties,
+                    ..graph_emulator::SeedFlow::default()
+                },
+            )
+            .await
+            .expect("seed a flow")
     }
 
     /// The security-group flows the emulator holds in this test's flow set.

@@ -4,6 +4,7 @@
 
 mod chart;
 mod conflicts;
+mod credentials;
 mod drift;
 mod failures;
 mod fixture;

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use graph_emulator::SeedFlow;
 use kube::api::DeleteParams;
 use sds_operator::crd::{AdoptionPolicy, DeletionPolicy, ManagementPolicy};
 
@@ -13,25 +12,6 @@ use crate::fixture::{
 };
 
 /// Seeds a security-group flow in the test's flow set, as if made in the SDS portal.
-async fn seed_flow(operator: &OperatorUnderTest, role_group: bool, org_plus: bool) -> String {
-    let properties = serde_json::Map::from_iter([(
-        "creationOptions".to_owned(),
-        options_json(role_group, org_plus),
-    )]);
-    operator
-        .emulator
-        .admin()
-        .seed_flow(
-            &operator.flow_set_id,
-            &SeedFlow {
-                properties,
-                ..SeedFlow::default()
-            },
-        )
-        .await
-        .expect("seed a flow")
-}
-
 fn mirrors(
     flow: &sds_operator::crd::SecurityGroupProvisioningFlow,
     flow_id: &str,
@@ -59,7 +39,7 @@ async fn observe_only_mirrors_an_existing_flow_and_never_writes() {
         },
     )
     .await;
-    let flow_id = seed_flow(&operator, true, false).await;
+    let flow_id = operator.seed_flow(true, false).await;
     let mut manifest = operator.resource("groups", true, false);
     manifest.spec.management_policy = ManagementPolicy::ObserveOnly;
     manifest.spec.deletion_policy = Some(DeletionPolicy::Delete);
@@ -168,7 +148,7 @@ async fn observe_only_without_a_flow_stalls_with_flow_not_found() {
 #[tokio::test]
 async fn create_only_refuses_a_foreign_flow_and_adopt_or_create_takes_it_over() {
     let operator = OperatorUnderTest::start("create-only").await;
-    let foreign = seed_flow(&operator, false, true).await;
+    let foreign = operator.seed_flow(false, true).await;
     let mut manifest = operator.resource("groups", true, false);
     manifest.spec.adoption = AdoptionPolicy::CreateOnly;
     operator.apply(&manifest).await;
@@ -219,7 +199,7 @@ async fn create_only_refuses_a_foreign_flow_and_adopt_or_create_takes_it_over() 
 #[tokio::test]
 async fn adopting_a_flow_that_already_matches_writes_nothing() {
     let operator = OperatorUnderTest::start("adopt-matching").await;
-    let existing = seed_flow(&operator, true, true).await;
+    let existing = operator.seed_flow(true, true).await;
     operator
         .apply(&operator.resource("groups", true, true))
         .await;

@@ -1,0 +1,258 @@
+//! Whose credential a resource may use, what its token must grant, and what happens when a
+//! Secret is rotated: refusals are Stalled with a reason naming the rule, before Graph is called.
+
+use std::collections::BTreeMap;
+
+use graph_emulator::{ClientRegistration, ROLE_READ_ALL, Settings};
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{ObjectMeta, Patch, PatchParams, PostParams};
+use sds_operator::config::NamespaceAllowList;
+use sds_operator::crd::{LocalSecretReference, ManagementPolicy};
+use serde_json::json;
+
+use crate::fixture::{
+    CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, TENANT, calls_to, is_ready, stalled_with,
+    writes,
+};
+
+fn credentials_secret(secret: &str) -> Secret {
+    Secret {
+        metadata: ObjectMeta {
+            name: Some("district-graph".into()),
+            ..ObjectMeta::default()
+        },
+        string_data: Some(BTreeMap::from([
+            ("tenantId".to_owned(), TENANT.to_owned()),
+            ("clientId".to_owned(), CLIENT_ID.to_owned()),
+            ("clientSecret".to_owned(), secret.to_owned()),
+        ])),
+        ..Secret::default()
+    }
+}
+
+#[tokio::test]
+async fn a_token_without_the_write_permission_stalls_before_graph_is_called() {
+    let operator = OperatorUnderTest::start_with(
+        "preflight",
+        Options {
+            roles: vec![ROLE_READ_ALL],
+            ..Options::default()
+        },
+    )
+    .await;
+    operator
+        .apply(&operator.resource("groups", true, false))
+        .await;
+    let stalled = operator
+        .wait_for(
+            "groups",
+            "Stalled for a missing permission",
+            stalled_with(
+                "MissingPermission",
+                "IndustryData-OutboundFlow.ReadWrite.All",
+            ),
+        )
+        .await;
+    assert!(
+        format!("{:?}", stalled.status).contains("enough only for managementPolicy ObserveOnly")
+    );
+    assert!(
+        operator.graph_calls(0).await.is_empty(),
+        "no Graph call was made to find out"
+    );
+
+    // Read.All is enough to observe.
+    let flow_id = operator.seed_flow(true, false).await;
+    let mut observer = operator.resource("observer", true, false);
+    observer.spec.management_policy = ManagementPolicy::ObserveOnly;
+    operator
+        .api
+        .delete("groups", &Default::default())
+        .await
+        .expect("delete the stalled resource");
+    operator.wait_deleted("groups").await;
+    operator.apply(&observer).await;
+    let observed = operator
+        .wait_for("observer", "Ready with Read.All", is_ready)
+        .await;
+    assert_eq!(
+        observed.status.and_then(|status| status.flow_id),
+        Some(flow_id)
+    );
+    assert!(writes(&operator.graph_calls(0).await).is_empty());
+}
+
+#[tokio::test]
+async fn graph_refusing_app_only_writes_stalls_with_permission_denied() {
+    let operator = OperatorUnderTest::start_with(
+        "app-only-refused",
+        Options {
+            emulator: Settings {
+                readiness_delay_ms: 0,
+                app_only_writes_allowed: false,
+                ..Settings::default()
+            },
+            ..Options::default()
+        },
+    )
+    .await;
+    operator
+        .apply(&operator.resource("groups", true, false))
+        .await;
+    operator
+        .wait_for(
+            "groups",
+            "Stalled on Graph's 403",
+            stalled_with("PermissionDenied", "Insufficient privileges"),
+        )
+        .await;
+    let calls = operator.graph_calls(0).await;
+    assert_eq!(
+        calls_to(&calls, "POST", "/provisioningFlows").len(),
+        1,
+        "{calls:#?}"
+    );
+}
+
+#[tokio::test]
+async fn the_operators_credential_is_refused_outside_the_allowed_namespaces() {
+    let operator = OperatorUnderTest::start_with(
+        "credential-isolation",
+        Options {
+            default_credential_namespaces: Some(NamespaceAllowList::Only(
+                ["district-a".to_owned()].into(),
+            )),
+            ..Options::default()
+        },
+    )
+    .await;
+    operator
+        .apply(&operator.resource("groups", true, false))
+        .await;
+    let namespace = operator.test.namespace.clone();
+    operator
+        .wait_for(
+            "groups",
+            "Stalled: credential not allowed here",
+            stalled_with(
+                "CredentialNotAllowed",
+                format!("may not be used from namespace {namespace}"),
+            ),
+        )
+        .await;
+    let journal = operator.emulator.admin().journal(0).await.expect("journal");
+    assert!(
+        journal.is_empty(),
+        "not even a token was requested: {journal:#?}"
+    );
+
+    // Its own Secret is always allowed.
+    operator
+        .test
+        .api::<Secret>()
+        .create(&PostParams::default(), &credentials_secret(CLIENT_SECRET))
+        .await
+        .expect("create the Secret");
+    let mut own = operator.resource("groups", true, false);
+    own.spec.credentials_secret_ref = Some(LocalSecretReference {
+        name: "district-graph".into(),
+    });
+    operator.apply(&own).await;
+    operator
+        .wait_for("groups", "Ready with its own Secret", is_ready)
+        .await;
+}
+
+#[tokio::test]
+async fn a_secret_in_another_namespace_cannot_be_named() {
+    let operator = OperatorUnderTest::start("secret-elsewhere").await;
+    let manifest = format!(
+        "apiVersion: industrydata.sds-operator.io/v1alpha1\nkind: SecurityGroupProvisioningFlow\nmetadata:\n  name: groups\nspec:\n  flowSetId: {}\n  creationOptions:\n    createBasedOnRoleGroup: true\n    createBasedOnOrgPlusRoleGroup: false\n  credentialsSecretRef:\n    name: district-graph\n    namespace: kube-system\n",
+        operator.flow_set_id
+    );
+    let path = operator
+        .test
+        .control_plane
+        .scratch_dir()
+        .join(format!("{}-elsewhere.yaml", operator.test.namespace));
+    std::fs::write(&path, manifest).expect("write manifest");
+    let output = operator
+        .kubectl(&["apply", "-f", &path.display().to_string()])
+        .await;
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success()
+            && error.contains("unknown field")
+            && error.contains("credentialsSecretRef.namespace"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_rotated_secret_takes_effect_without_a_restart() {
+    let operator = OperatorUnderTest::start("rotation").await;
+    let secrets = operator.test.api::<Secret>();
+    secrets
+        .create(&PostParams::default(), &credentials_secret(CLIENT_SECRET))
+        .await
+        .expect("create the Secret");
+    let mut flow = operator.resource("groups", true, false);
+    flow.spec.credentials_secret_ref = Some(LocalSecretReference {
+        name: "district-graph".into(),
+    });
+    operator.apply(&flow).await;
+    operator.wait_for("groups", "Ready", is_ready).await;
+
+    // The application gets a new secret; the old one stops working and its tokens expire.
+    let rotated = "r0tated~secret-value";
+    operator
+        .emulator
+        .admin()
+        .register_client(&ClientRegistration::new(TENANT, CLIENT_ID, rotated))
+        .await
+        .expect("rotate in the emulator");
+    operator
+        .emulator
+        .admin()
+        .expire_tokens()
+        .await
+        .expect("expire tokens");
+    secrets
+        .patch(
+            "district-graph",
+            &PatchParams::apply("e2e-user").force(),
+            &Patch::Apply(json!({"apiVersion": "v1", "kind": "Secret", "stringData": {"clientSecret": rotated}})),
+        )
+        .await
+        .expect("rotate the Secret");
+    let before = operator.journal_position().await;
+
+    flow.spec
+        .creation_options
+        .create_based_on_org_plus_role_group = true;
+    operator.apply(&flow).await;
+    operator
+        .wait_for("groups", "synced with the rotated secret", |flow| {
+            is_ready(flow)
+                && flow
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.creation_options)
+                    .is_some_and(|o| o.create_based_on_org_plus_role_group)
+        })
+        .await;
+    let journal = operator
+        .emulator
+        .admin()
+        .journal(before)
+        .await
+        .expect("journal");
+    let token_requests: Vec<_> = journal
+        .iter()
+        .filter(|entry| entry.path.ends_with("/oauth2/v2.0/token"))
+        .collect();
+    assert!(
+        !token_requests.is_empty() && token_requests.iter().all(|entry| entry.status == 200),
+        "only the rotated secret was used: {token_requests:#?}"
+    );
+}
