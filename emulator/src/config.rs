@@ -43,6 +43,8 @@ impl Default for EmulatorConfig {
 pub struct ClientRegistration {
     pub tenant_id: String,
     pub client_id: String,
+    /// The client secret; empty when the application has none (certificate or federation only).
+    #[serde(default)]
     pub client_secret: String,
     /// App roles granted to the application; they become the token's `roles` claim.
     #[serde(default)]
@@ -50,6 +52,55 @@ pub struct ClientRegistration {
     /// When true the secret is recognised but answers AADSTS7000222 (expired).
     #[serde(default)]
     pub secret_expired: bool,
+    /// PEM certificates uploaded to the application; a client assertion must be signed by the
+    /// private key of one of them and name it by its `x5t` or `x5t#S256` thumbprint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<String>,
+    /// Federated identity credentials: external tokens the application trusts (graph-api.md §6.3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub federated_credentials: Vec<FederatedCredential>,
+}
+
+/// The audience Azure expects in a federated token (graph-api.md §6.3).
+pub const FEDERATED_AUDIENCE: &str = "api://AzureADTokenExchange";
+
+/// A federated identity credential: which external issuer and subject may sign in as the
+/// application. Real Entra ID fetches the issuer's keys through OIDC discovery; the emulator is
+/// given them instead (`issuerKeys` as PEM public keys and/or `issuerJwks` as a JWK set).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FederatedCredential {
+    /// The token's exact `iss`, e.g. `https://127.0.0.1:6443` or an AKS OIDC issuer URL.
+    pub issuer: String,
+    /// The token's exact `sub`, e.g. `system:serviceaccount:NAMESPACE:NAME`.
+    pub subject: String,
+    /// Accepted `aud` values; `api://AzureADTokenExchange` when left out.
+    #[serde(default = "default_federated_audiences")]
+    pub audiences: Vec<String>,
+    /// PEM public keys (`PUBLIC KEY`, RSA or EC) that may have signed the token.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issuer_keys: Vec<String>,
+    /// The issuer's JWK set (`{"keys":[…]}`), as served at its `jwks_uri`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_jwks: Option<serde_json::Value>,
+}
+
+fn default_federated_audiences() -> Vec<String> {
+    vec![FEDERATED_AUDIENCE.to_owned()]
+}
+
+impl FederatedCredential {
+    /// Trusts tokens of `issuer` for `subject`, signed by the key in `public_key_pem`, with the
+    /// default audience.
+    pub fn new(issuer: &str, subject: &str, public_key_pem: &str) -> Self {
+        Self {
+            issuer: issuer.to_owned(),
+            subject: subject.to_owned(),
+            audiences: default_federated_audiences(),
+            issuer_keys: vec![public_key_pem.to_owned()],
+            issuer_jwks: None,
+        }
+    }
 }
 
 impl ClientRegistration {
@@ -61,7 +112,21 @@ impl ClientRegistration {
             client_secret: client_secret.to_owned(),
             roles: vec![ROLE_READ_WRITE_ALL.to_owned()],
             secret_expired: false,
+            certificates: Vec::new(),
+            federated_credentials: Vec::new(),
         }
+    }
+
+    /// Adds a certificate (PEM) the application accepts client assertions from.
+    pub fn with_certificate(mut self, certificate_pem: &str) -> Self {
+        self.certificates.push(certificate_pem.to_owned());
+        self
+    }
+
+    /// Adds a federated identity credential.
+    pub fn with_federated_credential(mut self, credential: FederatedCredential) -> Self {
+        self.federated_credentials.push(credential);
+        self
     }
 
     /// Replaces the granted app roles.

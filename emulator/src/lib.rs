@@ -26,7 +26,8 @@ pub use admin::model::{
     StateSnapshot,
 };
 pub use config::{
-    ClientRegistration, EmulatorConfig, ROLE_READ_ALL, ROLE_READ_WRITE_ALL, Settings, SettingsPatch,
+    ClientRegistration, EmulatorConfig, FEDERATED_AUDIENCE, FederatedCredential, ROLE_READ_ALL,
+    ROLE_READ_WRITE_ALL, Settings, SettingsPatch,
 };
 pub use faults::{FaultRule, FaultRuleStatus, FaultTarget, RetryAfterFormat};
 pub use journal::JournalEntry;

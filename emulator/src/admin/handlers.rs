@@ -19,6 +19,7 @@ use crate::config::{ClientRegistration, Settings, SettingsPatch};
 use crate::faults::{FaultRule, FaultRuleStatus};
 use crate::graph::flows::fill_boolean_defaults;
 use crate::graph::validate::{self, Casing};
+use crate::identity::assertion;
 use crate::journal::JournalEntry;
 use crate::state::directory::FlowSet;
 use crate::state::flow::{Flow, FlowKind, Readiness};
@@ -118,9 +119,26 @@ pub async fn list_clients(State(shared): AppState) -> Json<Vec<ClientSummary>> {
 pub async fn register_client(
     State(shared): AppState,
     Json(client): Json<ClientRegistration>,
-) -> StatusCode {
+) -> Result<StatusCode, AdminError> {
+    let bad = |message: String| AdminError(StatusCode::BAD_REQUEST, message);
+    if let Some(index) = client
+        .certificates
+        .iter()
+        .position(|pem_text| !assertion::holds_certificate(pem_text))
+    {
+        return Err(bad(format!(
+            "certificates[{index}] holds no PEM X.509 certificate"
+        )));
+    }
+    if let Some(index) = client.federated_credentials.iter().position(|credential| {
+        credential.issuer_keys.is_empty() && credential.issuer_jwks.is_none()
+    }) {
+        return Err(bad(format!(
+            "federatedCredentials[{index}] needs issuerKeys or issuerJwks to verify tokens with"
+        )));
+    }
     shared.lock().register_client(client);
-    StatusCode::NO_CONTENT
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn remove_client(

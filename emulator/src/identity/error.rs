@@ -146,6 +146,97 @@ impl AadError {
         )
     }
 
+    /// The assertion is not a compact JWS with JSON header and claims.
+    pub fn malformed_jwt() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            50027,
+            "JWT token is invalid or malformed.",
+        )
+    }
+
+    /// The assertion names a certificate (by thumbprint) that the application does not have.
+    pub fn certificate_not_registered(client_id: &str, thumbprint: &str) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700027,
+            format!(
+                "Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: '{thumbprint}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{client_id}'.]"
+            ),
+        )
+    }
+
+    /// The assertion's signature does not verify under the key it names or its issuer's keys.
+    pub fn assertion_signature_invalid() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700027,
+            "Client assertion failed signature validation. [Reason - The provided signature value did not match the expected signature value.]",
+        )
+    }
+
+    /// A claim or header of the assertion is missing or wrong (`detail` says which).
+    pub fn assertion_rejected(detail: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            50012,
+            format!("Authentication failed. {detail}"),
+        )
+    }
+
+    /// The assertion's `jti` was seen before (emulator policy: 50012, graph-api.md §6.4).
+    pub fn assertion_replayed(jti: &str) -> Self {
+        Self::assertion_rejected(format!(
+            "The client assertion with jti '{jti}' was already used; every assertion needs a new jti."
+        ))
+    }
+
+    /// `nbf`/`exp` of the assertion do not include now (beyond the tolerated skew).
+    pub fn assertion_out_of_time(now: i64, nbf: Option<i64>, exp: Option<i64>) -> Self {
+        let show = |at: Option<i64>| at.map_or_else(|| "(none)".to_owned(), |at| at.to_string());
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            700024,
+            format!(
+                "Client assertion is not within its valid time range. Current time: {now}, assertion valid from {}, expiry time of assertion {}.",
+                show(nbf),
+                show(exp)
+            ),
+        )
+    }
+
+    /// No federated identity credential of the application trusts this issuer, subject and audience.
+    pub fn no_matching_federated_identity(
+        issuer: &str,
+        subject: &str,
+        audiences: &[String],
+    ) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            70021,
+            format!(
+                "No matching federated identity record found for presented assertion. Assertion Issuer: '{issuer}'. Assertion Subject: '{subject}'. Assertion Audience: '{}'.",
+                audiences.join(",")
+            ),
+        )
+    }
+
+    /// `client_assertion` without the jwt-bearer `client_assertion_type`.
+    pub fn wrong_assertion_type() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'client_assertion_type' with the value 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.",
+        )
+    }
+
     /// The JSON body and status, correlated with this request.
     pub fn into_response(self, ids: &RequestIds, base_url: &str) -> Response {
         let timestamp = clock::aad_timestamp(ids.received);

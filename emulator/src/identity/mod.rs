@@ -1,5 +1,7 @@
-//! The identity-platform side: token endpoint, token format and discovery documents.
+//! The identity-platform side: token endpoint, client assertions, token format and discovery
+//! documents.
 
+pub mod assertion;
 pub mod discovery;
 pub mod error;
 pub mod jwt;

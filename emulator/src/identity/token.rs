@@ -1,4 +1,5 @@
-//! `POST /{tenant}/oauth2/v2.0/token`: the client-credentials grant with a client secret.
+//! `POST /{tenant}/oauth2/v2.0/token`: the client-credentials grant with a client secret, a
+//! certificate client assertion or a federated token (checked in [`super::assertion`]).
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use jiff::Timestamp;
 use serde_json::json;
 
+use super::assertion;
 use super::error::AadError;
 use super::jwt::{Claims, GRAPH_AUDIENCE};
 use crate::config::ClientRegistration;
@@ -31,6 +33,7 @@ struct TokenRequest {
     client_id: Option<String>,
     client_secret: Option<String>,
     client_assertion: Option<String>,
+    client_assertion_type: Option<String>,
     scope: Option<String>,
 }
 
@@ -44,6 +47,7 @@ impl TokenRequest {
                 "client_id" => &mut request.client_id,
                 "client_secret" => &mut request.client_secret,
                 "client_assertion" => &mut request.client_assertion,
+                "client_assertion_type" => &mut request.client_assertion_type,
                 "scope" => &mut request.scope,
                 _ => continue,
             };
@@ -84,9 +88,11 @@ pub async fn token(
     body: Bytes,
 ) -> Response {
     let request = TokenRequest::parse(&body, &headers);
+    let token_url = format!("{}/{tenant}/oauth2/v2.0/token", shared.base_url);
     let issued = {
         let mut inner = shared.lock();
-        authenticate(&inner, &tenant, &request).map(|client| issue(&shared, &mut inner, &client))
+        authenticate(&mut inner, &token_url, &tenant, &request)
+            .map(|client| issue(&shared, &mut inner, &client))
     };
     match issued {
         Ok((token, lifetime)) => {
@@ -109,7 +115,8 @@ pub async fn token(
 
 /// Checks the request in the order the identity platform reports problems.
 fn authenticate(
-    inner: &Inner,
+    inner: &mut Inner,
+    token_url: &str,
     tenant: &str,
     request: &TokenRequest,
 ) -> Result<ClientRegistration, AadError> {
@@ -139,21 +146,36 @@ fn authenticate(
         .clients
         .iter()
         .find(|c| c.client_id == client_id && c.tenant_id.eq_ignore_ascii_case(tenant))
-        .ok_or_else(|| AadError::unknown_client(client_id, tenant))?;
-    if request.client_assertion.is_some() && request.client_secret.is_none() {
-        return Err(AadError::assertion_unsupported());
+        .ok_or_else(|| AadError::unknown_client(client_id, tenant))?
+        .clone();
+    if let (None, Some(assertion)) = (&request.client_secret, &request.client_assertion) {
+        if request.client_assertion_type.as_deref() != Some(assertion::JWT_BEARER) {
+            return Err(AadError::wrong_assertion_type());
+        }
+        if client.certificates.is_empty() && client.federated_credentials.is_empty() {
+            return Err(AadError::assertion_unsupported());
+        }
+        let now = Timestamp::now().as_second();
+        assertion::verify(
+            &client,
+            assertion,
+            token_url,
+            now,
+            &mut inner.used_assertions,
+        )?;
+        return Ok(client);
     }
     let secret = request
         .client_secret
         .as_deref()
         .ok_or_else(AadError::missing_credential)?;
-    if secret != client.client_secret {
+    if client.client_secret.is_empty() || secret != client.client_secret {
         return Err(AadError::wrong_secret(client_id));
     }
     if client.secret_expired {
         return Err(AadError::expired_secret(client_id));
     }
-    Ok(client.clone())
+    Ok(client)
 }
 
 /// A client-credentials scope must be exactly one resource's `/.default`.

@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::config::{ClientRegistration, Settings};
 use crate::faults::FaultBook;
+use crate::identity::assertion::UsedAssertions;
 use crate::identity::jwt::TokenSigner;
 use crate::journal::Journal;
 use directory::Directory;
@@ -23,6 +24,8 @@ pub struct Inner {
     pub journal: Journal,
     /// `uti` claims of issued tokens that are still honoured; expiring all tokens empties it.
     pub live_tokens: HashSet<String>,
+    /// `jti`s of accepted certificate assertions, refused if presented again.
+    pub used_assertions: UsedAssertions,
 }
 
 impl Inner {
