@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
@@ -18,16 +19,25 @@ use crate::pki::Pki;
 use crate::process::{ManagedProcess, free_port, remove_on_exit};
 
 const STARTUP_DEADLINE: Duration = Duration::from_secs(120);
+/// A killed process is normally gone within milliseconds.
+const STOP_DEADLINE: Duration = Duration::from_secs(30);
 const LOG_TAIL_LINES: usize = 60;
 
 /// A running control plane. Its processes and files go away when the process that started it exits.
+///
+/// Both processes can be restarted in place ([`restart_apiserver`](Self::restart_apiserver),
+/// [`restart_etcd`](Self::restart_etcd)): same ports, data directory and certificates, so that
+/// clients keep working once the restarted process is ready.
 #[derive(Debug)]
 pub struct ControlPlane {
     dir: PathBuf,
     binaries: Binaries,
     pki: Pki,
-    etcd: ManagedProcess,
-    apiserver: ManagedProcess,
+    /// Behind locks so that a shared (`&'static`) control plane can be restarted; a lock is
+    /// held only for short synchronous steps, never across an await.
+    etcd: Mutex<ManagedProcess>,
+    apiserver: Mutex<ManagedProcess>,
+    etcd_health_url: String,
     server_url: String,
     admin_kubeconfig: PathBuf,
 }
@@ -46,7 +56,7 @@ impl ControlPlane {
 
         let etcd_url = format!("http://127.0.0.1:{}", free_port()?);
         let peer_url = format!("http://127.0.0.1:{}", free_port()?);
-        let mut etcd = ManagedProcess::spawn(
+        let etcd = Mutex::new(ManagedProcess::spawn(
             "etcd",
             &binaries.etcd,
             vec![
@@ -61,28 +71,21 @@ impl ControlPlane {
                 "--log-level=warn".into(),
             ],
             dir.join("etcd.log"),
-        )?;
-        let plain = reqwest::Client::new();
-        wait_ready(&mut etcd, &plain, &format!("{etcd_url}/health")).await?;
+        )?);
+        let etcd_health_url = format!("{etcd_url}/health");
+        wait_ready(&etcd, &reqwest::Client::new(), &etcd_health_url).await?;
 
         let port = free_port()?;
         let server_url = format!("https://127.0.0.1:{port}");
-        let mut apiserver = ManagedProcess::spawn(
+        let apiserver = Mutex::new(ManagedProcess::spawn(
             "kube-apiserver",
             &binaries.kube_apiserver,
             apiserver_args(&dir, &pki, &etcd_url, port),
             dir.join("kube-apiserver.log"),
-        )?;
-        let trusting_ca = reqwest::Client::builder()
-            .add_root_certificate(
-                reqwest::Certificate::from_pem(pki.ca_pem.as_bytes())
-                    .map_err(|e| Error::Kubeconfig(format!("CA certificate: {e}")))?,
-            )
-            .build()
-            .map_err(|e| Error::Kubeconfig(format!("HTTP client: {e}")))?;
+        )?);
         wait_ready(
-            &mut apiserver,
-            &trusting_ca,
+            &apiserver,
+            &trusting(&pki.ca_pem)?,
             &format!("{server_url}/readyz"),
         )
         .await?;
@@ -106,9 +109,32 @@ impl ControlPlane {
             pki,
             etcd,
             apiserver,
+            etcd_health_url,
             server_url,
             admin_kubeconfig,
         })
+    }
+
+    /// Kills kube-apiserver (SIGKILL, like a crash) and starts it again on the same port with the
+    /// same certificates and etcd; returns once `/readyz` answers 200. Clients made before keep
+    /// working. Every test of the binary sees the outage, so tests that restart belong in a
+    /// test binary of their own.
+    pub async fn restart_apiserver(&self) -> Result<(), Error> {
+        restart(&self.apiserver).await?;
+        self.wait_apiserver_ready().await
+    }
+
+    /// Kills etcd (SIGKILL) and starts it again with the same data directory and ports; returns
+    /// once etcd is healthy and kube-apiserver, which stays up, is ready again.
+    pub async fn restart_etcd(&self) -> Result<(), Error> {
+        restart(&self.etcd).await?;
+        wait_ready(&self.etcd, &reqwest::Client::new(), &self.etcd_health_url).await?;
+        self.wait_apiserver_ready().await
+    }
+
+    async fn wait_apiserver_ready(&self) -> Result<(), Error> {
+        let url = format!("{}/readyz", self.server_url);
+        wait_ready(&self.apiserver, &trusting(&self.pki.ca_pem)?, &url).await
     }
 
     /// `https://127.0.0.1:PORT`
@@ -216,6 +242,7 @@ impl ControlPlane {
         [&self.etcd, &self.apiserver]
             .iter()
             .map(|process| {
+                let process = lock(process);
                 format!(
                     "----- {} ({}) -----\n{}",
                     process.name(),
@@ -258,20 +285,47 @@ fn apiserver_args(dir: &Path, pki: &Pki, etcd_url: &str, port: u16) -> Vec<Strin
     ]
 }
 
+/// Kills the process, waits until it is gone, and starts it again with the same command line;
+/// the replacement is tied to the test process's life like the original.
+async fn restart(process: &Mutex<ManagedProcess>) -> Result<(), Error> {
+    lock(process).kill();
+    let started = Instant::now();
+    loop {
+        {
+            let mut current = lock(process);
+            if current.exited().is_some() {
+                let replacement = current.respawn()?;
+                *current = replacement;
+                return Ok(());
+            }
+            if started.elapsed() > STOP_DEADLINE {
+                return Err(Error::NotStopped {
+                    process: current.name(),
+                    seconds: STOP_DEADLINE.as_secs(),
+                });
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Polls `url` until it answers 200, failing early if the process exits.
 async fn wait_ready(
-    process: &mut ManagedProcess,
+    process: &Mutex<ManagedProcess>,
     http: &reqwest::Client,
     url: &str,
 ) -> Result<(), Error> {
     let started = Instant::now();
     loop {
-        if let Some(status) = process.exited() {
-            return Err(Error::Exited {
-                process: process.name(),
-                status,
-                log_tail: process.log_tail(LOG_TAIL_LINES),
-            });
+        {
+            let mut process = lock(process);
+            if let Some(status) = process.exited() {
+                return Err(Error::Exited {
+                    process: process.name(),
+                    status,
+                    log_tail: process.log_tail(LOG_TAIL_LINES),
+                });
+            }
         }
         let ready = http
             .get(url)
@@ -283,6 +337,7 @@ async fn wait_ready(
             return Ok(());
         }
         if started.elapsed() > STARTUP_DEADLINE {
+            let process = lock(process);
             return Err(Error::NotReady {
                 process: process.name(),
                 seconds: STARTUP_DEADLINE.as_secs(),
@@ -291,6 +346,23 @@ async fn wait_ready(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+fn lock(process: &Mutex<ManagedProcess>) -> MutexGuard<'_, ManagedProcess> {
+    process
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// An HTTP client that trusts the control plane's CA, for polling `/readyz`.
+fn trusting(ca_pem: &str) -> Result<reqwest::Client, Error> {
+    reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(ca_pem.as_bytes())
+                .map_err(|e| Error::Kubeconfig(format!("CA certificate: {e}")))?,
+        )
+        .build()
+        .map_err(|e| Error::Kubeconfig(format!("HTTP client: {e}")))
 }
 
 fn write_kubeconfig(

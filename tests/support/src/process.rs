@@ -26,10 +26,12 @@ const JANITOR: &str = r#"read -r _; rm -rf "$1""#;
 #[derive(Debug)]
 pub(crate) struct ManagedProcess {
     name: &'static str,
+    program: PathBuf,
+    args: Vec<String>,
     log: PathBuf,
     wrapper: Child,
     /// Held, never written: the child is stopped when this closes.
-    _lifeline: Option<ChildStdin>,
+    lifeline: Option<ChildStdin>,
 }
 
 impl ManagedProcess {
@@ -57,10 +59,29 @@ impl ManagedProcess {
         let lifeline = wrapper.stdin.take();
         Ok(Self {
             name,
+            program: program.to_owned(),
+            args,
             log,
             wrapper,
-            _lifeline: lifeline,
+            lifeline,
         })
+    }
+
+    /// Kills the child the way the end of the test process would (SIGKILL: a crash, not a
+    /// graceful shutdown). It is gone once [`exited`](Self::exited) says so.
+    pub fn kill(&mut self) {
+        // Closing the pipe is what the wrapper waits for.
+        drop(self.lifeline.take());
+    }
+
+    /// Starts the same program again with the same arguments, appending to the same log.
+    pub fn respawn(&self) -> Result<Self, Error> {
+        Self::spawn(
+            self.name,
+            &self.program,
+            self.args.clone(),
+            self.log.clone(),
+        )
     }
 
     pub fn name(&self) -> &'static str {
