@@ -1,5 +1,6 @@
-//! Access tokens: the client-credentials grant, a cache refreshed shortly before expiry, and
-//! reading (not verifying) the token's claims for a permission preflight.
+//! Access tokens: the client-credentials grant (with a client secret, a signed certificate
+//! assertion or a federated token read from its file), a cache refreshed shortly before expiry,
+//! and reading (not verifying) the token's claims for a permission preflight.
 //!
 //! One in-flight token request at a time: callers queue on a tokio mutex and the first one to
 //! get it fetches while the others wait for its result.
@@ -24,6 +25,9 @@ use super::token_error::{AadErrorBody, TokenErrorKind};
 /// The only scope this client asks for: the API is global-only (graph-api.md §5.9), so the
 /// resource is always the global Graph, whichever host serves the token endpoint.
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+/// The `client_assertion_type` of certificate and federated assertions (RFC 7523).
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// Refresh this long before expiry, or at half the lifetime for tokens shorter than twice this.
 const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -110,26 +114,85 @@ impl TokenSource {
         }
     }
 
+    /// The form fields that prove the application's identity, built afresh for each request:
+    /// a new assertion (new `jti`, `exp` ten minutes ahead) or the federated token as the file
+    /// holds it now. The second element is the secret text sent, for [`Self::scrub`].
+    async fn proof(
+        &self,
+        token_url: &str,
+    ) -> Result<(Vec<(&'static str, String)>, SecretString), (TokenErrorKind, String)> {
+        let assertion = |assertion: SecretString| {
+            let fields = vec![
+                ("client_assertion_type", JWT_BEARER.to_owned()),
+                ("client_assertion", assertion.expose_secret().to_owned()),
+            ];
+            (fields, assertion)
+        };
+        match &self.credential {
+            Credential::ClientSecret { client_secret, .. } => Ok((
+                vec![("client_secret", client_secret.expose_secret().to_owned())],
+                client_secret.clone(),
+            )),
+            Credential::ClientCertificate {
+                client_id,
+                certificate,
+                ..
+            } => certificate
+                .assertion(client_id, token_url)
+                .map(assertion)
+                .map_err(|problem| {
+                    let message = format!("the client certificate {problem}");
+                    (TokenErrorKind::AssertionNotSigned, message)
+                }),
+            Credential::WorkloadIdentity { token_file, .. } => {
+                let unreadable = |reason: String| {
+                    let message =
+                        format!("the federated token file {} {reason}", token_file.display());
+                    (TokenErrorKind::FederatedTokenUnreadable, message)
+                };
+                let token = tokio::fs::read_to_string(token_file)
+                    .await
+                    .map_err(|error| unreadable(format!("could not be read: {}", error.kind())))?;
+                let token = token.trim();
+                if token.is_empty() {
+                    return Err(unreadable("is empty".to_owned()));
+                }
+                Ok(assertion(SecretString::new(token)))
+            }
+        }
+    }
+
     async fn fetch(
         &self,
         http: &reqwest::Client,
         endpoints: &GraphEndpoints,
         timeout: Duration,
     ) -> Result<(SecretString, Duration), GraphError> {
-        let Credential::ClientSecret {
-            tenant_id,
-            client_id,
-            client_secret,
-        } = &self.credential;
+        let tenant_id = self.credential.tenant_id();
+        let client_id = self.credential.client_id();
         let client_request_id = Uuid::new_v4().to_string();
-        let form = [
+        let token_url = endpoints.token_url(tenant_id);
+        let (proof, sent_secret) =
+            self.proof(token_url.as_str())
+                .await
+                .map_err(|(kind, message)| {
+                    GraphError::token(
+                        kind,
+                        client_request_id.clone(),
+                        None,
+                        None,
+                        Some(message),
+                        None,
+                    )
+                })?;
+        let mut form: Vec<(&str, &str)> = vec![
             ("grant_type", "client_credentials"),
-            ("client_id", client_id.as_str()),
-            ("client_secret", client_secret.expose_secret()),
+            ("client_id", client_id),
             ("scope", GRAPH_SCOPE),
         ];
+        form.extend(proof.iter().map(|(name, value)| (*name, value.as_str())));
         let sent = http
-            .post(endpoints.token_url(tenant_id))
+            .post(token_url)
             .header(ACCEPT, "application/json")
             .header("client-request-id", &client_request_id)
             .form(&form)
@@ -158,7 +221,7 @@ impl TokenSource {
             "token endpoint answered"
         );
         if !(200..300).contains(&meta.status) {
-            return Err(self.refusal(client_request_id, meta, &body));
+            return Err(refusal(client_request_id, meta, &body, &sent_secret));
         }
         read_token(&body).ok_or_else(|| {
             GraphError::unreadable(
@@ -170,39 +233,39 @@ impl TokenSource {
             )
         })
     }
+}
 
-    fn refusal(
-        &self,
-        client_request_id: String,
-        mut meta: ResponseMeta,
-        body: &[u8],
-    ) -> GraphError {
-        let parsed = serde_json::from_slice::<AadErrorBody>(body).ok();
-        let kind = TokenErrorKind::classify(meta.status, parsed.as_ref());
-        let (code, message) = match &parsed {
-            Some(body) => {
-                if meta.request_id.is_none() {
-                    meta.request_id.clone_from(&body.trace_id);
-                }
-                (
-                    body.error.clone(),
-                    body.summary().map(|text| self.scrub(text)),
-                )
+fn refusal(
+    client_request_id: String,
+    mut meta: ResponseMeta,
+    body: &[u8],
+    sent_secret: &SecretString,
+) -> GraphError {
+    let parsed = serde_json::from_slice::<AadErrorBody>(body).ok();
+    let kind = TokenErrorKind::classify(meta.status, parsed.as_ref());
+    let (code, message) = match &parsed {
+        Some(body) => {
+            if meta.request_id.is_none() {
+                meta.request_id.clone_from(&body.trace_id);
             }
-            None => (None, None),
-        };
-        GraphError::token(kind, client_request_id, Some(meta), code, message, None)
-    }
-
-    /// Belt and braces: no text from the identity platform leaves here with the secret in it.
-    fn scrub(&self, text: String) -> String {
-        let Credential::ClientSecret { client_secret, .. } = &self.credential;
-        let secret = client_secret.expose_secret();
-        if secret.is_empty() {
-            text
-        } else {
-            text.replace(secret, "***")
+            (
+                body.error.clone(),
+                body.summary().map(|text| scrub(text, sent_secret)),
+            )
         }
+        None => (None, None),
+    };
+    GraphError::token(kind, client_request_id, Some(meta), code, message, None)
+}
+
+/// Belt and braces: no text from the identity platform leaves here with the secret, assertion
+/// or federated token that was sent in it.
+fn scrub(text: String, sent_secret: &SecretString) -> String {
+    let secret = sent_secret.expose_secret();
+    if secret.is_empty() {
+        text
+    } else {
+        text.replace(secret, "***")
     }
 }
 

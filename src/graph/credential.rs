@@ -1,17 +1,32 @@
-//! Credentials for the client-credentials grant, read from a Kubernetes Secret or given directly.
-//! Secret values are wrapped so that no `Debug`, `Display` or error can print them.
+//! Credentials for the client-credentials grant: a client secret, a client certificate, or Azure
+//! Workload Identity's federated token file, read from a Kubernetes Secret or given directly.
+//! Secret values and keys are wrapped so that no `Debug`, `Display` or error can print them.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use aws_lc_rs::digest;
 use k8s_openapi::ByteString;
 
+use super::certificate::{AssertionAlgorithm, CertificateError, ClientCertificate, PemPart};
+
 /// Keys a credentials Secret must hold for a client secret.
 pub const SECRET_KEYS: [&str; 3] = [TENANT_ID_KEY, CLIENT_ID_KEY, CLIENT_SECRET_KEY];
+/// Keys a credentials Secret must hold for a client certificate (`assertionAlgorithm` optional).
+pub const CERTIFICATE_SECRET_KEYS: [&str; 4] = [
+    TENANT_ID_KEY,
+    CLIENT_ID_KEY,
+    TLS_CERTIFICATE_KEY,
+    TLS_KEY_KEY,
+];
 const TENANT_ID_KEY: &str = "tenantId";
 const CLIENT_ID_KEY: &str = "clientId";
 const CLIENT_SECRET_KEY: &str = "clientSecret";
+/// The keys of a `kubernetes.io/tls` Secret, as cert-manager writes them.
+const TLS_CERTIFICATE_KEY: &str = "tls.crt";
+const TLS_KEY_KEY: &str = "tls.key";
+const ALGORITHM_KEY: &str = "assertionAlgorithm";
 
 /// A string that must never be shown: `Debug` prints a mask and there is no `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -40,9 +55,8 @@ impl From<String> for SecretString {
     }
 }
 
-/// How the operator proves its identity to the Microsoft identity platform. Certificates and
-/// workload identity are planned as further variants; everything that depends on the kind
-/// matches on it, so a new variant shows every place to extend.
+/// How the operator proves its identity to the Microsoft identity platform. Everything that
+/// depends on the kind matches on it, so a new variant shows every place to extend.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Credential {
     /// An application's client secret.
@@ -50,6 +64,21 @@ pub enum Credential {
         tenant_id: String,
         client_id: String,
         client_secret: SecretString,
+    },
+    /// A certificate registered with the application; each token request sends a fresh
+    /// assertion signed with its private key (graph-api.md §6.2).
+    ClientCertificate {
+        tenant_id: String,
+        client_id: String,
+        certificate: ClientCertificate,
+    },
+    /// Azure Workload Identity: the Kubernetes service-account token in `token_file` is sent as
+    /// the assertion (graph-api.md §6.3). The file is read before every token request, because
+    /// the kubelet replaces it long before it expires.
+    WorkloadIdentity {
+        tenant_id: String,
+        client_id: String,
+        token_file: PathBuf,
     },
 }
 
@@ -71,29 +100,123 @@ impl Credential {
         })
     }
 
-    /// Reads `tenantId`, `clientId` and `clientSecret` from a Secret's `data`.
+    /// A client-certificate credential from PEM texts (they may be one combined text);
+    /// `origin` names where they came from in errors, e.g. "the credentials Secret".
+    pub fn client_certificate(
+        tenant_id: &str,
+        client_id: &str,
+        certificate_pem: &[u8],
+        key_pem: &[u8],
+        algorithm: AssertionAlgorithm,
+        origin: CertificateOrigin,
+    ) -> Result<Self, CredentialError> {
+        let tenant_id = required(TENANT_ID_KEY, tenant_id)?;
+        check_tenant(&tenant_id)?;
+        let client_id = required(CLIENT_ID_KEY, client_id)?;
+        let certificate = ClientCertificate::from_pem(certificate_pem, key_pem, algorithm)
+            .map_err(|(part, problem)| CredentialError::Certificate {
+                origin: origin.describe(part),
+                problem,
+            })?;
+        Ok(Self::ClientCertificate {
+            tenant_id,
+            client_id,
+            certificate,
+        })
+    }
+
+    /// A client-certificate credential from one PEM file holding the private key and the
+    /// certificate, as the Azure SDKs read `AZURE_CLIENT_CERTIFICATE_PATH`.
+    pub fn client_certificate_file(
+        tenant_id: &str,
+        client_id: &str,
+        path: &Path,
+        algorithm: AssertionAlgorithm,
+    ) -> Result<Self, CredentialError> {
+        let pem = std::fs::read(path).map_err(|error| CredentialError::CertificateFile {
+            path: path.to_owned(),
+            reason: error.kind().to_string(),
+        })?;
+        let origin = CertificateOrigin::File(path.to_owned());
+        Self::client_certificate(tenant_id, client_id, &pem, &pem, algorithm, origin)
+    }
+
+    /// An Azure Workload Identity credential; `token_file` is read at each token request.
+    pub fn workload_identity(
+        tenant_id: &str,
+        client_id: &str,
+        token_file: &Path,
+    ) -> Result<Self, CredentialError> {
+        let tenant_id = required(TENANT_ID_KEY, tenant_id)?;
+        check_tenant(&tenant_id)?;
+        let client_id = required(CLIENT_ID_KEY, client_id)?;
+        if token_file.as_os_str().is_empty() {
+            return Err(CredentialError::Empty {
+                key: "federated token file",
+            });
+        }
+        Ok(Self::WorkloadIdentity {
+            tenant_id,
+            client_id,
+            token_file: token_file.to_owned(),
+        })
+    }
+
+    /// Reads a Secret's `data`: `tenantId`, `clientId`, and either `clientSecret`, or `tls.crt`
+    /// and `tls.key` with an optional `assertionAlgorithm` (RS256, the default, or PS256).
     pub fn from_secret_data(data: &BTreeMap<String, ByteString>) -> Result<Self, CredentialError> {
+        let bytes = |key: &'static str| -> Result<&[u8], CredentialError> {
+            let value = data.get(key).ok_or(CredentialError::MissingKey { key })?;
+            Ok(&value.0)
+        };
         let text = |key: &'static str| -> Result<String, CredentialError> {
-            let bytes = data.get(key).ok_or(CredentialError::MissingKey { key })?;
-            String::from_utf8(bytes.0.clone()).map_err(|_| CredentialError::NotUtf8 { key })
+            String::from_utf8(bytes(key)?.to_vec()).map_err(|_| CredentialError::NotUtf8 { key })
         };
         let tenant_id = text(TENANT_ID_KEY)?;
         let client_id = text(CLIENT_ID_KEY)?;
-        let client_secret = SecretString(text(CLIENT_SECRET_KEY)?);
-        Self::client_secret(&tenant_id, &client_id, client_secret)
+        let has_secret = data.contains_key(CLIENT_SECRET_KEY);
+        let has_certificate =
+            data.contains_key(TLS_CERTIFICATE_KEY) || data.contains_key(TLS_KEY_KEY);
+        match (has_secret, has_certificate) {
+            (true, true) => Err(CredentialError::AmbiguousSecret),
+            (false, true) => {
+                let algorithm = match data.contains_key(ALGORITHM_KEY) {
+                    true => text(ALGORITHM_KEY)?
+                        .parse()
+                        .map_err(|_| CredentialError::InvalidAlgorithm { key: ALGORITHM_KEY })?,
+                    false => AssertionAlgorithm::default(),
+                };
+                Self::client_certificate(
+                    &tenant_id,
+                    &client_id,
+                    bytes(TLS_CERTIFICATE_KEY)?,
+                    bytes(TLS_KEY_KEY)?,
+                    algorithm,
+                    CertificateOrigin::Secret,
+                )
+            }
+            _ => {
+                let client_secret = SecretString(text(CLIENT_SECRET_KEY)?);
+                Self::client_secret(&tenant_id, &client_id, client_secret)
+            }
+        }
     }
 
     /// The tenant (directory) the application signs in to.
     pub fn tenant_id(&self) -> &str {
         match self {
-            Self::ClientSecret { tenant_id, .. } => tenant_id,
+            Self::ClientSecret { tenant_id, .. }
+            | Self::ClientCertificate { tenant_id, .. }
+            | Self::WorkloadIdentity { tenant_id, .. } => tenant_id,
         }
     }
 
     /// The application (client) id.
     pub fn client_id(&self) -> &str {
         match self {
-            Self::ClientSecret { client_id, .. } => client_id,
+            Self::ClientSecret { client_id, .. }
+            | Self::ClientCertificate { client_id, .. }
+            | Self::WorkloadIdentity { client_id, .. } => client_id,
         }
     }
 
@@ -101,23 +224,45 @@ impl Credential {
     /// client), derived by SHA-256 so that it can be logged and compared without the secret.
     pub fn fingerprint(&self) -> CredentialKey {
         let mut context = digest::Context::new(&digest::SHA256);
+        let mut parts: Vec<&[u8]> = Vec::with_capacity(6);
         match self {
             Self::ClientSecret {
                 tenant_id,
                 client_id,
                 client_secret,
+            } => parts.extend([
+                b"client-secret".as_slice(),
+                tenant_id.as_bytes(),
+                client_id.as_bytes(),
+                client_secret.expose_secret().as_bytes(),
+            ]),
+            Self::ClientCertificate {
+                tenant_id,
+                client_id,
+                certificate,
             } => {
-                // Length-prefixed so that no two different triples hash the same input.
-                for part in [
-                    "client-secret",
-                    tenant_id,
-                    client_id,
-                    client_secret.expose_secret(),
-                ] {
-                    context.update(&(part.len() as u64).to_be_bytes());
-                    context.update(part.as_bytes());
-                }
+                parts.extend([
+                    b"client-certificate".as_slice(),
+                    tenant_id.as_bytes(),
+                    client_id.as_bytes(),
+                ]);
+                parts.extend(certificate.identity());
             }
+            Self::WorkloadIdentity {
+                tenant_id,
+                client_id,
+                token_file,
+            } => parts.extend([
+                b"workload-identity".as_slice(),
+                tenant_id.as_bytes(),
+                client_id.as_bytes(),
+                token_file.as_os_str().as_encoded_bytes(),
+            ]),
+        }
+        // Length-prefixed so that no two different sequences hash the same input.
+        for part in parts {
+            context.update(&(part.len() as u64).to_be_bytes());
+            context.update(part);
         }
         let hex: String = context
             .finish()
@@ -140,6 +285,25 @@ impl fmt::Display for Credential {
                 f,
                 "client secret of application {client_id} in tenant {tenant_id}"
             ),
+            Self::ClientCertificate {
+                tenant_id,
+                client_id,
+                certificate,
+            } => write!(
+                f,
+                "certificate {} ({}) of application {client_id} in tenant {tenant_id}",
+                certificate.thumbprint(),
+                certificate.algorithm()
+            ),
+            Self::WorkloadIdentity {
+                tenant_id,
+                client_id,
+                token_file,
+            } => write!(
+                f,
+                "workload identity (federated token file {}) of application {client_id} in tenant {tenant_id}",
+                token_file.display()
+            ),
         }
     }
 }
@@ -158,9 +322,22 @@ impl fmt::Display for CredentialKey {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CredentialError {
     #[error(
-        "the credentials Secret has no `{key}` key; it must hold the keys tenantId, clientId and clientSecret"
+        "the credentials Secret has no `{key}` key; it must hold tenantId, clientId, and either clientSecret or both tls.crt and tls.key"
     )]
     MissingKey { key: &'static str },
+    #[error(
+        "the credentials Secret holds both clientSecret and tls.crt/tls.key; keep only the credential to use"
+    )]
+    AmbiguousSecret,
+    #[error("the credentials Secret's `{key}` must be RS256 or PS256")]
+    InvalidAlgorithm { key: &'static str },
+    #[error("{origin} {problem}")]
+    Certificate {
+        origin: String,
+        problem: CertificateError,
+    },
+    #[error("the client certificate file {} could not be read: {reason}", path.display())]
+    CertificateFile { path: PathBuf, reason: String },
     #[error("the credentials Secret's `{key}` value is not UTF-8 text")]
     NotUtf8 { key: &'static str },
     #[error("the credential's `{key}` is empty")]
@@ -173,6 +350,31 @@ pub enum CredentialError {
         "the credential's tenantId is `{tenant}`, a multi-tenant alias; the client-credentials grant needs the tenant's GUID or domain"
     )]
     MultiTenantAlias { tenant: String },
+}
+
+/// Where a certificate and key were read from, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertificateOrigin {
+    /// A credentials Secret's `tls.crt` and `tls.key`.
+    Secret,
+    /// A combined PEM file (`AZURE_CLIENT_CERTIFICATE_PATH`).
+    File(PathBuf),
+    /// Given in code.
+    Direct,
+}
+
+impl CertificateOrigin {
+    fn describe(&self, part: PemPart) -> String {
+        match (self, part) {
+            (Self::Secret, PemPart::Certificate) => {
+                format!("the credentials Secret's `{TLS_CERTIFICATE_KEY}`")
+            }
+            (Self::Secret, PemPart::Key) => format!("the credentials Secret's `{TLS_KEY_KEY}`"),
+            (Self::File(path), _) => format!("the client certificate file {}", path.display()),
+            (Self::Direct, PemPart::Certificate) => "the client certificate".to_owned(),
+            (Self::Direct, PemPart::Key) => "the client certificate's private key".to_owned(),
+        }
+    }
 }
 
 /// Trims surrounding whitespace (a Secret made with `echo` ends in a newline; generated client
@@ -200,98 +402,5 @@ fn check_tenant(tenant: &str) -> Result<(), CredentialError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SECRET: &str = "sup3r~s3cret.value";
-
-    fn data(pairs: &[(&str, &str)]) -> BTreeMap<String, ByteString> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), ByteString(v.as_bytes().to_vec())))
-            .collect()
-    }
-
-    fn complete() -> BTreeMap<String, ByteString> {
-        data(&[
-            ("tenantId", "8c33d025-5e64-4550-2aa3-08dc4ac66fca\n"),
-            ("clientId", " 6f0b5e43-1c6a-4f0e-9a43-0a1b2c3d4e5f"),
-            ("clientSecret", SECRET),
-        ])
-    }
-
-    #[test]
-    fn reads_a_secret_and_never_shows_the_value() {
-        let credential = Credential::from_secret_data(&complete()).unwrap();
-        assert_eq!(
-            credential.tenant_id(),
-            "8c33d025-5e64-4550-2aa3-08dc4ac66fca"
-        );
-        assert_eq!(
-            credential.client_id(),
-            "6f0b5e43-1c6a-4f0e-9a43-0a1b2c3d4e5f"
-        );
-        let shown = format!("{credential} {credential:?} {}", credential.fingerprint());
-        assert!(!shown.contains(SECRET), "{shown}");
-        assert!(shown.contains("***"));
-    }
-
-    #[test]
-    fn a_missing_key_is_named_with_the_expected_keys() {
-        let mut partial = complete();
-        partial.remove("clientSecret");
-        let error = Credential::from_secret_data(&partial).unwrap_err();
-        assert_eq!(
-            error,
-            CredentialError::MissingKey {
-                key: "clientSecret"
-            }
-        );
-        let text = error.to_string();
-        assert!(text.contains("`clientSecret`") && text.contains("tenantId, clientId"));
-    }
-
-    #[test]
-    fn refuses_bad_values_without_echoing_secrets() {
-        let mut empty = complete();
-        empty.insert("clientSecret".to_owned(), ByteString(b"  \n".to_vec()));
-        assert_eq!(
-            Credential::from_secret_data(&empty).unwrap_err(),
-            CredentialError::Empty {
-                key: "clientSecret"
-            }
-        );
-        let mut binary = complete();
-        binary.insert("clientSecret".to_owned(), ByteString(vec![0xff, 0xfe]));
-        assert_eq!(
-            Credential::from_secret_data(&binary).unwrap_err(),
-            CredentialError::NotUtf8 {
-                key: "clientSecret"
-            }
-        );
-        let mut path = complete();
-        path.insert("tenantId".to_owned(), ByteString(b"x/../y".to_vec()));
-        assert_eq!(
-            Credential::from_secret_data(&path).unwrap_err(),
-            CredentialError::InvalidTenant
-        );
-        let mut common = complete();
-        common.insert("tenantId".to_owned(), ByteString(b"Common".to_vec()));
-        assert!(matches!(
-            Credential::from_secret_data(&common).unwrap_err(),
-            CredentialError::MultiTenantAlias { .. }
-        ));
-    }
-
-    #[test]
-    fn fingerprint_is_stable_and_follows_rotation() {
-        let one = Credential::from_secret_data(&complete()).unwrap();
-        let same = Credential::from_secret_data(&complete()).unwrap();
-        assert_eq!(one.fingerprint(), same.fingerprint());
-        let mut rotated = complete();
-        rotated.insert("clientSecret".to_owned(), ByteString(b"another".to_vec()));
-        let rotated = Credential::from_secret_data(&rotated).unwrap();
-        assert_ne!(one.fingerprint(), rotated.fingerprint());
-        assert_eq!(one.fingerprint().to_string().len(), 64);
-    }
-}
+#[path = "credential_tests.rs"]
+mod tests;

@@ -1,12 +1,13 @@
 //! Microsoft Graph client for School Data Sync's outbound provisioning flows (beta
-//! `industryData` API, graph-api.md): endpoints, credentials and tokens, the flow calls, their
-//! JSON shapes and a classified error type.
+//! `industryData` API, graph-api.md): endpoints, credentials (client secret, certificate, workload
+//! identity) and tokens, the flow calls, their JSON shapes and a classified error type.
 //!
 //! The client never retries and never loops: every method is one request (a list follows its
 //! pages), and the controller's error policy decides what happens after a failure, using
 //! [`GraphError::class`] and [`GraphError::retry_after`].
 
 mod auth;
+mod certificate;
 mod client;
 mod credential;
 mod endpoints;
@@ -19,8 +20,15 @@ mod throttle;
 mod token_error;
 
 pub use auth::{GRAPH_SCOPE, TokenClaims};
+pub use certificate::{
+    ASSERTION_LIFETIME_SECS, AssertionAlgorithm, CertificateError, ClientCertificate,
+    UnknownAlgorithm,
+};
 pub use client::{DEFAULT_REQUEST_TIMEOUT, GraphClient, GraphClientOptions};
-pub use credential::{Credential, CredentialError, CredentialKey, SECRET_KEYS, SecretString};
+pub use credential::{
+    CERTIFICATE_SECRET_KEYS, CertificateOrigin, Credential, CredentialError, CredentialKey,
+    SECRET_KEYS, SecretString,
+};
 pub use endpoints::{
     DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT, EndpointError, EndpointRole, GraphEndpoints,
 };

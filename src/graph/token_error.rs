@@ -16,6 +16,19 @@ pub enum TokenErrorKind {
     TenantNotFound,
     /// AADSTS70011 / 700022: the scope was refused.
     InvalidScope,
+    /// AADSTS700027: the client assertion's signature failed validation; for a certificate,
+    /// usually because the certificate is not registered for the application.
+    AssertionSignatureInvalid,
+    /// AADSTS700024: the assertion is outside its `nbf`…`exp` window.
+    AssertionOutOfTime,
+    /// AADSTS50012: the assertion was refused (wrong audience, issuer, subject, a reused jti).
+    AssertionRejected,
+    /// AADSTS70021: no federated identity credential matches the token's issuer, subject and audience.
+    NoMatchingFederatedIdentity,
+    /// The workload-identity token file could not be read (nothing was sent).
+    FederatedTokenUnreadable,
+    /// The client certificate could not sign an assertion (nothing was sent).
+    AssertionNotSigned,
     /// 429, 5xx, `temporarily_unavailable`, or the endpoint could not be reached: transient.
     Unavailable,
     /// Any other refusal, with its AADSTS number when there was one.
@@ -37,6 +50,10 @@ impl TokenErrorKind {
                 700_016 => Self::ApplicationNotFound,
                 90_002 => Self::TenantNotFound,
                 70_011 | 700_022 => Self::InvalidScope,
+                700_027 => Self::AssertionSignatureInvalid,
+                700_024 => Self::AssertionOutOfTime,
+                50_012 => Self::AssertionRejected,
+                70_021 => Self::NoMatchingFederatedIdentity,
                 _ => continue,
             };
             return kind;
@@ -62,6 +79,32 @@ impl TokenErrorKind {
                 .into(),
             Self::InvalidScope => "the identity platform refused the Graph scope (AADSTS70011); \
                 check the authority host"
+                .into(),
+            Self::AssertionSignatureInvalid => "the client assertion failed signature \
+                validation (AADSTS700027): the certificate is not registered for this \
+                application; upload the certificate (tls.crt, public part only) under the \
+                application's Certificates & secrets, or use the key that belongs to a registered \
+                certificate"
+                .into(),
+            Self::AssertionOutOfTime => "the client assertion is outside its valid time range \
+                (AADSTS700024); check this machine's clock, and for workload identity that the \
+                projected service-account token file is being refreshed"
+                .into(),
+            Self::AssertionRejected => "the identity platform rejected the client assertion \
+                (AADSTS50012); check clientId and tenantId and this machine's clock"
+                .into(),
+            Self::NoMatchingFederatedIdentity => "no federated identity credential of the \
+                application matches the service-account token (AADSTS70021); add one with the \
+                cluster's OIDC issuer URL as issuer, system:serviceaccount:NAMESPACE:NAME of the \
+                operator's service account as subject and api://AzureADTokenExchange as audience"
+                .into(),
+            Self::FederatedTokenUnreadable => "the Azure Workload Identity token file could not \
+                be used; check that the operator's pod has the label \
+                azure.workload.identity/use=true and that AZURE_FEDERATED_TOKEN_FILE names the \
+                projected token"
+                .into(),
+            Self::AssertionNotSigned => "the client certificate's key could not sign an \
+                assertion; replace tls.key with an unencrypted RSA key of at least 2048 bits"
                 .into(),
             Self::Unavailable => {
                 "the identity platform is unavailable or throttling; retry later".into()
@@ -119,7 +162,11 @@ mod tests {
             (400, 90_002, TokenErrorKind::TenantNotFound),
             (400, 70_011, TokenErrorKind::InvalidScope),
             (400, 700_022, TokenErrorKind::InvalidScope),
-            (400, 50_012, TokenErrorKind::Other(Some(50_012))),
+            (400, 50_012, TokenErrorKind::AssertionRejected),
+            (401, 700_027, TokenErrorKind::AssertionSignatureInvalid),
+            (400, 700_024, TokenErrorKind::AssertionOutOfTime),
+            (400, 70_021, TokenErrorKind::NoMatchingFederatedIdentity),
+            (400, 7_000_218, TokenErrorKind::Other(Some(7_000_218))),
         ];
         for (status, code, kind) in cases {
             let body = body("invalid_client", &[code]);
