@@ -1,12 +1,16 @@
 //! The command line: subcommands, and every flag and environment variable, parsed once into a
 //! typed [`Config`]. Nothing else in the operator reads the environment.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::crd::DeletionPolicy;
-use crate::graph::{Credential, CredentialError, EndpointError, GraphEndpoints, SecretString};
+use crate::graph::{
+    AssertionAlgorithm, Credential, CredentialError, EndpointError, EnvironmentCredential,
+    EnvironmentCredentialError, GraphEndpoints, SecretString,
+};
 
 /// Kubernetes operator for Microsoft Graph School Data Sync security-group provisioning flows.
 #[derive(Debug, Parser)]
@@ -109,6 +113,20 @@ pub struct RunArgs {
     /// Client secret of the operator's own credential (environment only, never a flag).
     #[arg(skip = std::env::var("AZURE_CLIENT_SECRET").ok())]
     pub client_secret: Option<String>,
+
+    /// PEM file with the private key and certificate of the operator's own credential, as the
+    /// Azure SDKs read it (used when no client secret is set).
+    #[arg(long, env = "AZURE_CLIENT_CERTIFICATE_PATH")]
+    pub client_certificate_path: Option<PathBuf>,
+
+    /// Client-assertion form for that certificate: RS256 (x5t) or PS256 (x5t#S256).
+    #[arg(long, env = "SDS_CLIENT_ASSERTION_ALGORITHM", default_value = "RS256")]
+    pub client_assertion_algorithm: AssertionAlgorithm,
+
+    /// Azure Workload Identity's projected service-account token (used when neither a secret nor
+    /// a certificate is set), read again before every token request.
+    #[arg(long, env = "AZURE_FEDERATED_TOKEN_FILE")]
+    pub federated_token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -191,27 +209,30 @@ impl std::fmt::Display for NamespaceAllowList {
 pub enum Error {
     #[error(transparent)]
     Endpoint(#[from] EndpointError),
-    #[error(
-        "the operator's own credential (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET): {0}"
-    )]
+    #[error("the operator's own credential (AZURE_* environment variables): {0}")]
     Credential(#[from] CredentialError),
     #[error(
-        "the operator's own credential is incomplete: set all of AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or none"
+        "the operator's own credential is incomplete: {}",
+        EnvironmentCredentialError::Incomplete
     )]
     PartialCredential,
 }
 
 impl RunArgs {
     pub fn into_config(self) -> Result<Config, Error> {
-        let default_credential = match (self.tenant_id, self.client_id, self.client_secret) {
-            (None, None, None) => None,
-            (Some(tenant), Some(client), Some(secret)) => Some(Credential::client_secret(
-                &tenant,
-                &client,
-                SecretString::new(secret),
-            )?),
-            _ => return Err(Error::PartialCredential),
-        };
+        let default_credential = EnvironmentCredential {
+            tenant_id: self.tenant_id,
+            client_id: self.client_id,
+            client_secret: self.client_secret.map(SecretString::new),
+            client_certificate_path: self.client_certificate_path,
+            assertion_algorithm: self.client_assertion_algorithm,
+            federated_token_file: self.federated_token_file,
+        }
+        .into_credential()
+        .map_err(|error| match error {
+            EnvironmentCredentialError::Incomplete => Error::PartialCredential,
+            EnvironmentCredentialError::Credential(error) => Error::Credential(error),
+        })?;
         Ok(Config {
             endpoints: GraphEndpoints::new(&self.graph_endpoint, &self.authority_host)?,
             namespace: self.namespace,
@@ -295,6 +316,29 @@ mod tests {
         assert!(all.allows("anything"));
         let cli = Cli::parse_from(["sds-operator"]);
         assert_eq!(cli.run.default_credential_namespaces, none);
+    }
+
+    #[test]
+    fn the_federated_token_file_makes_a_workload_identity_credential() {
+        let mut args = Cli::parse_from([
+            "sds-operator",
+            "--tenant-id",
+            "contoso.example",
+            "--client-id",
+            "app",
+            "--federated-token-file",
+            "/var/run/secrets/azure/tokens/azure-identity-token",
+            "--client-assertion-algorithm",
+            "ps256",
+        ])
+        .run;
+        assert_eq!(args.client_assertion_algorithm, AssertionAlgorithm::Ps256);
+        args.client_secret = None;
+        let config = args.into_config().unwrap();
+        assert!(matches!(
+            config.default_credential,
+            Some(Credential::WorkloadIdentity { .. })
+        ));
     }
 
     #[test]

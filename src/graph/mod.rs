@@ -11,6 +11,7 @@ mod certificate;
 mod client;
 mod credential;
 mod endpoints;
+mod environment;
 mod error;
 mod model;
 mod odata_error;
@@ -32,6 +33,7 @@ pub use credential::{
 pub use endpoints::{
     DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT, EndpointError, EndpointRole, GraphEndpoints,
 };
+pub use environment::{EnvironmentCredential, EnvironmentCredentialError};
 pub use error::{ErrorClass, GraphError, Operation};
 pub use model::{
     FlowSet, ProvisioningFlow, SECURITY_GROUP_FLOW_TYPE, SecurityGroupCreationOptions,
