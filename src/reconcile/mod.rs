@@ -13,10 +13,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use jiff::Timestamp;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event as KubeEvent, EventType};
 use kube::runtime::finalizer::{self, Event};
-use kube::{Api, Resource, ResourceExt};
+use kube::{Api, CustomResourceExt as _, Resource, ResourceExt};
 
 pub use error::{Error, Retry};
 pub use memory::{Memory, SentUpdate, switch_credential};
@@ -214,19 +215,21 @@ async fn cleanup(flow: &SecurityGroupProvisioningFlow, context: &Context) -> Res
         .deletion_policy
         .unwrap_or(context.config.default_deletion_policy);
     let status = flow.status.clone().unwrap_or_default();
-    let note = if policy == DeletionPolicy::Orphan
-        || flow.spec.management_policy == ManagementPolicy::ObserveOnly
-    {
-        Note {
-            reason: Reason::Orphaned,
-            message: match &status.flow_id {
-                Some(id) => format!(
-                    "left flow {id} in Graph (deletion policy Orphan or managementPolicy ObserveOnly)"
-                ),
-                None => "no flow was recorded; nothing to leave behind".into(),
-            },
-            warning: false,
-        }
+    let orphan = |why: &str| Note {
+        reason: Reason::Orphaned,
+        message: match &status.flow_id {
+            Some(id) => format!("left flow {id} in Graph ({why})"),
+            None => "no flow was recorded; nothing to leave behind".into(),
+        },
+        warning: false,
+    };
+    let note = if policy == DeletionPolicy::Orphan {
+        orphan("deletion policy Orphan")
+    } else if flow.spec.management_policy == ManagementPolicy::ObserveOnly {
+        orphan("managementPolicy ObserveOnly")
+    } else if crd_is_going(context).await? {
+        // Removing the CRD deletes every resource; that must never empty Graph.
+        orphan("the CustomResourceDefinition itself is being deleted")
     } else if is_paused(flow) {
         return Err(Error::Refused {
             reason: Reason::Paused,
@@ -241,6 +244,15 @@ async fn cleanup(flow: &SecurityGroupProvisioningFlow, context: &Context) -> Res
     publish(context, flow, vec![note]).await;
     context.forget(flow);
     Ok(Action::await_change())
+}
+
+/// Whether the CRD is being deleted (or already gone), which deletes every resource with it.
+async fn crd_is_going(context: &Context) -> Result<bool, Error> {
+    let crds: Api<CustomResourceDefinition> = Api::all(context.client.clone());
+    let crd = crds
+        .get_opt(SecurityGroupProvisioningFlow::crd_name())
+        .await?;
+    Ok(crd.is_none_or(|crd| crd.metadata.deletion_timestamp.is_some()))
 }
 
 async fn delete_in_graph(
