@@ -45,6 +45,8 @@ pub struct Options {
     pub in_process: bool,
     /// Where the operator's own credential may be used (default: the test's namespace).
     pub default_credential_namespaces: Option<NamespaceAllowList>,
+    /// The operator's own credential (default: the registered application's client secret).
+    pub default_credential: Option<Credential>,
 }
 
 impl Default for Options {
@@ -62,6 +64,7 @@ impl Default for Options {
             concurrency: 4,
             in_process: true,
             default_credential_namespaces: None,
+            default_credential: None,
         }
     }
 }
@@ -133,10 +136,10 @@ impl OperatorUnderTest {
             graph_timeout: Duration::from_secs(10),
             concurrency: options.concurrency,
             instance: Some(format!("test-{}", test.namespace)),
-            default_credential: Some(
+            default_credential: Some(options.default_credential.clone().unwrap_or_else(|| {
                 Credential::client_secret(TENANT, CLIENT_ID, SecretString::new(CLIENT_SECRET))
-                    .expect("credential"),
-            ),
+                    .expect("credential")
+            })),
             default_credential_namespaces: options
                 .default_credential_namespaces
                 .clone()

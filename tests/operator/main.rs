@@ -4,6 +4,7 @@
 
 mod chart;
 mod conflicts;
+mod credential_kinds;
 mod credentials;
 mod drift;
 mod failures;

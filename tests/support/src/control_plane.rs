@@ -152,6 +152,17 @@ impl ControlPlane {
         &self.pki.ca_pem
     }
 
+    /// The `iss` of the service-account tokens this API server mints (its own URL).
+    pub fn service_account_issuer(&self) -> &str {
+        &self.server_url
+    }
+
+    /// The PEM public key (`PUBLIC KEY`, ECDSA P-256) that verifies those tokens, as an external
+    /// relying party such as Entra ID would fetch it from the issuer's JWKS.
+    pub fn service_account_public_key_path(&self) -> &Path {
+        &self.pki.service_account_public_key
+    }
+
     pub fn binaries(&self) -> &Binaries {
         &self.binaries
     }

@@ -1,0 +1,421 @@
+//! Each kind of credential against the real control plane and the emulator: a client
+//! certificate from a resource's Secret (RS256/x5t and PS256/x5t#S256 assertions), and the
+//! operator's own credential as Azure Workload Identity, with service-account tokens minted by the
+//! test API server and the token file replaced while the operator runs. Refusals stall with
+//! CredentialsInvalid and advice; no key, assertion or token reaches status, events or logs.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use graph_emulator::{ClientRegistration, FederatedCredential, JournalEntry};
+use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+use kube::Api;
+use kube::api::{ObjectMeta, PostParams};
+use sds_operator::crd::LocalSecretReference;
+use sds_operator::graph::Credential;
+use tracing::subscriber::DefaultGuard;
+
+use crate::fixture::{
+    CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, TENANT, is_ready, options_json,
+    stalled_with,
+};
+
+/// An application that signs in with a certificate only.
+const CERTIFICATE_CLIENT_ID: &str = "0c7d3a52-7d0e-4c41-9f57-3b6b1a1c2e01";
+const FEDERATED_AUDIENCE: &str = "api://AzureADTokenExchange";
+
+/// An RSA key (PKCS#8 PEM) and its self-signed certificate (PEM).
+fn rsa_certificate() -> (String, String) {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
+    let certificate = rcgen::CertificateParams::new(vec!["sds-operator".to_owned()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("certificate");
+    (key.serialize_pem(), certificate.pem())
+}
+
+/// A line from the middle of a PEM body: present wherever the key is printed.
+fn key_fragment(key_pem: &str) -> String {
+    key_pem.lines().nth(3).expect("a PEM body").to_owned()
+}
+
+/// Everything the operator logs (all levels of its own targets) while the guard lives. The
+/// tests run on a current-thread runtime, so the controller's tasks log on this thread.
+struct CapturedLogs {
+    text: Arc<Mutex<Vec<u8>>>,
+    _guard: DefaultGuard,
+}
+
+impl CapturedLogs {
+    fn start() -> Self {
+        let text = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&text);
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "info,sds_operator=trace",
+            ))
+            .with_ansi(false)
+            .with_writer(move || LogWriter(Arc::clone(&sink)))
+            .finish();
+        Self {
+            text,
+            _guard: tracing::subscriber::set_default(subscriber),
+        }
+    }
+
+    fn text(&self) -> String {
+        let bytes = self.text.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Asserts that none of `secrets` (nor any JWT) appears in the resource's status, its events or
+/// the captured logs.
+async fn assert_never_shown(
+    operator: &OperatorUnderTest,
+    name: &str,
+    logs: &CapturedLogs,
+    secrets: &[&str],
+) {
+    let flow = operator.api.get(name).await.expect("get resource");
+    let status = serde_json::to_string(&flow.status).expect("json");
+    let events = serde_json::to_string(&operator.events(name).await).expect("json");
+    let logs = logs.text();
+    assert!(!logs.is_empty(), "the operator logged nothing");
+    for (place, text) in [("status", &status), ("events", &events), ("logs", &logs)] {
+        for secret in secrets {
+            assert!(!text.contains(secret), "a secret appears in the {place}");
+        }
+        // Client assertions, federated tokens and access tokens are all JWTs.
+        assert!(!text.contains("eyJ"), "a JWT appears in the {place}");
+    }
+}
+
+async fn create_certificate_secret(
+    operator: &OperatorUnderTest,
+    name: &str,
+    certificate_pem: &str,
+    key_pem: &str,
+    algorithm: &str,
+) {
+    let secret = Secret {
+        metadata: ObjectMeta {
+            name: Some(name.to_owned()),
+            ..ObjectMeta::default()
+        },
+        type_: Some("kubernetes.io/tls".to_owned()),
+        string_data: Some(
+            [
+                ("tenantId", TENANT),
+                ("clientId", CERTIFICATE_CLIENT_ID),
+                ("tls.crt", certificate_pem),
+                ("tls.key", key_pem),
+                ("assertionAlgorithm", algorithm),
+            ]
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .collect(),
+        ),
+        ..Secret::default()
+    };
+    operator
+        .test
+        .api::<Secret>()
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("create Secret");
+}
+
+async fn register_certificate_client(operator: &OperatorUnderTest, certificate_pem: &str) {
+    operator
+        .emulator
+        .admin()
+        .register_client(
+            &ClientRegistration::new(TENANT, CERTIFICATE_CLIENT_ID, "")
+                .with_certificate(certificate_pem),
+        )
+        .await
+        .expect("register the certificate application");
+}
+
+/// The token requests in the emulator's journal after `since`.
+async fn token_calls(operator: &OperatorUnderTest, since: u64) -> Vec<JournalEntry> {
+    let journal = operator
+        .emulator
+        .admin()
+        .journal(since)
+        .await
+        .expect("journal");
+    journal
+        .into_iter()
+        .filter(|call| call.path.ends_with("/oauth2/v2.0/token"))
+        .collect()
+}
+
+async fn certificate_secret_gets_ready(test_name: &str, algorithm: &str) {
+    let logs = CapturedLogs::start();
+    let operator = OperatorUnderTest::start(test_name).await;
+    let (key, certificate) = rsa_certificate();
+    register_certificate_client(&operator, &certificate).await;
+    create_certificate_secret(&operator, "district-cert", &certificate, &key, algorithm).await;
+    let mut flow = operator.resource("groups", true, false);
+    flow.spec.credentials_secret_ref = Some(LocalSecretReference {
+        name: "district-cert".into(),
+    });
+    operator.apply(&flow).await;
+    operator
+        .wait_for(
+            "groups",
+            &format!("Ready with a {algorithm} certificate"),
+            is_ready,
+        )
+        .await;
+
+    let token_requests = token_calls(&operator, 0).await;
+    assert!(!token_requests.is_empty(), "a token was requested");
+    for call in &token_requests {
+        assert_eq!(call.status, 200, "{call:#?}");
+        let body = &call.body;
+        assert_eq!(
+            body["client_assertion_type"], "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "{body}"
+        );
+        assert!(body.get("client_secret").is_none(), "{body}");
+    }
+    assert_never_shown(&operator, "groups", &logs, &[&key_fragment(&key)]).await;
+}
+
+#[tokio::test]
+async fn certificate_secret_with_rs256_assertions_gets_ready() {
+    certificate_secret_gets_ready("cert-rs256", "RS256").await;
+}
+
+#[tokio::test]
+async fn certificate_secret_with_ps256_assertions_gets_ready() {
+    certificate_secret_gets_ready("cert-ps256", "PS256").await;
+}
+
+#[tokio::test]
+async fn an_unregistered_certificate_stalls_with_advice_and_never_shows_the_key() {
+    let logs = CapturedLogs::start();
+    let operator = OperatorUnderTest::start("cert-unregistered").await;
+    let (_, registered) = rsa_certificate();
+    let (key, other) = rsa_certificate();
+    register_certificate_client(&operator, &registered).await;
+    create_certificate_secret(&operator, "district-cert", &other, &key, "PS256").await;
+    let mut flow = operator.resource("groups", true, false);
+    flow.spec.credentials_secret_ref = Some(LocalSecretReference {
+        name: "district-cert".into(),
+    });
+    operator.apply(&flow).await;
+    let stalled = operator
+        .wait_for(
+            "groups",
+            "Stalled: certificate not registered",
+            stalled_with(
+                "CredentialsInvalid",
+                "the certificate is not registered for this application",
+            ),
+        )
+        .await;
+    let message = serde_json::to_string(&stalled.status).expect("json");
+    assert!(message.contains("AADSTS700027"), "{message}");
+    assert_never_shown(&operator, "groups", &logs, &[&key_fragment(&key)]).await;
+}
+
+/// Mints a token for `service_account` with the audience Azure Workload Identity uses.
+async fn federated_token(operator: &OperatorUnderTest, service_account: &str) -> String {
+    let accounts: Api<ServiceAccount> = operator.test.api();
+    if accounts
+        .get_opt(service_account)
+        .await
+        .expect("get ServiceAccount")
+        .is_none()
+    {
+        let account = ServiceAccount {
+            metadata: ObjectMeta {
+                name: Some(service_account.to_owned()),
+                ..ObjectMeta::default()
+            },
+            ..ServiceAccount::default()
+        };
+        accounts
+            .create(&PostParams::default(), &account)
+            .await
+            .expect("create ServiceAccount");
+    }
+    let request = TokenRequest {
+        spec: TokenRequestSpec {
+            audiences: vec![FEDERATED_AUDIENCE.to_owned()],
+            expiration_seconds: Some(3600),
+            ..TokenRequestSpec::default()
+        },
+        ..TokenRequest::default()
+    };
+    accounts
+        .create_token_request(service_account, &PostParams::default(), &request)
+        .await
+        .expect("TokenRequest")
+        .status
+        .map(|status| status.token)
+        .filter(|token| !token.is_empty())
+        .expect("a minted token")
+}
+
+/// Replaces `path` atomically, as the kubelet swaps a projected volume's contents.
+fn replace_file(path: &Path, contents: &str) {
+    let staged = path.with_extension("new");
+    std::fs::write(&staged, contents).expect("write token");
+    std::fs::rename(&staged, path).expect("replace token file");
+}
+
+/// The federated identity credential Entra ID would hold for `service_account` of this test.
+fn trust(operator: &OperatorUnderTest, service_account: &str) -> ClientRegistration {
+    let control_plane = operator.test.control_plane;
+    let public_key = std::fs::read_to_string(control_plane.service_account_public_key_path())
+        .expect("read the service-account public key");
+    let subject = format!(
+        "system:serviceaccount:{}:{service_account}",
+        operator.test.namespace
+    );
+    ClientRegistration::new(TENANT, CLIENT_ID, CLIENT_SECRET).with_federated_credential(
+        FederatedCredential::new(
+            control_plane.service_account_issuer(),
+            &subject,
+            &public_key,
+        ),
+    )
+}
+
+async fn start_with_workload_identity(test_name: &str) -> (OperatorUnderTest, std::path::PathBuf) {
+    let control_plane = sds_test_support::shared_control_plane();
+    let token_file = control_plane.scratch_dir().join(format!(
+        "{test_name}-{}-azure-identity-token",
+        uuid::Uuid::new_v4()
+    ));
+    let credential =
+        Credential::workload_identity(TENANT, CLIENT_ID, &token_file).expect("credential");
+    let operator = OperatorUnderTest::start_with(
+        test_name,
+        Options {
+            default_credential: Some(credential),
+            ..Options::default()
+        },
+    )
+    .await;
+    (operator, token_file)
+}
+
+#[tokio::test]
+async fn workload_identity_rereads_the_replaced_token_file() {
+    let logs = CapturedLogs::start();
+    let (operator, token_file) = start_with_workload_identity("wi-rotation").await;
+    let first = federated_token(&operator, "sds-operator").await;
+    replace_file(&token_file, &first);
+    operator
+        .emulator
+        .admin()
+        .register_client(&trust(&operator, "sds-operator"))
+        .await
+        .expect("register the federated credential");
+    operator
+        .apply(&operator.resource("groups", true, false))
+        .await;
+    operator
+        .wait_for("groups", "Ready with workload identity", is_ready)
+        .await;
+
+    // The kubelet writes a fresh token. So that only a re-read can pass, the fresh token is for
+    // another service account and the application now trusts only that one; every access token
+    // issued so far is revoked, so the next Graph call needs a new one.
+    let second = federated_token(&operator, "sds-operator-rotated").await;
+    replace_file(&token_file, &second);
+    operator
+        .emulator
+        .admin()
+        .register_client(&trust(&operator, "sds-operator-rotated"))
+        .await
+        .expect("trust the new subject only");
+    operator
+        .emulator
+        .admin()
+        .expire_tokens()
+        .await
+        .expect("expire tokens");
+    let since = operator.journal_position().await;
+    let changed = operator
+        .apply(&operator.resource("groups", false, true))
+        .await;
+    let generation = changed.metadata.generation;
+    operator
+        .wait_for("groups", "Ready with the spec change applied", |flow| {
+            let status = flow.status.as_ref();
+            status.and_then(|status| status.observed_generation) == generation
+                && status
+                    .and_then(|status| status.creation_options)
+                    .is_some_and(|options| options.create_based_on_org_plus_role_group)
+                && is_ready(flow)
+        })
+        .await;
+    let flows = operator.graph_flows().await;
+    assert_eq!(
+        flows.first().and_then(|flow| flow.creation_options()),
+        Some(&options_json(false, true)),
+        "the change reached Graph with a token obtained from the new file"
+    );
+    let calls = token_calls(&operator, since).await;
+    assert!(
+        calls.iter().any(|call| call.status == 200),
+        "a new token was issued after the file was replaced: {calls:#?}"
+    );
+    assert_never_shown(&operator, "groups", &logs, &[&first, &second]).await;
+}
+
+#[tokio::test]
+async fn a_federation_mismatch_stalls_with_advice() {
+    let logs = CapturedLogs::start();
+    let (operator, token_file) = start_with_workload_identity("wi-mismatch").await;
+    let token = federated_token(&operator, "sds-operator").await;
+    replace_file(&token_file, &token);
+    // The application trusts another service account of this namespace.
+    operator
+        .emulator
+        .admin()
+        .register_client(&trust(&operator, "someone-else"))
+        .await
+        .expect("register the federated credential");
+    operator
+        .apply(&operator.resource("groups", true, false))
+        .await;
+    let stalled = operator
+        .wait_for(
+            "groups",
+            "Stalled: no matching federated identity",
+            stalled_with("CredentialsInvalid", "AADSTS70021"),
+        )
+        .await;
+    let message = serde_json::to_string(&stalled.status).expect("json");
+    assert!(
+        message.contains("no federated identity credential of the application matches"),
+        "{message}"
+    );
+    assert_never_shown(&operator, "groups", &logs, &[&token]).await;
+}
