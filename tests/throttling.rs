@@ -10,6 +10,7 @@
 mod fixture;
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt, stream};
@@ -368,6 +369,23 @@ async fn wait_for_all(
     }
 }
 
+/// Records when each change to a resource of the namespace is seen, until the test ends.
+fn count_updates(api: &Api<SecurityGroupProvisioningFlow>) -> Arc<Mutex<Vec<Timestamp>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let events = watcher(api.clone(), watcher::Config::default()).default_backoff();
+    let record = seen.clone();
+    tokio::spawn(events.try_for_each(move |event| {
+        if let watcher::Event::Apply(_) = event {
+            record
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(Timestamp::now());
+        }
+        futures::future::ready(Ok(()))
+    }));
+    seen
+}
+
 /// Groups arrival times into bursts separated by quiet gaps longer than `quiet`.
 fn bursts(times: &[Timestamp], quiet: SignedDuration) -> Vec<(Timestamp, usize)> {
     let mut bursts: Vec<(Timestamp, usize, Timestamp)> = Vec::new();
@@ -460,7 +478,9 @@ async fn two_hundred_resources_under_throttling_stay_within_retry_after() {
         })
         .await
         .expect("fault");
+    let status_writes = count_updates(&operator.api);
     let changed = apply_all(resources(true)).await;
+    let applied_at = Timestamp::now();
     let first_429 = eventually("Graph's first 429", DEFAULT_DEADLINE, || async {
         let calls = operator.graph_calls(before).await;
         calls
@@ -478,6 +498,12 @@ async fn two_hundred_resources_under_throttling_stay_within_retry_after() {
     }
     admin.clear_faults().await.expect("remove the fault");
     let cleared_at = Timestamp::now();
+    let operator_updates = status_writes
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .iter()
+        .filter(|at| (applied_at..=cleared_at).contains(at))
+        .count();
     let converging = Instant::now();
 
     let generations: BTreeMap<String, Option<i64>> = changed
@@ -558,6 +584,11 @@ async fn two_hundred_resources_under_throttling_stay_within_retry_after() {
         .iter()
         .filter(|call| arrival(call) > cleared_at)
         .count();
+    println!(
+        "figure: API-server writes to the resources while held back ({:.1} s from the last spec \
+         change to the end of throttling): {operator_updates}",
+        cleared_at.duration_since(applied_at).as_secs_f64(),
+    );
     println!(
         "figure: after the throttling, all {RESOURCES} resources synced in {:.1} s with {} Graph \
          calls ({} PATCHes, exactly one per resource); total Graph calls from the spec change: {}",
