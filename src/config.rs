@@ -88,6 +88,10 @@ pub struct RunArgs {
     #[arg(long, env = "SDS_CONCURRENCY", default_value_t = 16)]
     pub concurrency: u16,
 
+    /// Address of the admin endpoints: /healthz, /readyz and /metrics.
+    #[arg(long, env = "SDS_ADMIN_ADDRESS", default_value = "0.0.0.0:8080")]
+    pub admin_address: std::net::SocketAddr,
+
     /// Log format.
     #[arg(long, env = "SDS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

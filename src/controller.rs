@@ -13,6 +13,7 @@ use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{Predicate as _, WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, Resource as _, ResourceExt as _};
 
+use crate::admin::OperatorState;
 use crate::config::Config;
 use crate::crd::{FIELD_MANAGER, SecurityGroupProvisioningFlow};
 use crate::graph::{CredentialKey, GraphClientOptions, GraphClients};
@@ -30,6 +31,8 @@ pub struct Context {
     pub recorder: Recorder,
     /// Every resource the controller sees, for conflict checks.
     pub resources: Store<SecurityGroupProvisioningFlow>,
+    /// Metrics and readiness, shared with the admin endpoints.
+    pub state: Arc<OperatorState>,
     /// Per-resource state kept between reconciles.
     memory: Mutex<HashMap<ObjectRef<SecurityGroupProvisioningFlow>, Memory>>,
     /// When this controller started: the freshness clock of resources it has not read yet.
@@ -49,6 +52,7 @@ impl Context {
         client: Client,
         config: Config,
         resources: Store<SecurityGroupProvisioningFlow>,
+        state: Arc<OperatorState>,
     ) -> Self {
         let reporter = Reporter {
             controller: FIELD_MANAGER.into(),
@@ -66,6 +70,7 @@ impl Context {
             client,
             config,
             resources,
+            state,
             memory: Mutex::default(),
             started: Instant::now(),
         }
@@ -143,6 +148,7 @@ impl Context {
 pub async fn run(
     client: Client,
     config: Config,
+    state: Arc<OperatorState>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
     let api: Api<SecurityGroupProvisioningFlow> = match &config.namespace {
@@ -151,8 +157,14 @@ pub async fn run(
     };
     let concurrency = config.concurrency;
     let (reader, writer) = reflector::store();
-    let context = Arc::new(Context::new(client, config, reader.clone()));
+    let context = Arc::new(Context::new(client, config, reader.clone(), state.clone()));
     let resources = reader.clone();
+    let listed = reader.clone();
+    tokio::spawn(async move {
+        if listed.wait_until_ready().await.is_ok() {
+            state.set_ready();
+        }
+    });
     // Our own status writes change none of these, so they never trigger a reconcile; a deletion
     // bumps the generation of a custom resource.
     let triggers = watcher(api.clone(), watcher::Config::default())

@@ -1,8 +1,10 @@
 //! sds-operator: reconciles SecurityGroupProvisioningFlow custom resources against Microsoft Graph.
 
+pub mod admin;
 pub mod config;
 pub mod controller;
 pub mod crd;
 pub mod graph;
+pub mod metrics;
 pub mod reconcile;
 pub mod telemetry;

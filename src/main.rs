@@ -5,6 +5,9 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use sds_operator::config::{Cli, Command, RunArgs};
+use std::sync::Arc;
+
+use sds_operator::admin::{self, OperatorState};
 use sds_operator::{controller, crd, telemetry};
 
 fn main() -> ExitCode {
@@ -18,6 +21,7 @@ fn main() -> ExitCode {
 
 fn run(args: RunArgs) -> ExitCode {
     telemetry::init(args.log_format);
+    let admin_address = args.admin_address;
     let config = match args.into_config() {
         Ok(config) => config,
         Err(error) => {
@@ -41,7 +45,26 @@ fn run(args: RunArgs) -> ExitCode {
             }
         };
         tracing::info!(namespace = ?config.namespace, graph = config.endpoints.graph(), "starting");
-        controller::run(client, config, shutdown_signal()).await;
+        let listener = match admin::bind(admin_address).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::error!(%error, %admin_address, "could not listen for the admin endpoints");
+                return ExitCode::FAILURE;
+            }
+        };
+        let state = Arc::new(OperatorState::default());
+        let (stopping, stopped) = tokio::sync::watch::channel(false);
+        let admin = tokio::spawn(admin::serve(listener, state.clone(), async move {
+            let mut stopped = stopped;
+            let _ = stopped.wait_for(|stopping| *stopping).await;
+        }));
+        controller::run(client, config, state, shutdown_signal()).await;
+        let _ = stopping.send(true);
+        match admin.await {
+            Ok(Err(error)) => tracing::error!(%error, "the admin endpoints failed"),
+            Err(error) => tracing::error!(%error, "the admin endpoints panicked"),
+            Ok(Ok(())) => {}
+        }
         tracing::info!("stopped");
         ExitCode::SUCCESS
     })

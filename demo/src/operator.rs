@@ -63,6 +63,8 @@ impl OperatorProcess {
             .env("SDS_DEFAULT_CREDENTIAL_NAMESPACES", environment.credential_namespaces)
             // Re-read a notReady flow every second, so the demo shows readiness changes promptly.
             .env("SDS_POLL_INTERVAL", "1s")
+            // Whatever port is free: the demo does not probe the operator.
+            .env("SDS_ADMIN_ADDRESS", "127.0.0.1:0")
             .env("POD_NAME", "sds-demo")
             // A log file, not a terminal: no colour codes.
             .env("NO_COLOR", "1")

@@ -37,6 +37,7 @@ pub async fn reconcile(
     flow: Arc<SecurityGroupProvisioningFlow>,
     context: Arc<Context>,
 ) -> Result<Action, Error> {
+    let started = Instant::now();
     let api: Api<SecurityGroupProvisioningFlow> = Api::namespaced(
         context.client.clone(),
         &flow.namespace().unwrap_or_default(),
@@ -61,6 +62,8 @@ pub async fn reconcile(
     if result.is_ok() {
         context.remember(&flow, |memory| memory.failures = 0);
     }
+    let error = result.as_ref().err().map(Error::reason);
+    context.state.metrics.reconciled(error, started.elapsed());
     result
 }
 
@@ -310,6 +313,7 @@ fn previous_reason(flow: &SecurityGroupProvisioningFlow, kind: ConditionType) ->
 async fn publish(context: &Context, flow: &SecurityGroupProvisioningFlow, notes: Vec<Note>) {
     let reference = flow.object_ref(&());
     for note in notes {
+        context.state.metrics.event(note.reason, note.warning);
         let event = KubeEvent {
             type_: if note.warning {
                 EventType::Warning

@@ -150,6 +150,7 @@ impl OperatorUnderTest {
             tokio::spawn(sds_operator::controller::run(
                 operator_client,
                 config,
+                Default::default(),
                 async {
                     let _ = stopped.await;
                 },
