@@ -59,6 +59,10 @@ pub struct ClientRegistration {
     /// Federated identity credentials: external tokens the application trusts (graph-api.md §6.3).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub federated_credentials: Vec<FederatedCredential>,
+    /// "Allow public client flows": the device-code and refresh-token grants may be used without
+    /// a client secret or assertion (a CLI or an operator holding only a refresh token).
+    #[serde(default)]
+    pub allow_public_client: bool,
 }
 
 /// The audience Azure expects in a federated token (graph-api.md §6.3).
@@ -114,6 +118,15 @@ impl ClientRegistration {
             secret_expired: false,
             certificates: Vec::new(),
             federated_credentials: Vec::new(),
+            allow_public_client: false,
+        }
+    }
+
+    /// A public client (no secret) that may use the device-code and refresh-token grants.
+    pub fn public(tenant_id: &str, client_id: &str) -> Self {
+        Self {
+            allow_public_client: true,
+            ..Self::new(tenant_id, client_id, "")
         }
     }
 
@@ -152,6 +165,15 @@ pub struct Settings {
     pub lenient_casing: bool,
     /// Number of GETs of a newly created flow that answer 404 before it becomes visible.
     pub eventual_consistency_reads: u32,
+    /// `interval` of device authorizations: polling faster answers `slow_down`.
+    pub device_code_interval_secs: u64,
+    /// `expires_in` of device authorizations; polling later answers `expired_token`.
+    pub device_code_lifetime_secs: u64,
+    /// How long a refresh token stays usable without being used (AADSTS700082 after that).
+    pub refresh_token_lifetime_secs: u64,
+    /// When false, a refresh token that was already redeemed answers AADSTS70000 (every refresh
+    /// rotates the token; Entra ID itself keeps old ones valid, hence the default).
+    pub refresh_token_reuse_allowed: bool,
 }
 
 impl Default for Settings {
@@ -163,6 +185,10 @@ impl Default for Settings {
             app_only_writes_allowed: true,
             lenient_casing: false,
             eventual_consistency_reads: 0,
+            device_code_interval_secs: 5,
+            device_code_lifetime_secs: 900,
+            refresh_token_lifetime_secs: 90 * 24 * 3600,
+            refresh_token_reuse_allowed: true,
         }
     }
 }
@@ -183,6 +209,14 @@ pub struct SettingsPatch {
     pub lenient_casing: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eventual_consistency_reads: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_code_interval_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_code_lifetime_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_lifetime_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_reuse_allowed: Option<bool>,
 }
 
 impl Settings {
@@ -205,6 +239,18 @@ impl Settings {
         }
         if let Some(value) = patch.eventual_consistency_reads {
             self.eventual_consistency_reads = value;
+        }
+        if let Some(value) = patch.device_code_interval_secs {
+            self.device_code_interval_secs = value;
+        }
+        if let Some(value) = patch.device_code_lifetime_secs {
+            self.device_code_lifetime_secs = value;
+        }
+        if let Some(value) = patch.refresh_token_lifetime_secs {
+            self.refresh_token_lifetime_secs = value;
+        }
+        if let Some(value) = patch.refresh_token_reuse_allowed {
+            self.refresh_token_reuse_allowed = value;
         }
     }
 }

@@ -6,7 +6,12 @@ use serde_json::{Map, Value};
 use crate::faults::FaultTarget;
 
 /// Form fields whose values never reach the journal.
-const SECRET_FIELDS: [&str; 2] = ["client_secret", "client_assertion"];
+const SECRET_FIELDS: [&str; 4] = [
+    "client_secret",
+    "client_assertion",
+    "refresh_token",
+    "device_code",
+];
 /// What a masked value is replaced with.
 pub const MASK: &str = "***";
 

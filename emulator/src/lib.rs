@@ -1,6 +1,7 @@
 //! A local emulator of Microsoft Graph's industryData outbound provisioning API
 //! (`/beta/external/industryData/outboundProvisioningFlowSets/...`) and of the Microsoft identity
-//! platform's client-credentials token endpoint, with an admin API for tests under `/_emulator/`.
+//! platform's token endpoint (client credentials, device code, refresh token), with an admin API
+//! for tests under `/_emulator/`.
 //!
 //! It is written from the Graph documentation (`shared/graph-api.md`), independently of the
 //! operator's own Graph types, so that one naming mistake cannot pass on both sides.
@@ -22,13 +23,14 @@ pub mod tls;
 
 pub use admin::client::{AdminClient, AdminError};
 pub use admin::model::{
-    ClientSummary, FlowSetSnapshot, FlowSnapshot, ReadinessOverride, SeedFlow, SeedFlowSet,
-    StateSnapshot,
+    ClientSummary, DeviceCodeApproval, DeviceCodeSummary, FlowSetSnapshot, FlowSnapshot,
+    ReadinessOverride, RefreshTokenRevocation, SeedFlow, SeedFlowSet, StateSnapshot,
 };
 pub use config::{
     ClientRegistration, EmulatorConfig, FEDERATED_AUDIENCE, FederatedCredential, ROLE_READ_ALL,
     ROLE_READ_WRITE_ALL, Settings, SettingsPatch,
 };
 pub use faults::{FaultRule, FaultRuleStatus, FaultTarget, RetryAfterFormat};
+pub use identity::grants::RefreshTokenSummary;
 pub use journal::JournalEntry;
 pub use server::{Emulator, EmulatorError};

@@ -6,10 +6,12 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::model::{
-    ClientSummary, Created, ReadinessOverride, SeedFlow, SeedFlowSet, StateSnapshot,
+    ClientSummary, Created, DeviceCodeApproval, DeviceCodeSummary, ReadinessOverride,
+    RefreshTokenRevocation, Revoked, SeedFlow, SeedFlowSet, StateSnapshot,
 };
 use crate::config::{ClientRegistration, Settings, SettingsPatch};
 use crate::faults::{FaultRule, FaultRuleStatus};
+use crate::identity::grants::RefreshTokenSummary;
 use crate::journal::JournalEntry;
 
 /// Why an admin call failed.
@@ -115,6 +117,50 @@ impl AdminClient {
     pub async fn expire_tokens(&self) -> Result<(), AdminError> {
         self.call_empty::<()>(Method::POST, "/tokens/expire", None)
             .await
+    }
+
+    /// Device authorizations not yet redeemed.
+    pub async fn device_codes(&self) -> Result<Vec<DeviceCodeSummary>, AdminError> {
+        self.call::<(), _>(Method::GET, "/device-codes", None).await
+    }
+
+    /// A user signs in at the verification page with `user_code` and consents.
+    pub async fn approve_device_code(
+        &self,
+        user_code: &str,
+        approval: &DeviceCodeApproval,
+    ) -> Result<(), AdminError> {
+        let path = format!("/device-codes/{user_code}/approve");
+        self.call_empty(Method::POST, &path, Some(approval)).await
+    }
+
+    /// The user declines the sign-in.
+    pub async fn deny_device_code(&self, user_code: &str) -> Result<(), AdminError> {
+        let path = format!("/device-codes/{user_code}/deny");
+        self.call_empty::<()>(Method::POST, &path, None).await
+    }
+
+    /// Ends the device code's lifetime now.
+    pub async fn expire_device_code(&self, user_code: &str) -> Result<(), AdminError> {
+        let path = format!("/device-codes/{user_code}/expire");
+        self.call_empty::<()>(Method::POST, &path, None).await
+    }
+
+    /// Every refresh token issued (not their values).
+    pub async fn refresh_tokens(&self) -> Result<Vec<RefreshTokenSummary>, AdminError> {
+        self.call::<(), _>(Method::GET, "/refresh-tokens", None)
+            .await
+    }
+
+    /// Revokes matching refresh tokens; returns how many.
+    pub async fn revoke_refresh_tokens(
+        &self,
+        revocation: &RefreshTokenRevocation,
+    ) -> Result<usize, AdminError> {
+        let revoked: Revoked = self
+            .call(Method::POST, "/refresh-tokens/revoke", Some(revocation))
+            .await?;
+        Ok(revoked.revoked)
     }
 
     /// Creates a flow set without going through Graph; returns its id.

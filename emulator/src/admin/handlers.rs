@@ -31,6 +31,12 @@ type AppState = State<Arc<Shared>>;
 #[derive(Debug)]
 pub struct AdminError(StatusCode, String);
 
+impl AdminError {
+    pub fn new(status: StatusCode, message: String) -> Self {
+        Self(status, message)
+    }
+}
+
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         (self.0, Json(AdminErrorBody { error: self.1 })).into_response()

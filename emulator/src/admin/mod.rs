@@ -2,6 +2,7 @@
 //! fault rules and the journal. See the crate README for every endpoint with an example.
 
 pub mod client;
+pub mod delegated;
 pub mod handlers;
 pub mod model;
 
@@ -28,6 +29,27 @@ pub fn router() -> Router<Arc<Shared>> {
         )
         .route("/_emulator/clients/{client_id}", delete(h::remove_client))
         .route("/_emulator/tokens/expire", post(h::expire_tokens))
+        .route("/_emulator/device-codes", get(delegated::list_device_codes))
+        .route(
+            "/_emulator/device-codes/{user_code}/approve",
+            post(delegated::approve_device_code),
+        )
+        .route(
+            "/_emulator/device-codes/{user_code}/deny",
+            post(delegated::deny_device_code),
+        )
+        .route(
+            "/_emulator/device-codes/{user_code}/expire",
+            post(delegated::expire_device_code),
+        )
+        .route(
+            "/_emulator/refresh-tokens",
+            get(delegated::list_refresh_tokens),
+        )
+        .route(
+            "/_emulator/refresh-tokens/revoke",
+            post(delegated::revoke_refresh_tokens),
+        )
         .route("/_emulator/flow-sets", post(h::seed_flow_set))
         .route("/_emulator/flow-sets/{set_id}/flows", post(h::seed_flow))
         .route("/_emulator/flows/{flow_id}", delete(h::delete_flow))

@@ -123,3 +123,47 @@ pub struct ReadinessOverride {
 pub struct AdminErrorBody {
     pub error: String,
 }
+
+/// A simulated user's sign-in at the verification page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceCodeApproval {
+    /// User principal name (`upn` claim).
+    pub user: String,
+    /// Display name (`name` claim); the part of `user` before `@` when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Consented delegated permissions (`scp`); the requested ones when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+}
+
+/// A device authorization as the admin API lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceCodeSummary {
+    pub user_code: String,
+    pub tenant_id: String,
+    pub client_id: String,
+    /// Requested delegated permissions (without `.default` and OpenID scopes).
+    pub scopes: Vec<String>,
+    /// `pending`, `approved` or `declined`.
+    pub status: String,
+    pub expired: bool,
+}
+
+/// Which refresh tokens to revoke; an absent field matches all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshTokenRevocation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+}
+
+/// How many refresh tokens a revocation hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revoked {
+    pub revoked: usize,
+}

@@ -237,6 +237,110 @@ impl AadError {
         )
     }
 
+    /// Device flow: the user has not finished signing in (RFC 8628 §3.5).
+    pub fn authorization_pending() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "authorization_pending",
+            70016,
+            "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+        )
+    }
+
+    /// Device flow: polled again sooner than `interval` (emulator policy: code 70016).
+    pub fn slow_down(interval_secs: u64) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "slow_down",
+            70016,
+            format!(
+                "OAuth 2.0 device flow error. Polled faster than the interval of {interval_secs} seconds; slow down."
+            ),
+        )
+    }
+
+    /// Device flow: the user declined to sign in.
+    pub fn authorization_declined() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "authorization_declined",
+            70000,
+            "The end user declined the authorization request.",
+        )
+    }
+
+    /// Device flow: the device code expired before the user signed in.
+    pub fn expired_token() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "expired_token",
+            70019,
+            "Verification code expired.",
+        )
+    }
+
+    /// An unknown device code, or one issued to another client.
+    pub fn invalid_device_code() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            70000,
+            "The provided value for the input parameter 'device_code' is not valid.",
+        )
+    }
+
+    /// A refresh token this emulator never issued.
+    pub fn refresh_token_malformed() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            9002313,
+            "Invalid request. Request is malformed or invalid.",
+        )
+    }
+
+    /// A refresh token issued to another client, or redeemed before while reuse is off.
+    pub fn grant_invalid(detail: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            70000,
+            format!("Provided grant is invalid or malformed. {detail}"),
+        )
+    }
+
+    /// The refresh token was not used within its lifetime.
+    pub fn refresh_token_expired() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            700082,
+            "The refresh token has expired due to inactivity. The token was issued to a session that was inactive for longer than the refresh token lifetime.",
+        )
+    }
+
+    /// The session behind the refresh token was revoked (password reset, revoked sessions).
+    pub fn refresh_token_revoked() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            50173,
+            "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.",
+        )
+    }
+
+    /// A refresh asked for a permission the user never consented to.
+    pub fn consent_required(permission: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            65001,
+            format!(
+                "The user or administrator has not consented to use the application with the permission '{permission}'. Send an interactive authorization request for this user and resource."
+            ),
+        )
+    }
+
     /// The JSON body and status, correlated with this request.
     pub fn into_response(self, ids: &RequestIds, base_url: &str) -> Response {
         let timestamp = clock::aad_timestamp(ids.received);

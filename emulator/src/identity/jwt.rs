@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 /// Audience of Graph access tokens.
 pub const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
 
-/// The claims the emulator issues and checks. App-only tokens carry `roles`; a delegated token
-/// would carry `scp` instead (space-separated), which the permission check already understands.
+/// The claims the emulator issues and checks. App-only tokens carry `roles` (`idtyp: app`);
+/// delegated tokens carry `scp` instead (space-separated), `idtyp: user`, `upn` and `name`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     pub aud: String,
@@ -30,6 +30,10 @@ pub struct Claims {
     pub roles: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// Why a presented token was not accepted.
@@ -137,6 +141,8 @@ mod tests {
             ver: "1.0".to_owned(),
             roles: Some(vec!["r".to_owned()]),
             scp: None,
+            upn: None,
+            name: None,
         }
     }
 

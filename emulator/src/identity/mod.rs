@@ -1,9 +1,11 @@
-//! The identity-platform side: token endpoint, client assertions, token format and discovery
-//! documents.
+//! The identity-platform side: token endpoint, client assertions, the delegated grants (device
+//! code, refresh token), token format and discovery documents.
 
 pub mod assertion;
+pub mod delegated;
 pub mod discovery;
 pub mod error;
+pub mod grants;
 pub mod jwt;
 pub mod token;
 
@@ -18,6 +20,10 @@ use crate::state::Shared;
 pub fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(token::token))
+        .route(
+            "/{tenant}/oauth2/v2.0/devicecode",
+            post(delegated::device_code),
+        )
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
             get(discovery::openid_configuration),

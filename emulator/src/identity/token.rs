@@ -1,5 +1,6 @@
 //! `POST /{tenant}/oauth2/v2.0/token`: the client-credentials grant with a client secret, a
-//! certificate client assertion or a federated token (checked in [`super::assertion`]).
+//! certificate client assertion or a federated token (checked in [`super::assertion`]); the
+//! device-code and refresh-token grants are handled in [`super::delegated`].
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::assertion;
+use super::delegated;
 use super::error::AadError;
 use super::jwt::{Claims, GRAPH_AUDIENCE};
 use crate::config::ClientRegistration;
@@ -22,23 +24,26 @@ use crate::context::RequestIds;
 use crate::state::{Inner, Shared};
 
 /// Resource identifiers that name Microsoft Graph in a scope.
-const GRAPH_RESOURCES: [&str; 2] = [GRAPH_AUDIENCE, "00000003-0000-0000-c000-000000000000"];
+pub(crate) const GRAPH_RESOURCES: [&str; 2] =
+    [GRAPH_AUDIENCE, "00000003-0000-0000-c000-000000000000"];
 /// Tenant aliases that the client-credentials grant cannot use.
 const MULTI_TENANT_ALIASES: [&str; 3] = ["common", "consumers", "organizations"];
 
-/// The fields of a token request that the emulator looks at.
+/// The fields of a token request (or device authorization request) that the emulator looks at.
 #[derive(Debug, Default)]
-struct TokenRequest {
-    grant_type: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    client_assertion: Option<String>,
-    client_assertion_type: Option<String>,
-    scope: Option<String>,
+pub(crate) struct TokenRequest {
+    pub grant_type: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub client_assertion: Option<String>,
+    pub client_assertion_type: Option<String>,
+    pub scope: Option<String>,
+    pub device_code: Option<String>,
+    pub refresh_token: Option<String>,
 }
 
 impl TokenRequest {
-    fn parse(body: &[u8], headers: &HeaderMap) -> Self {
+    pub(crate) fn parse(body: &[u8], headers: &HeaderMap) -> Self {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
         let mut request = TokenRequest::default();
         for (key, value) in pairs {
@@ -49,6 +54,8 @@ impl TokenRequest {
                 "client_assertion" => &mut request.client_assertion,
                 "client_assertion_type" => &mut request.client_assertion_type,
                 "scope" => &mut request.scope,
+                "device_code" => &mut request.device_code,
+                "refresh_token" => &mut request.refresh_token,
                 _ => continue,
             };
             *slot = Some(value).filter(|v| !v.is_empty());
@@ -91,17 +98,10 @@ pub async fn token(
     let token_url = format!("{}/{tenant}/oauth2/v2.0/token", shared.base_url);
     let issued = {
         let mut inner = shared.lock();
-        authenticate(&mut inner, &token_url, &tenant, &request)
-            .map(|client| issue(&shared, &mut inner, &client))
+        grant(&shared, &mut inner, &token_url, &tenant, &request)
     };
     match issued {
-        Ok((token, lifetime)) => {
-            let body = json!({
-                "token_type": "Bearer",
-                "expires_in": lifetime,
-                "ext_expires_in": lifetime,
-                "access_token": token,
-            });
+        Ok(body) => {
             let mut response = (StatusCode::OK, Json(body)).into_response();
             response.headers_mut().insert(
                 header::CACHE_CONTROL,
@@ -113,25 +113,26 @@ pub async fn token(
     }
 }
 
-/// Checks the request in the order the identity platform reports problems.
-fn authenticate(
+/// Checks the request in the order the identity platform reports problems and answers the
+/// grant's success body.
+fn grant(
+    shared: &Shared,
     inner: &mut Inner,
     token_url: &str,
     tenant: &str,
     request: &TokenRequest,
-) -> Result<ClientRegistration, AadError> {
-    if MULTI_TENANT_ALIASES.contains(&tenant.to_ascii_lowercase().as_str()) {
-        return Err(AadError::multi_tenant_endpoint(tenant));
-    }
-    if !inner.knows_tenant(tenant) {
-        return Err(AadError::tenant_not_found(tenant));
-    }
+) -> Result<serde_json::Value, AadError> {
+    check_tenant(inner, tenant)?;
     let grant = request
         .grant_type
         .as_deref()
         .ok_or_else(|| AadError::missing_parameter("grant_type"))?;
-    if grant != "client_credentials" {
-        return Err(AadError::unsupported_grant(grant));
+    match grant {
+        "client_credentials" => {}
+        delegated::DEVICE_CODE_GRANT | "refresh_token" => {
+            return delegated::redeem(shared, inner, token_url, tenant, grant, request);
+        }
+        _ => return Err(AadError::unsupported_grant(grant)),
     }
     let client_id = request
         .client_id
@@ -142,12 +143,55 @@ fn authenticate(
         .as_deref()
         .ok_or_else(|| AadError::missing_parameter("scope"))?;
     check_scope(scope)?;
-    let client = inner
+    let client = find_client(inner, tenant, client_id)?;
+    authenticate_client(inner, token_url, &client, request, false)?;
+    let (token, lifetime) = issue(shared, inner, &client);
+    Ok(json!({
+        "token_type": "Bearer",
+        "expires_in": lifetime,
+        "ext_expires_in": lifetime,
+        "access_token": token,
+    }))
+}
+
+/// The tenant must be a registered one, not a multi-tenant alias.
+pub(crate) fn check_tenant(inner: &Inner, tenant: &str) -> Result<(), AadError> {
+    if MULTI_TENANT_ALIASES.contains(&tenant.to_ascii_lowercase().as_str()) {
+        return Err(AadError::multi_tenant_endpoint(tenant));
+    }
+    if !inner.knows_tenant(tenant) {
+        return Err(AadError::tenant_not_found(tenant));
+    }
+    Ok(())
+}
+
+pub(crate) fn find_client(
+    inner: &Inner,
+    tenant: &str,
+    client_id: &str,
+) -> Result<ClientRegistration, AadError> {
+    inner
         .clients
         .iter()
         .find(|c| c.client_id == client_id && c.tenant_id.eq_ignore_ascii_case(tenant))
-        .ok_or_else(|| AadError::unknown_client(client_id, tenant))?
-        .clone();
+        .cloned()
+        .ok_or_else(|| AadError::unknown_client(client_id, tenant))
+}
+
+/// Checks the client's secret or assertion. With `public_allowed` (the delegated grants), a
+/// client registered with "allow public client flows" may send neither.
+pub(crate) fn authenticate_client(
+    inner: &mut Inner,
+    token_url: &str,
+    client: &ClientRegistration,
+    request: &TokenRequest,
+    public_allowed: bool,
+) -> Result<(), AadError> {
+    let client_id = client.client_id.as_str();
+    let no_proof = request.client_secret.is_none() && request.client_assertion.is_none();
+    if no_proof && public_allowed && client.allow_public_client {
+        return Ok(());
+    }
     if let (None, Some(assertion)) = (&request.client_secret, &request.client_assertion) {
         if request.client_assertion_type.as_deref() != Some(assertion::JWT_BEARER) {
             return Err(AadError::wrong_assertion_type());
@@ -157,13 +201,13 @@ fn authenticate(
         }
         let now = Timestamp::now().as_second();
         assertion::verify(
-            &client,
+            client,
             assertion,
             token_url,
             now,
             &mut inner.used_assertions,
         )?;
-        return Ok(client);
+        return Ok(());
     }
     let secret = request
         .client_secret
@@ -175,7 +219,7 @@ fn authenticate(
     if client.secret_expired {
         return Err(AadError::expired_secret(client_id));
     }
-    Ok(client)
+    Ok(())
 }
 
 /// A client-credentials scope must be exactly one resource's `/.default`.
@@ -229,6 +273,8 @@ fn issue(shared: &Shared, inner: &mut Inner, client: &ClientRegistration) -> (St
         ver: "1.0".to_owned(),
         roles: Some(client.roles.clone()),
         scp: None,
+        upn: None,
+        name: None,
     };
     inner.live_tokens.insert(uti);
     (shared.signer.sign(&claims), lifetime)
@@ -236,7 +282,11 @@ fn issue(shared: &Shared, inner: &mut Inner, client: &ClientRegistration) -> (St
 
 /// A stable service-principal object id for a client, derived from its tenant and client id.
 fn object_id(client: &ClientRegistration) -> String {
-    let seed = format!("{}/{}", client.tenant_id, client.client_id);
+    stable_id(&format!("{}/{}", client.tenant_id, client.client_id))
+}
+
+/// A GUID derived from `seed`, the same every time.
+pub(crate) fn stable_id(seed: &str) -> String {
     let hash = digest::digest(&digest::SHA256, seed.as_bytes());
     let mut bytes = [0_u8; 16];
     bytes.copy_from_slice(&hash.as_ref()[..16]);

@@ -10,6 +10,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use crate::config::{ClientRegistration, Settings};
 use crate::faults::FaultBook;
 use crate::identity::assertion::UsedAssertions;
+use crate::identity::grants::DelegatedState;
 use crate::identity::jwt::TokenSigner;
 use crate::journal::Journal;
 use directory::Directory;
@@ -26,6 +27,8 @@ pub struct Inner {
     pub live_tokens: HashSet<String>,
     /// `jti`s of accepted certificate assertions, refused if presented again.
     pub used_assertions: UsedAssertions,
+    /// Device authorizations and refresh tokens of the delegated grants.
+    pub delegated: DelegatedState,
 }
 
 impl Inner {

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod binary;
+mod delegated;
 mod disconnects;
 mod faults;
 mod flow_sets;
