@@ -5,6 +5,7 @@
 mod chart;
 mod conflicts;
 mod credential_kinds;
+mod crash;
 mod credentials;
 mod drift;
 mod failures;
@@ -13,6 +14,7 @@ mod freshness;
 mod lifecycle;
 mod pause;
 mod policies;
+mod process;
 mod reset;
 mod validation;
 mod visibility;

@@ -1,0 +1,472 @@
+//! Crashes: the operator binary is killed with SIGKILL inside the windows where Graph has done
+//! something that status does not record yet, then started again. The emulator holds the answer
+//! of the create or reset POST (`delayAfterMs`: carried out, not answered) or holds the POST
+//! itself (`latencyMs`: not carried out), so the kill lands exactly in the window every time.
+//! The invariants come from the emulator's journal and state and from the resource's status.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use graph_emulator::{FaultRule, FaultTarget, JournalEntry, SeedFlow, SeedFlowSet};
+use kube::api::{DeleteParams, Patch, PatchParams};
+use sds_operator::crd::{
+    AdoptionPolicy, RESET_ANNOTATION, ResetOutcome, SecurityGroupProvisioningFlow,
+    SecurityGroupProvisioningFlowStatus,
+};
+use sds_test_support::{DEFAULT_DEADLINE, eventually};
+use serde_json::json;
+
+use crate::fixture::{OperatorUnderTest, Options, is_ready, options_json, stalled_with, writes};
+use crate::process::OperatorProcess;
+
+/// Crashes injected between the create POST and the status write.
+const CREATE_CRASHES: usize = 30;
+/// Crash points around the reset POST, alternating before and after Graph handles it.
+const RESET_CRASHES: usize = 20;
+/// Long enough that only the kill ends the wait.
+const HOLD_MS: u64 = 60_000;
+
+async fn start(test_name: &str) -> (OperatorUnderTest, OperatorProcess) {
+    let options = Options {
+        in_process: false,
+        ..Options::default()
+    };
+    let operator = OperatorUnderTest::start_with(test_name, options.clone()).await;
+    let process = OperatorProcess::start(&operator, &options);
+    (operator, process)
+}
+
+fn status(flow: &SecurityGroupProvisioningFlow) -> SecurityGroupProvisioningFlowStatus {
+    flow.status.clone().unwrap_or_default()
+}
+
+async fn seed_flow_set(operator: &OperatorUnderTest, name: &str) -> String {
+    operator
+        .emulator
+        .admin()
+        .seed_flow_set(&SeedFlowSet {
+            display_name: Some(name.to_owned()),
+            ..SeedFlowSet::default()
+        })
+        .await
+        .expect("seed a flow set")
+}
+
+/// Handled create POSTs (not abandoned ones) to flow set `set_id`.
+fn creates_in<'a>(calls: &'a [JournalEntry], set_id: &str) -> Vec<&'a JournalEntry> {
+    let suffix = format!("{set_id}/provisioningFlows");
+    calls
+        .iter()
+        .filter(|call| call.method == "POST" && call.path.ends_with(&suffix) && call.status != 499)
+        .collect()
+}
+
+/// Reset POSTs; `handled` drops the ones the emulator abandoned unhandled.
+fn resets(calls: &[JournalEntry], handled: bool) -> Vec<&JournalEntry> {
+    calls
+        .iter()
+        .filter(|call| call.method == "POST" && call.path.ends_with("/reset"))
+        .filter(|call| !handled || call.status != 499)
+        .collect()
+}
+
+/// Waits until the operator has read Graph after journal position `since`.
+async fn wait_for_graph_read(operator: &OperatorUnderTest, since: u64, who: &str) {
+    eventually(
+        &format!("a Graph read by {who}"),
+        DEFAULT_DEADLINE,
+        || async {
+            let calls = operator.graph_calls(since).await;
+            if calls.iter().any(|call| call.method == "GET") {
+                Ok(())
+            } else {
+                Err(format!("{calls:#?}"))
+            }
+        },
+    )
+    .await;
+}
+
+fn with_token(
+    mut flow: SecurityGroupProvisioningFlow,
+    token: &str,
+) -> SecurityGroupProvisioningFlow {
+    flow.metadata
+        .annotations
+        .get_or_insert_with(BTreeMap::new)
+        .insert(RESET_ANNOTATION.to_owned(), token.to_owned());
+    flow
+}
+
+fn hold(path_contains: String, before_handling: bool) -> FaultRule {
+    FaultRule {
+        target: FaultTarget::Graph,
+        method: Some("POST".to_owned()),
+        path_contains: Some(path_contains),
+        times: Some(1),
+        latency_ms: before_handling.then_some(HOLD_MS),
+        delay_after_ms: (!before_handling).then_some(HOLD_MS),
+        ..FaultRule::default()
+    }
+}
+
+#[tokio::test]
+async fn crash_between_create_post_and_status_write_never_duplicates() {
+    let started = Instant::now();
+    let (operator, mut process) = start("crash-create").await;
+    let admin = operator.emulator.admin();
+
+    // A flow someone else made, under CreateOnly: refused before and after every restart.
+    let foreign_set = seed_flow_set(&operator, "foreign").await;
+    let foreign_flow = admin
+        .seed_flow(&foreign_set, &SeedFlow::default())
+        .await
+        .expect("seed a foreign flow");
+    let mut foreign = operator.resource("foreign", true, false);
+    foreign.spec.flow_set_id.clone_from(&foreign_set);
+    foreign.spec.adoption = AdoptionPolicy::CreateOnly;
+    operator.apply(&foreign).await;
+    operator
+        .wait_for(
+            "foreign",
+            "Stalled with FlowAlreadyExists",
+            stalled_with("FlowAlreadyExists", foreign_flow.as_str()),
+        )
+        .await;
+
+    let mut sets = Vec::new();
+    for crash in 0..CREATE_CRASHES {
+        let name = format!("groups-{crash}");
+        let set = seed_flow_set(&operator, &name).await;
+        let mut manifest = operator.resource(&name, true, false);
+        manifest.spec.flow_set_id.clone_from(&set);
+        // Every other resource refuses foreign flows: its own must still be adopted.
+        if crash % 2 == 1 {
+            manifest.spec.adoption = AdoptionPolicy::CreateOnly;
+        }
+        admin
+            .add_fault(&hold(format!("{set}/provisioningFlows"), false))
+            .await
+            .expect("add fault");
+        operator.apply(&manifest).await;
+        let post = eventually(
+            &format!("Graph to carry out the create POST of {name}"),
+            DEFAULT_DEADLINE,
+            || async {
+                let calls = operator.graph_calls(0).await;
+                creates_in(&calls, &set)
+                    .first()
+                    .map(|post| (*post).clone())
+                    .ok_or_else(|| format!("{} calls, none a create in {set}", calls.len()))
+            },
+        )
+        .await;
+        process.kill();
+
+        // Graph has the flow; the resource has only the intent recorded before the POST.
+        let flows = operator.graph_flows_in(&set).await;
+        assert_eq!(flows.len(), 1, "{name}: {flows:#?}");
+        let crashed = status(&operator.api.get(&name).await.expect("get"));
+        let intent = crashed.create_intent.as_ref().expect("a create intent");
+        assert_eq!(crashed.flow_id, None, "{name}: the id was never recorded");
+        assert_eq!(
+            post.client_request_id.as_deref(),
+            Some(intent.client_request_id.as_str()),
+            "{name}: the intent names the POST"
+        );
+
+        admin.clear_faults().await.expect("clear faults");
+        process.restart();
+        let flow_id = flows[0].id.clone();
+        operator
+            .wait_for(&name, "Ready with the flow adopted", |flow| {
+                let status = status(flow);
+                is_ready(flow)
+                    && status.flow_id.as_deref() == Some(flow_id.as_str())
+                    && status.create_intent.is_none()
+            })
+            .await;
+        sets.push(set);
+    }
+
+    let calls = operator.graph_calls(0).await;
+    // The emulator refuses a second flow of a type in a set (409), so a repeated create shows
+    // as a second POST even where it cannot leave a second flow.
+    let mut duplicates = 0;
+    let mut repeated_posts = 0;
+    for set in &sets {
+        duplicates += operator.graph_flows_in(set).await.len().saturating_sub(1);
+        repeated_posts += creates_in(&calls, set).len().saturating_sub(1);
+    }
+    println!(
+        "figure: {CREATE_CRASHES} crashes between create POST and status write -> {duplicates} \
+         duplicate flows ({repeated_posts} repeated create POSTs, {} operator starts, {:.1} s)",
+        process.starts(),
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!((duplicates, repeated_posts), (0, 0), "{calls:#?}");
+
+    // Still refused after all those restarts, and never written to.
+    let foreign_now = operator.api.get("foreign").await.expect("get");
+    assert!(
+        stalled_with("FlowAlreadyExists", foreign_flow.as_str())(&foreign_now),
+        "{:?}",
+        foreign_now.status
+    );
+    assert_eq!(status(&foreign_now).flow_id, None);
+    let foreign_writes: Vec<_> = writes(&calls)
+        .into_iter()
+        .filter(|call| call.path.contains(&foreign_set))
+        .collect();
+    assert!(foreign_writes.is_empty(), "{foreign_writes:#?}");
+}
+
+#[tokio::test]
+async fn a_cluster_rebuilt_from_the_same_manifests_adopts_and_writes_nothing() {
+    let (operator, mut process) = start("crash-rebuild").await;
+    let second_set = seed_flow_set(&operator, "second").await;
+    let mut manifests = vec![
+        operator.resource("plain", true, false),
+        operator.resource("second", false, true),
+    ];
+    manifests[1].spec.flow_set_id.clone_from(&second_set);
+    for manifest in &manifests {
+        operator.apply(manifest).await;
+    }
+    for manifest in &manifests {
+        operator
+            .wait_for(
+                &manifest.metadata.name.clone().unwrap_or_default(),
+                "Ready",
+                is_ready,
+            )
+            .await;
+    }
+    // Git now carries a reset token too, which the old cluster handled.
+    manifests[0] = with_token(manifests[0].clone(), "before-the-rebuild");
+    operator.apply(&manifests[0]).await;
+    operator
+        .wait_for("plain", "reset Accepted", |flow| {
+            status(flow).reset.is_some_and(|reset| {
+                reset.last_handled_token.as_deref() == Some("before-the-rebuild")
+                    && reset.outcome == Some(ResetOutcome::Accepted)
+            })
+        })
+        .await;
+    let graph_before = operator.emulator.admin().state().await.expect("state");
+
+    // The old cluster is gone with its operator: nothing ran the finalizer.
+    process.kill();
+    for manifest in &manifests {
+        let name = manifest.metadata.name.clone().unwrap_or_default();
+        operator
+            .api
+            .delete(&name, &DeleteParams::default())
+            .await
+            .expect("delete");
+        operator
+            .api
+            .patch(
+                &name,
+                &PatchParams::default(),
+                &Patch::Merge(json!({ "metadata": { "finalizers": null } })),
+            )
+            .await
+            .expect("strip the finalizer");
+        operator.wait_deleted(&name).await;
+    }
+
+    let since = operator.journal_position().await;
+    for manifest in &manifests {
+        operator.apply(manifest).await;
+    }
+    process.restart();
+    let flow_ids: Vec<String> = [
+        operator.graph_flows().await,
+        operator.graph_flows_in(&second_set).await,
+    ]
+    .iter()
+    .map(|flows| {
+        assert_eq!(flows.len(), 1, "{flows:#?}");
+        flows[0].id.clone()
+    })
+    .collect();
+    for (manifest, flow_id) in manifests.iter().zip(&flow_ids) {
+        operator
+            .wait_for(
+                &manifest.metadata.name.clone().unwrap_or_default(),
+                "Ready with the existing flow adopted",
+                |flow| is_ready(flow) && status(flow).flow_id.as_deref() == Some(flow_id.as_str()),
+            )
+            .await;
+    }
+    let plain = operator.api.get("plain").await.expect("get");
+    let reset = status(&plain).reset.expect("reset status");
+    assert_eq!(
+        (reset.last_handled_token.as_deref(), reset.outcome),
+        (Some("before-the-rebuild"), Some(ResetOutcome::Skipped)),
+        "a token found at first sight is recorded, not sent"
+    );
+
+    let calls = operator.graph_calls(since).await;
+    assert!(
+        writes(&calls).is_empty(),
+        "no Graph writes after the rebuild: {calls:#?}"
+    );
+    let graph_after = operator.emulator.admin().state().await.expect("state");
+    for set in [&operator.flow_set_id, &second_set] {
+        let flows = |state: &graph_emulator::StateSnapshot| {
+            state
+                .flow_set(set)
+                .map(|set| set.flows.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(flows(&graph_after), flows(&graph_before), "flow set {set}");
+    }
+    let second = &graph_after.flow_set(&second_set).expect("second set").flows[0];
+    assert_eq!(
+        second.properties["creationOptions"],
+        options_json(false, true)
+    );
+}
+
+#[tokio::test]
+async fn crash_around_the_reset_post_never_sends_a_token_twice() {
+    let started = Instant::now();
+    let (operator, mut process) = start("crash-reset").await;
+    let admin = operator.emulator.admin();
+    let manifest = operator.resource("groups", true, false);
+    operator.apply(&manifest).await;
+    operator.wait_for("groups", "Ready", is_ready).await;
+    let loop_start = operator.journal_position().await;
+
+    let mut max_per_token = 0;
+    let mut handled_expected = 0;
+    for point in 0..RESET_CRASHES {
+        let token = format!("crash-point-{point}");
+        let before_handling = point % 2 == 0;
+        admin
+            .add_fault(&hold("/reset".to_owned(), before_handling))
+            .await
+            .expect("add fault");
+        let since = operator.journal_position().await;
+        operator.apply(&with_token(manifest.clone(), &token)).await;
+        if before_handling {
+            eventually(
+                &format!("the reset POST for {token} to reach the emulator"),
+                DEFAULT_DEADLINE,
+                || async {
+                    let faults = admin.faults().await.map_err(|e| e.to_string())?;
+                    match faults.first() {
+                        Some(rule) if rule.fired == 1 => Ok(()),
+                        other => Err(format!("{other:?}")),
+                    }
+                },
+            )
+            .await;
+        } else {
+            eventually(
+                &format!("Graph to carry out the reset for {token}"),
+                DEFAULT_DEADLINE,
+                || async {
+                    let calls = operator.graph_calls(since).await;
+                    match resets(&calls, true).len() {
+                        0 => Err(format!("{calls:#?}")),
+                        _ => Ok(()),
+                    }
+                },
+            )
+            .await;
+        }
+        process.kill();
+
+        // The crash left the pending record written before the POST.
+        let crashed = status(&operator.api.get("groups").await.expect("get"));
+        let pending = crashed.reset.expect("reset status");
+        assert_eq!(
+            (pending.pending_token.as_deref(), pending.outcome),
+            (Some(token.as_str()), Some(ResetOutcome::Pending)),
+            "{token}"
+        );
+        if before_handling {
+            eventually(
+                &format!("the emulator to drop the unanswered reset for {token}"),
+                DEFAULT_DEADLINE,
+                || async {
+                    let calls = operator.graph_calls(since).await;
+                    match resets(&calls, false).as_slice() {
+                        [abandoned] if abandoned.status == 499 => Ok(()),
+                        other => Err(format!("{other:#?}")),
+                    }
+                },
+            )
+            .await;
+        } else {
+            handled_expected += 1;
+        }
+
+        admin.clear_faults().await.expect("clear faults");
+        process.restart();
+        let settled = operator
+            .wait_for("groups", "the reset outcome recorded", |flow| {
+                status(flow).reset.is_some_and(|reset| {
+                    reset.last_handled_token.as_deref() == Some(token.as_str())
+                        && reset.pending_token.is_none()
+                        && reset.outcome != Some(ResetOutcome::Pending)
+                })
+            })
+            .await;
+        let outcome = status(&settled).reset.and_then(|reset| reset.outcome);
+        assert!(
+            matches!(
+                outcome,
+                Some(ResetOutcome::OutcomeUnknown | ResetOutcome::Accepted)
+            ),
+            "{token}: {outcome:?}"
+        );
+        let sent = resets(&operator.graph_calls(since).await, true).len();
+        assert_eq!(sent, usize::from(!before_handling), "{token}");
+        max_per_token = max_per_token.max(sent);
+    }
+
+    // The last token stays in the manifest. A restart, then a re-apply with that token (and an
+    // unrelated annotation changed, so that the operator does reconcile), send nothing; a new
+    // token sends exactly one reset.
+    let since = operator.journal_position().await;
+    process.restart();
+    wait_for_graph_read(&operator, since, "the restarted operator").await;
+    let mut reapplied = with_token(
+        manifest.clone(),
+        &format!("crash-point-{}", RESET_CRASHES - 1),
+    );
+    reapplied
+        .metadata
+        .annotations
+        .get_or_insert_with(BTreeMap::new)
+        .insert("example.com/revision".to_owned(), "2".to_owned());
+    let since = operator.journal_position().await;
+    operator.apply(&reapplied).await;
+    wait_for_graph_read(&operator, since, "the re-applied manifest").await;
+    let fresh = "after-the-crashes";
+    operator.apply(&with_token(manifest, fresh)).await;
+    operator
+        .wait_for("groups", "the new token's reset Accepted", |flow| {
+            status(flow).reset.is_some_and(|reset| {
+                reset.last_handled_token.as_deref() == Some(fresh)
+                    && reset.outcome == Some(ResetOutcome::Accepted)
+            })
+        })
+        .await;
+    let handled = resets(&operator.graph_calls(loop_start).await, true).len();
+    assert_eq!(
+        handled,
+        handled_expected + 1,
+        "one reset per token that reached Graph, none resent"
+    );
+    println!(
+        "figure: {RESET_CRASHES} reset crash points -> max resets per token {max_per_token} \
+         ({handled} resets handled in all, {:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(max_per_token <= 1);
+}

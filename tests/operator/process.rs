@@ -1,0 +1,154 @@
+//! The real `sds-operator` binary as a child of the test, so that a test can kill it the way a
+//! node failure or an OOM kill does (SIGKILL, mid-reconcile) and start it again. It is configured
+//! only through its environment, as in a Pod, against the test's control plane and emulator.
+
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+use sds_operator::config::NamespaceAllowList;
+
+use crate::fixture::{CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, TENANT};
+
+const LOG_TAIL_LINES: usize = 80;
+
+/// One `sds-operator` process at a time for one [`OperatorUnderTest`]; killed when dropped.
+#[derive(Debug)]
+pub struct OperatorProcess {
+    binary: &'static Path,
+    environment: Vec<(&'static str, String)>,
+    log: PathBuf,
+    child: Option<Child>,
+    starts: u32,
+}
+
+impl OperatorProcess {
+    /// Starts the binary watching `operator`'s namespace and using its emulator.
+    pub fn start(operator: &OperatorUnderTest, options: &Options) -> Self {
+        let control_plane = operator.test.control_plane;
+        let namespace = &operator.test.namespace;
+        let seconds = |duration: std::time::Duration| format!("{}s", duration.as_secs().max(1));
+        let mut process = Self {
+            binary: pinned_binary(control_plane.scratch_dir()),
+            environment: vec![
+                (
+                    "KUBECONFIG",
+                    control_plane.admin_kubeconfig().display().to_string(),
+                ),
+                (
+                    "SDS_GRAPH_ENDPOINT",
+                    operator.emulator.base_url().to_owned(),
+                ),
+                (
+                    "AZURE_AUTHORITY_HOST",
+                    operator.emulator.base_url().to_owned(),
+                ),
+                ("AZURE_TENANT_ID", TENANT.to_owned()),
+                ("AZURE_CLIENT_ID", CLIENT_ID.to_owned()),
+                ("AZURE_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+                ("SDS_WATCH_NAMESPACE", namespace.clone()),
+                // Several operators run at once in a test run: each takes a free admin port.
+                ("SDS_ADMIN_ADDRESS", "127.0.0.1:0".to_owned()),
+                (
+                    "SDS_DEFAULT_CREDENTIAL_NAMESPACES",
+                    match &options.default_credential_namespaces {
+                        None => namespace.clone(),
+                        Some(NamespaceAllowList::All) => "*".to_owned(),
+                        Some(NamespaceAllowList::Only(namespaces)) => {
+                            namespaces.iter().cloned().collect::<Vec<_>>().join(",")
+                        }
+                    },
+                ),
+                ("SDS_POLL_INTERVAL", seconds(options.poll_interval)),
+                ("SDS_RESYNC_PERIOD", seconds(options.resync_period)),
+                ("SDS_FRESHNESS_WINDOW", seconds(options.freshness_window)),
+                ("SDS_CONCURRENCY", options.concurrency.to_string()),
+                ("POD_NAME", format!("process-{namespace}")),
+                ("RUST_LOG", "info,sds_operator=debug".to_owned()),
+            ],
+            log: control_plane
+                .scratch_dir()
+                .join(format!("{namespace}-operator.log")),
+            child: None,
+            starts: 0,
+        };
+        process.spawn();
+        process
+    }
+
+    fn spawn(&mut self) {
+        self.starts += 1;
+        let mut log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap_or_else(|e| panic!("open {}: {e}", self.log.display()));
+        let _ = writeln!(log, "----- sds-operator start #{} -----", self.starts);
+        let stdout = log.try_clone().expect("clone the log file handle");
+        let mut command = Command::new(self.binary);
+        command
+            .env_clear()
+            .envs(self.environment.iter().map(|(key, value)| (key, value)))
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(log);
+        self.child = Some(command.spawn().expect("start sds-operator"));
+    }
+
+    /// SIGKILL, then reap: when this returns the process is gone and can make no further call.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the binary again (killing the running one first, if any).
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    /// How many times the binary was started.
+    pub fn starts(&self) -> u32 {
+        self.starts
+    }
+
+    /// The last lines of the operator's log, all starts included.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n")
+    }
+}
+
+/// The binary cargo built for this test run, linked (or copied) once into `dir`: the workspace
+/// is shared, and a build running meanwhile must not swap the binary between a kill and a restart.
+fn pinned_binary(dir: &Path) -> &'static Path {
+    static PINNED: OnceLock<PathBuf> = OnceLock::new();
+    PINNED.get_or_init(|| {
+        let built = Path::new(env!("CARGO_BIN_EXE_sds-operator"));
+        let pinned = dir.join(format!("sds-operator-{}", std::process::id()));
+        if std::fs::hard_link(built, &pinned).is_err() {
+            std::fs::copy(built, &pinned).unwrap_or_else(|e| {
+                panic!("copy {} to {}: {e}", built.display(), pinned.display())
+            });
+        }
+        pinned
+    })
+}
+
+impl Drop for OperatorProcess {
+    fn drop(&mut self) {
+        self.kill();
+        if std::thread::panicking() {
+            eprintln!(
+                "----- sds-operator log ({}) -----\n{}",
+                self.log.display(),
+                self.log_tail()
+            );
+        }
+    }
+}
