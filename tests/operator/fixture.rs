@@ -41,6 +41,8 @@ pub struct Options {
     pub roles: Vec<&'static str>,
     /// Resources the controller reconciles at once.
     pub concurrency: u16,
+    /// Limit of one Graph or token request.
+    pub graph_timeout: Duration,
     /// Run the controller in-process; off when the test runs the binary itself (process.rs).
     pub in_process: bool,
     /// Where the operator's own credential may be used (default: the test's namespace).
@@ -62,6 +64,7 @@ impl Default for Options {
             default_deletion_policy: DeletionPolicy::Orphan,
             roles: vec![graph_emulator::ROLE_READ_WRITE_ALL],
             concurrency: 4,
+            graph_timeout: Duration::from_secs(10),
             in_process: true,
             default_credential_namespaces: None,
             default_credential: None,
@@ -133,7 +136,7 @@ impl OperatorUnderTest {
             resync_period: options.resync_period,
             poll_interval: options.poll_interval,
             freshness_window: options.freshness_window,
-            graph_timeout: Duration::from_secs(10),
+            graph_timeout: options.graph_timeout,
             concurrency: options.concurrency,
             instance: Some(format!("test-{}", test.namespace)),
             default_credential: Some(options.default_credential.clone().unwrap_or_else(|| {
