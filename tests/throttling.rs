@@ -185,11 +185,26 @@ async fn a_429_holds_back_every_resource_of_the_credential_until_retry_after() {
     );
 }
 
-#[tokio::test]
-async fn graph_5xx_keeps_ready_backs_off_with_growing_gaps_and_recovers() {
-    const FAILURES: u32 = 3;
+/// How a transient Graph outage shows itself, for [`outage_keeps_ready_and_heals`].
+struct Outage {
+    what: &'static str,
+    /// Makes `FAILURES` consecutive Graph calls fail.
+    rule: FaultRule,
+    /// The status the journal records for a failed call.
+    journaled: u16,
+    /// Part of the Synced message while failing.
+    message: &'static str,
+    options: Options,
+}
+
+/// A Ready resource meets `FAILURES` failing Graph calls in a row: Synced turns False with reason
+/// GraphUnavailable while Ready is kept, the retries come with growing gaps, and it heals by
+/// itself without writing to Graph.
+async fn outage_keeps_ready_and_heals(test_name: &str, outage: Outage) {
+    const FAILURES: usize = 3;
+    assert_eq!(outage.rule.times, Some(FAILURES as u32));
     let _turn = beside_others().await;
-    let operator = OperatorUnderTest::start("graph-5xx").await;
+    let operator = OperatorUnderTest::start_with(test_name, outage.options).await;
     let flow = operator.resource("groups", true, false);
     operator.apply(&flow).await;
     operator.wait_for("groups", "Ready", is_ready).await;
@@ -197,12 +212,7 @@ async fn graph_5xx_keeps_ready_backs_off_with_growing_gaps_and_recovers() {
     operator
         .emulator
         .admin()
-        .add_fault(&FaultRule {
-            target: FaultTarget::Graph,
-            status: Some(503),
-            times: Some(FAILURES),
-            ..FaultRule::default()
-        })
+        .add_fault(&outage.rule)
         .await
         .expect("fault");
 
@@ -223,7 +233,7 @@ async fn graph_5xx_keeps_ready_backs_off_with_growing_gaps_and_recovers() {
         failing.status
     );
     let (_, _, message) = condition(&failing, "Synced").expect("Synced");
-    assert!(message.contains("HTTP 503"), "{message}");
+    assert!(message.contains(outage.message), "{message}");
 
     let recovered = operator
         .wait_for("groups", "Synced again without intervention", |flow| {
@@ -233,22 +243,21 @@ async fn graph_5xx_keeps_ready_backs_off_with_growing_gaps_and_recovers() {
     assert!(is_ready(&recovered));
 
     let calls = operator.graph_calls(before).await;
-    let attempts: Vec<Timestamp> = calls.iter().map(arrival).collect();
-    assert_eq!(
-        calls.iter().filter(|call| call.status == 503).count(),
-        FAILURES as usize,
-        "{calls:#?}"
-    );
     assert!(
-        calls[..FAILURES as usize]
-            .iter()
-            .all(|call| call.status == 503),
-        "each retry starts with the read that failed: {calls:#?}"
+        calls.len() > FAILURES
+            && calls[..FAILURES]
+                .iter()
+                .all(|call| call.status == outage.journaled)
+            && calls[FAILURES..]
+                .iter()
+                .all(|call| call.status != outage.journaled),
+        "each retry starts with the read that failed, then one succeeds: {calls:#?}"
     );
     assert!(writes(&calls).is_empty(), "{calls:#?}");
+    let attempts: Vec<Timestamp> = calls.iter().map(arrival).collect();
     let gaps: Vec<f64> = attempts
         .windows(2)
-        .take(FAILURES as usize)
+        .take(FAILURES)
         .map(|pair| seconds(pair[0], pair[1]))
         .collect();
     assert!(
@@ -260,14 +269,59 @@ async fn graph_5xx_keeps_ready_backs_off_with_growing_gaps_and_recovers() {
         "each retry waits clearly longer than the one before: {gaps:?}"
     );
     println!(
-        "figure: {FAILURES} Graph 503s: retry gaps {} s, Ready kept throughout, recovered {:.1} s \
+        "figure: {FAILURES} Graph {}: retry gaps {} s, Ready kept throughout, recovered {:.1} s \
          after the first failure with no Graph write",
+        outage.what,
         gaps.iter()
             .map(|gap| format!("{gap:.2}"))
             .collect::<Vec<_>>()
             .join(", "),
-        seconds(attempts[0], attempts[FAILURES as usize]),
+        seconds(attempts[0], attempts[FAILURES]),
     );
+}
+
+#[tokio::test]
+async fn graph_5xx_keeps_ready_backs_off_with_growing_gaps_and_recovers() {
+    outage_keeps_ready_and_heals(
+        "graph-5xx",
+        Outage {
+            what: "503s",
+            rule: FaultRule {
+                target: FaultTarget::Graph,
+                status: Some(503),
+                times: Some(3),
+                ..FaultRule::default()
+            },
+            journaled: 503,
+            message: "HTTP 503",
+            options: Options::default(),
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn graph_timeouts_keep_ready_back_off_with_growing_gaps_and_recover() {
+    outage_keeps_ready_and_heals(
+        "graph-timeouts",
+        Outage {
+            what: "timeouts (1 s limit, 3 s latency)",
+            rule: FaultRule {
+                target: FaultTarget::Graph,
+                latency_ms: Some(3000),
+                times: Some(3),
+                ..FaultRule::default()
+            },
+            // The emulator journals a call its client gave up on as 499.
+            journaled: 499,
+            message: "did not answer in time",
+            options: Options {
+                graph_timeout: Duration::from_secs(1),
+                ..Options::default()
+            },
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
