@@ -1,14 +1,18 @@
 //! Access tokens: the client-credentials grant (with a client secret, a signed certificate
-//! assertion or a federated token read from its file), a cache refreshed shortly before expiry,
-//! and reading (not verifying) the token's claims for a permission preflight.
+//! assertion or a federated token read from its file) or, for a delegated credential, the
+//! refresh-token grant with the rotated refresh token persisted before the access token is used;
+//! and a cache refreshed shortly before expiry.
+//!
+//! Written by hand rather than with the `oauth2` crate: these are single form POSTs, and the
+//! decisions that matter (AADSTS codes from `error_codes`, the HTTP status for 429/5xx,
+//! `client-request-id`, scrubbing what was sent from error text) need the raw answer, which
+//! `oauth2`'s typed errors do not keep.
 //!
 //! One in-flight token request at a time: callers queue on a tokio mutex and the first one to
 //! get it fetches while the others wait for its result.
 
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::header::ACCEPT;
 use serde::Deserialize;
 use serde_json::Value;
@@ -17,6 +21,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::credential::{Credential, SecretString};
+use super::delegated::{DELEGATED_SCOPE, RefreshState, rotated_refresh_token};
 use super::endpoints::GraphEndpoints;
 use super::error::{GraphError, Operation};
 use super::response::ResponseMeta;
@@ -54,6 +59,8 @@ struct CachedToken {
 struct CacheState {
     cached: Option<CachedToken>,
     generations: u64,
+    /// The current refresh token of a delegated credential.
+    refresh: Option<RefreshState>,
 }
 
 /// Obtains and caches tokens for one credential.
@@ -65,9 +72,27 @@ pub(crate) struct TokenSource {
 
 impl TokenSource {
     pub fn new(credential: Credential) -> Self {
+        let refresh = credential.refresh_token().cloned().map(RefreshState::new);
         Self {
             credential,
-            state: Mutex::new(CacheState::default()),
+            state: Mutex::new(CacheState {
+                refresh,
+                ..CacheState::default()
+            }),
+        }
+    }
+
+    /// Offers a delegated credential the refresh token its store holds now; a token it has not
+    /// seen (a new `sds-operator login`) replaces the current one and drops the cached access
+    /// token, which may belong to another user.
+    pub async fn offer_refresh_token(&self, token: &SecretString) {
+        let mut state = self.state.lock().await;
+        let adopted = state
+            .refresh
+            .as_mut()
+            .is_some_and(|refresh| refresh.offer(token));
+        if adopted {
+            state.cached = None;
         }
     }
 
@@ -89,7 +114,9 @@ impl TokenSource {
             return Ok(cached.token.clone());
         }
         let requested_at = Instant::now();
-        let (value, lifetime) = self.fetch(http, endpoints, timeout).await?;
+        let (value, lifetime) = self
+            .fetch(http, endpoints, timeout, state.refresh.as_mut())
+            .await?;
         state.generations += 1;
         let token = AccessToken {
             value,
@@ -159,6 +186,15 @@ impl TokenSource {
                 }
                 Ok(assertion(SecretString::new(token)))
             }
+            // A public client proves nothing but the refresh token; a confidential one adds
+            // its secret.
+            Credential::Delegated { client_secret, .. } => Ok(match client_secret {
+                Some(secret) => (
+                    vec![("client_secret", secret.expose_secret().to_owned())],
+                    secret.clone(),
+                ),
+                None => (Vec::new(), SecretString::new("")),
+            }),
         }
     }
 
@@ -167,6 +203,7 @@ impl TokenSource {
         http: &reqwest::Client,
         endpoints: &GraphEndpoints,
         timeout: Duration,
+        refresh: Option<&mut RefreshState>,
     ) -> Result<(SecretString, Duration), GraphError> {
         let tenant_id = self.credential.tenant_id();
         let client_id = self.credential.client_id();
@@ -185,11 +222,20 @@ impl TokenSource {
                         None,
                     )
                 })?;
-        let mut form: Vec<(&str, &str)> = vec![
-            ("grant_type", "client_credentials"),
-            ("client_id", client_id),
-            ("scope", GRAPH_SCOPE),
-        ];
+        let redeemed = refresh.as_ref().map(|refresh| refresh.current().clone());
+        let mut form: Vec<(&str, &str)> = match &redeemed {
+            Some(refresh_token) => vec![
+                ("grant_type", "refresh_token"),
+                ("client_id", client_id),
+                ("refresh_token", refresh_token.expose_secret()),
+                ("scope", DELEGATED_SCOPE),
+            ],
+            None => vec![
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+                ("scope", GRAPH_SCOPE),
+            ],
+        };
         form.extend(proof.iter().map(|(name, value)| (*name, value.as_str())));
         let sent = http
             .post(token_url)
@@ -221,14 +267,62 @@ impl TokenSource {
             "token endpoint answered"
         );
         if !(200..300).contains(&meta.status) {
-            return Err(refusal(client_request_id, meta, &body, &sent_secret));
+            let sent: Vec<&SecretString> = [Some(&sent_secret), redeemed.as_ref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            return Err(refusal(client_request_id, meta, &body, &sent));
         }
-        read_token(&body).ok_or_else(|| {
+        let token = read_token(&body).ok_or_else(|| {
             GraphError::unreadable(
                 Operation::AcquireToken,
-                client_request_id,
+                client_request_id.clone(),
                 Some(meta),
                 "the token endpoint's answer holds no usable access_token and expires_in",
+                None,
+            )
+        })?;
+        if let Some(refresh) = refresh
+            && let Some(rotated) = rotated_refresh_token(&body)
+        {
+            self.keep_rotated(refresh, rotated, client_request_id)
+                .await?;
+        }
+        Ok(token)
+    }
+
+    /// Persists a rotated refresh token before the access token that came with it is used, so
+    /// that a crash can never leave the store holding only a redeemed (perhaps refused) token.
+    /// The new token is current in memory either way: if the store failed, the next attempt
+    /// redeems it and tries the store again.
+    async fn keep_rotated(
+        &self,
+        refresh: &mut RefreshState,
+        rotated: SecretString,
+        client_request_id: String,
+    ) -> Result<(), GraphError> {
+        if &rotated == refresh.current() {
+            return Ok(());
+        }
+        let saved = match &self.credential {
+            Credential::Delegated {
+                store: Some(store), ..
+            } => store
+                .save(&rotated)
+                .await
+                .map_err(|error| (store.id(), error)),
+            _ => Ok(()),
+        };
+        refresh.rotate(rotated);
+        saved.map_err(|(store, error)| {
+            let message =
+                format!("the rotated refresh token could not be written to {store}: {error}");
+            GraphError::token(
+                TokenErrorKind::RefreshTokenNotSaved,
+                client_request_id,
+                None,
+                None,
+                Some(message),
                 None,
             )
         })
@@ -239,7 +333,7 @@ fn refusal(
     client_request_id: String,
     mut meta: ResponseMeta,
     body: &[u8],
-    sent_secret: &SecretString,
+    sent: &[&SecretString],
 ) -> GraphError {
     let parsed = serde_json::from_slice::<AadErrorBody>(body).ok();
     let kind = TokenErrorKind::classify(meta.status, parsed.as_ref());
@@ -250,7 +344,7 @@ fn refusal(
             }
             (
                 body.error.clone(),
-                body.summary().map(|text| scrub(text, sent_secret)),
+                body.summary().map(|text| scrub(text, sent)),
             )
         }
         None => (None, None),
@@ -258,15 +352,16 @@ fn refusal(
     GraphError::token(kind, client_request_id, Some(meta), code, message, None)
 }
 
-/// Belt and braces: no text from the identity platform leaves here with the secret, assertion
-/// or federated token that was sent in it.
-fn scrub(text: String, sent_secret: &SecretString) -> String {
-    let secret = sent_secret.expose_secret();
-    if secret.is_empty() {
-        text
-    } else {
-        text.replace(secret, "***")
+/// Belt and braces: no text from the identity platform leaves here with the secret, assertion,
+/// federated token or refresh token that was sent in it.
+fn scrub(mut text: String, sent: &[&SecretString]) -> String {
+    for secret in sent {
+        let secret = secret.expose_secret();
+        if !secret.is_empty() {
+            text = text.replace(secret, "***");
+        }
     }
+    text
 }
 
 /// `access_token` and `expires_in` (a number, or a string as some endpoints send it).
@@ -289,46 +384,6 @@ fn read_token(body: &[u8]) -> Option<(SecretString, Duration)> {
         SecretString::new(parsed.access_token),
         Duration::from_secs(seconds),
     ))
-}
-
-/// The claims of an access token that matter for a permission preflight. Read without
-/// verifying the signature: the token came straight from the identity platform over TLS.
-#[derive(Deserialize, Clone, Debug, Default, PartialEq, Eq)]
-pub struct TokenClaims {
-    /// App roles granted to the application (app-only tokens).
-    #[serde(default)]
-    pub roles: Vec<String>,
-    /// Delegated scopes, space-separated (delegated tokens only).
-    #[serde(default)]
-    pub scp: Option<String>,
-    /// Tenant id.
-    #[serde(default)]
-    pub tid: Option<String>,
-    /// Application id (`appid` in v1 tokens, `azp` in v2 tokens).
-    #[serde(default, alias = "azp")]
-    pub appid: Option<String>,
-    /// Expiry, in seconds since the Unix epoch.
-    #[serde(default)]
-    pub exp: Option<i64>,
-}
-
-impl TokenClaims {
-    /// Whether the token grants `permission`, as an app role or a delegated scope.
-    pub fn grants(&self, permission: &str) -> bool {
-        let scopes = self.scp.as_deref().unwrap_or_default().split_whitespace();
-        self.roles
-            .iter()
-            .map(String::as_str)
-            .chain(scopes)
-            .any(|granted| granted.eq_ignore_ascii_case(permission))
-    }
-
-    /// Reads the payload of a compact JWT.
-    pub(crate) fn decode(token: &str) -> Option<Self> {
-        let payload = token.split('.').nth(1)?;
-        let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-        serde_json::from_slice(&bytes).ok()
-    }
 }
 
 #[cfg(test)]
@@ -364,24 +419,5 @@ mod tests {
         assert!(read_token(br#"{"expires_in":60}"#).is_none());
         assert!(read_token(br#"{"expires_in":-1,"access_token":"x"}"#).is_none());
         assert!(read_token(b"not json").is_none());
-    }
-
-    #[test]
-    fn decodes_claims_without_verifying() {
-        let payload = URL_SAFE_NO_PAD.encode(
-            br#"{"aud":"https://graph.microsoft.com","tid":"t","azp":"a","exp":5,"roles":["IndustryData-OutboundFlow.ReadWrite.All"]}"#,
-        );
-        let claims = TokenClaims::decode(&format!("h.{payload}.s")).unwrap();
-        assert_eq!(claims.tid.as_deref(), Some("t"));
-        assert_eq!(claims.appid.as_deref(), Some("a"));
-        assert_eq!(claims.exp, Some(5));
-        assert!(claims.grants("industrydata-outboundflow.readwrite.all"));
-        assert!(!claims.grants("IndustryData-OutboundFlow.Read.All"));
-        let delegated = TokenClaims {
-            scp: Some("User.Read IndustryData-OutboundFlow.Read.All".to_owned()),
-            ..TokenClaims::default()
-        };
-        assert!(delegated.grants("IndustryData-OutboundFlow.Read.All"));
-        assert!(TokenClaims::decode("not-a-jwt").is_none());
     }
 }

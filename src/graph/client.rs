@@ -12,8 +12,9 @@ use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use super::auth::{TokenClaims, TokenSource};
-use super::credential::Credential;
+use super::auth::TokenSource;
+use super::claims::TokenClaims;
+use super::credential::{Credential, SecretString};
 use super::endpoints::GraphEndpoints;
 use super::error::{GraphError, Operation};
 use super::model::{
@@ -248,6 +249,14 @@ impl GraphClient {
             )
             .await?;
         Ok(discard(answer))
+    }
+
+    /// Offers a delegated credential the refresh token its Secret holds now: a token the client
+    /// has not seen (a new `sds-operator login`) becomes current; the current one, or one the
+    /// client replaced itself (a read that raced its write-back), changes nothing. Other
+    /// credential kinds ignore it.
+    pub async fn offer_refresh_token(&self, token: &SecretString) {
+        self.inner.tokens.offer_refresh_token(token).await;
     }
 
     /// The claims of the current access token (fetching one if needed), for checking granted

@@ -1,5 +1,6 @@
-//! Credentials for the client-credentials grant: a client secret, a client certificate, or Azure
-//! Workload Identity's federated token file, read from a Kubernetes Secret or given directly.
+//! Credentials: for the client-credentials grant a client secret, a client certificate, or Azure
+//! Workload Identity's federated token file; for delegated access a user's refresh token from
+//! `sds-operator login`. Read from a Kubernetes Secret or given directly.
 //! Secret values and keys are wrapped so that no `Debug`, `Display` or error can print them.
 
 use std::collections::BTreeMap;
@@ -10,6 +11,8 @@ use aws_lc_rs::digest;
 use k8s_openapi::ByteString;
 
 use super::certificate::{AssertionAlgorithm, CertificateError, ClientCertificate, PemPart};
+use super::delegated::StoreHandle;
+pub use super::secret::SecretString;
 
 /// Keys a credentials Secret must hold for a client secret.
 pub const SECRET_KEYS: [&str; 3] = [TENANT_ID_KEY, CLIENT_ID_KEY, CLIENT_SECRET_KEY];
@@ -27,33 +30,11 @@ const CLIENT_SECRET_KEY: &str = "clientSecret";
 const TLS_CERTIFICATE_KEY: &str = "tls.crt";
 const TLS_KEY_KEY: &str = "tls.key";
 const ALGORITHM_KEY: &str = "assertionAlgorithm";
-
-/// A string that must never be shown: `Debug` prints a mask and there is no `Display`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretString(String);
-
-impl SecretString {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The value, for the one place that must send it.
-    pub fn expose_secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for SecretString {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretString(***)")
-    }
-}
-
-impl From<String> for SecretString {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
+/// Keys of a delegated credentials Secret, as `sds-operator login` writes them (`clientSecret`
+/// optional, for confidential clients).
+pub const DELEGATED_SECRET_KEYS: [&str; 3] = [TENANT_ID_KEY, CLIENT_ID_KEY, REFRESH_TOKEN_KEY];
+/// The key the refresh token is kept under, and written back to after each rotation.
+pub const REFRESH_TOKEN_KEY: &str = "refreshToken";
 
 /// How the operator proves its identity to the Microsoft identity platform. Everything that
 /// depends on the kind matches on it, so a new variant shows every place to extend.
@@ -80,6 +61,17 @@ pub enum Credential {
         client_id: String,
         token_file: PathBuf,
     },
+    /// Delegated access: a user's refresh token, redeemed for access tokens that carry the
+    /// user's consented permissions in `scp`. Each redemption may rotate the refresh token; the
+    /// new one is written to `store` before it is relied on. `refresh_token` is the token the
+    /// credential was read with; the client tracks the current one.
+    Delegated {
+        tenant_id: String,
+        client_id: String,
+        client_secret: Option<SecretString>,
+        refresh_token: SecretString,
+        store: Option<StoreHandle>,
+    },
 }
 
 impl Credential {
@@ -96,7 +88,7 @@ impl Credential {
         Ok(Self::ClientSecret {
             tenant_id,
             client_id,
-            client_secret: SecretString(secret),
+            client_secret: SecretString::new(secret),
         })
     }
 
@@ -162,8 +154,53 @@ impl Credential {
         })
     }
 
+    /// A delegated credential from a refresh token; `client_secret` only for confidential
+    /// clients. Without a store, rotated refresh tokens are kept in memory only.
+    pub fn delegated(
+        tenant_id: &str,
+        client_id: &str,
+        client_secret: Option<SecretString>,
+        refresh_token: SecretString,
+    ) -> Result<Self, CredentialError> {
+        let tenant_id = required(TENANT_ID_KEY, tenant_id)?;
+        check_tenant(&tenant_id)?;
+        let client_id = required(CLIENT_ID_KEY, client_id)?;
+        let refresh_token = required(REFRESH_TOKEN_KEY, refresh_token.expose_secret())?;
+        let client_secret = match client_secret {
+            Some(secret) => Some(SecretString::new(required(
+                CLIENT_SECRET_KEY,
+                secret.expose_secret(),
+            )?)),
+            None => None,
+        };
+        Ok(Self::Delegated {
+            tenant_id,
+            client_id,
+            client_secret,
+            refresh_token: SecretString::new(refresh_token),
+            store: None,
+        })
+    }
+
+    /// Where a delegated credential writes rotated refresh tokens; other kinds are unchanged.
+    pub fn with_refresh_token_store(mut self, handle: StoreHandle) -> Self {
+        if let Self::Delegated { store, .. } = &mut self {
+            *store = Some(handle);
+        }
+        self
+    }
+
+    /// The refresh token a delegated credential was read with.
+    pub fn refresh_token(&self) -> Option<&SecretString> {
+        match self {
+            Self::Delegated { refresh_token, .. } => Some(refresh_token),
+            _ => None,
+        }
+    }
+
     /// Reads a Secret's `data`: `tenantId`, `clientId`, and either `clientSecret`, or `tls.crt`
-    /// and `tls.key` with an optional `assertionAlgorithm` (RS256, the default, or PS256).
+    /// and `tls.key` with an optional `assertionAlgorithm` (RS256, the default, or PS256), or
+    /// `refreshToken` (delegated, with `clientSecret` optional).
     pub fn from_secret_data(data: &BTreeMap<String, ByteString>) -> Result<Self, CredentialError> {
         let bytes = |key: &'static str| -> Result<&[u8], CredentialError> {
             let value = data.get(key).ok_or(CredentialError::MissingKey { key })?;
@@ -177,6 +214,17 @@ impl Credential {
         let has_secret = data.contains_key(CLIENT_SECRET_KEY);
         let has_certificate =
             data.contains_key(TLS_CERTIFICATE_KEY) || data.contains_key(TLS_KEY_KEY);
+        if data.contains_key(REFRESH_TOKEN_KEY) {
+            if has_certificate {
+                return Err(CredentialError::AmbiguousSecret);
+            }
+            let client_secret = match has_secret {
+                true => Some(SecretString::new(text(CLIENT_SECRET_KEY)?)),
+                false => None,
+            };
+            let refresh_token = SecretString::new(text(REFRESH_TOKEN_KEY)?);
+            return Self::delegated(&tenant_id, &client_id, client_secret, refresh_token);
+        }
         match (has_secret, has_certificate) {
             (true, true) => Err(CredentialError::AmbiguousSecret),
             (false, true) => {
@@ -196,7 +244,7 @@ impl Credential {
                 )
             }
             _ => {
-                let client_secret = SecretString(text(CLIENT_SECRET_KEY)?);
+                let client_secret = SecretString::new(text(CLIENT_SECRET_KEY)?);
                 Self::client_secret(&tenant_id, &client_id, client_secret)
             }
         }
@@ -207,7 +255,8 @@ impl Credential {
         match self {
             Self::ClientSecret { tenant_id, .. }
             | Self::ClientCertificate { tenant_id, .. }
-            | Self::WorkloadIdentity { tenant_id, .. } => tenant_id,
+            | Self::WorkloadIdentity { tenant_id, .. }
+            | Self::Delegated { tenant_id, .. } => tenant_id,
         }
     }
 
@@ -216,12 +265,20 @@ impl Credential {
         match self {
             Self::ClientSecret { client_id, .. }
             | Self::ClientCertificate { client_id, .. }
-            | Self::WorkloadIdentity { client_id, .. } => client_id,
+            | Self::WorkloadIdentity { client_id, .. }
+            | Self::Delegated { client_id, .. } => client_id,
         }
     }
 
     /// A key that changes whenever any part of the credential does (a rotated secret gets a new
     /// client), derived by SHA-256 so that it can be logged and compared without the secret.
+    ///
+    /// A delegated credential is keyed by tenant, client, client secret and the store (the
+    /// Secret's namespace and name), not by the refresh token: the operator rotates that token
+    /// itself on every refresh, and keying by it would retire the client, its cached access
+    /// token and its record of replaced tokens at each write-back. A token put into the Secret
+    /// by a new `sds-operator login` reaches the same client through
+    /// `GraphClient::offer_refresh_token`.
     pub fn fingerprint(&self) -> CredentialKey {
         let mut context = digest::Context::new(&digest::SHA256);
         let mut parts: Vec<&[u8]> = Vec::with_capacity(6);
@@ -257,6 +314,21 @@ impl Credential {
                 tenant_id.as_bytes(),
                 client_id.as_bytes(),
                 token_file.as_os_str().as_encoded_bytes(),
+            ]),
+            Self::Delegated {
+                tenant_id,
+                client_id,
+                client_secret,
+                store,
+                ..
+            } => parts.extend([
+                b"delegated".as_slice(),
+                tenant_id.as_bytes(),
+                client_id.as_bytes(),
+                client_secret
+                    .as_ref()
+                    .map_or(b"".as_slice(), |secret| secret.expose_secret().as_bytes()),
+                store.as_ref().map_or("", StoreHandle::id).as_bytes(),
             ]),
         }
         // Length-prefixed so that no two different sequences hash the same input.
@@ -304,6 +376,16 @@ impl fmt::Display for Credential {
                 "workload identity (federated token file {}) of application {client_id} in tenant {tenant_id}",
                 token_file.display()
             ),
+            Self::Delegated {
+                tenant_id,
+                client_id,
+                store,
+                ..
+            } => write!(
+                f,
+                "delegated refresh token ({}) of application {client_id} in tenant {tenant_id}",
+                store.as_ref().map_or("in memory", StoreHandle::id)
+            ),
         }
     }
 }
@@ -322,11 +404,11 @@ impl fmt::Display for CredentialKey {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CredentialError {
     #[error(
-        "the credentials Secret has no `{key}` key; it must hold tenantId, clientId, and either clientSecret or both tls.crt and tls.key"
+        "the credentials Secret has no `{key}` key; it must hold tenantId, clientId, and either clientSecret, both tls.crt and tls.key, or refreshToken (written by `sds-operator login`)"
     )]
     MissingKey { key: &'static str },
     #[error(
-        "the credentials Secret holds both clientSecret and tls.crt/tls.key; keep only the credential to use"
+        "the credentials Secret holds tls.crt/tls.key together with clientSecret or refreshToken; keep only the credential to use"
     )]
     AmbiguousSecret,
     #[error("the credentials Secret's `{key}` must be RS256 or PS256")]

@@ -8,8 +8,12 @@
 
 mod auth;
 mod certificate;
+mod claims;
 mod client;
 mod credential;
+mod delegated;
+#[cfg(test)]
+mod delegated_tests;
 mod endpoints;
 mod environment;
 mod error;
@@ -17,10 +21,12 @@ mod model;
 mod odata_error;
 mod registry;
 mod response;
+mod secret;
 mod throttle;
 mod token_error;
 
-pub use auth::{GRAPH_SCOPE, TokenClaims};
+pub use auth::GRAPH_SCOPE;
+pub use claims::TokenClaims;
 pub use certificate::{
     ASSERTION_LIFETIME_SECS, AssertionAlgorithm, CertificateError, ClientCertificate,
     UnknownAlgorithm,
@@ -28,8 +34,9 @@ pub use certificate::{
 pub use client::{DEFAULT_REQUEST_TIMEOUT, GraphClient, GraphClientOptions};
 pub use credential::{
     CERTIFICATE_SECRET_KEYS, CertificateOrigin, Credential, CredentialError, CredentialKey,
-    SECRET_KEYS, SecretString,
+    DELEGATED_SECRET_KEYS, REFRESH_TOKEN_KEY, SECRET_KEYS, SecretString,
 };
+pub use delegated::{DELEGATED_SCOPE, RefreshTokenStore, RefreshTokenStoreError, StoreHandle};
 pub use endpoints::{
     DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT, EndpointError, EndpointRole, GraphEndpoints,
 };

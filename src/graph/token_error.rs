@@ -29,6 +29,17 @@ pub enum TokenErrorKind {
     FederatedTokenUnreadable,
     /// The client certificate could not sign an assertion (nothing was sent).
     AssertionNotSigned,
+    /// AADSTS700082 / 70008: the delegated refresh token expired (unused for too long).
+    RefreshTokenExpired,
+    /// AADSTS50173 / 50133: the user's sessions were revoked (password reset, revoke sessions).
+    RefreshTokenRevoked,
+    /// AADSTS70000 / 9002313 or another `invalid_grant`: the refresh token is not valid, for
+    /// example one already redeemed where reuse is refused.
+    RefreshTokenRejected,
+    /// AADSTS65001 or `interaction_required` (50076, 50079: MFA): the user must sign in again.
+    InteractionRequired,
+    /// The token endpoint rotated the refresh token but the new one could not be stored.
+    RefreshTokenNotSaved,
     /// 429, 5xx, `temporarily_unavailable`, or the endpoint could not be reached: transient.
     Unavailable,
     /// Any other refusal, with its AADSTS number when there was one.
@@ -54,11 +65,19 @@ impl TokenErrorKind {
                 700_024 => Self::AssertionOutOfTime,
                 50_012 => Self::AssertionRejected,
                 70_021 => Self::NoMatchingFederatedIdentity,
+                700_082 | 70_008 => Self::RefreshTokenExpired,
+                50_173 | 50_133 => Self::RefreshTokenRevoked,
+                70_000 | 9_002_313 | 54_005 => Self::RefreshTokenRejected,
+                65_001 | 50_076 | 50_079 => Self::InteractionRequired,
                 _ => continue,
             };
             return kind;
         }
-        Self::Other(codes.first().copied())
+        match error {
+            Some("invalid_grant") => Self::RefreshTokenRejected,
+            Some("interaction_required") => Self::InteractionRequired,
+            _ => Self::Other(codes.first().copied()),
+        }
     }
 
     /// What a person should check, as the end of an error sentence.
@@ -105,6 +124,26 @@ impl TokenErrorKind {
                 .into(),
             Self::AssertionNotSigned => "the client certificate's key could not sign an \
                 assertion; replace tls.key with an unencrypted RSA key of at least 2048 bits"
+                .into(),
+            Self::RefreshTokenExpired => "the delegated refresh token has expired \
+                (unused for too long); run `sds-operator login` again to store a new one in the \
+                credentials Secret"
+                .into(),
+            Self::RefreshTokenRevoked => "the delegated refresh token was revoked (the user's \
+                sessions were revoked or the password changed); run `sds-operator login` again \
+                to store a new one in the credentials Secret"
+                .into(),
+            Self::RefreshTokenRejected => "the identity platform refused the delegated refresh \
+                token (revoked, already redeemed or not issued to this application); run \
+                `sds-operator login` again to store a new one in the credentials Secret"
+                .into(),
+            Self::InteractionRequired => "the user must sign in again (consent or multi-factor \
+                authentication is required); run `sds-operator login` again"
+                .into(),
+            Self::RefreshTokenNotSaved => "the rotated refresh token could not be written back \
+                to the credentials Secret; let the operator patch Secrets (chart value \
+                rbac.writeDelegatedSecrets) — the new token is kept in memory until then, and if \
+                the operator restarts first, run `sds-operator login` again"
                 .into(),
             Self::Unavailable => {
                 "the identity platform is unavailable or throttling; retry later".into()
@@ -166,6 +205,11 @@ mod tests {
             (401, 700_027, TokenErrorKind::AssertionSignatureInvalid),
             (400, 700_024, TokenErrorKind::AssertionOutOfTime),
             (400, 70_021, TokenErrorKind::NoMatchingFederatedIdentity),
+            (400, 700_082, TokenErrorKind::RefreshTokenExpired),
+            (400, 50_173, TokenErrorKind::RefreshTokenRevoked),
+            (400, 70_000, TokenErrorKind::RefreshTokenRejected),
+            (400, 9_002_313, TokenErrorKind::RefreshTokenRejected),
+            (400, 65_001, TokenErrorKind::InteractionRequired),
             (400, 7_000_218, TokenErrorKind::Other(Some(7_000_218))),
         ];
         for (status, code, kind) in cases {
@@ -175,6 +219,26 @@ mod tests {
                 kind,
                 "{code}"
             );
+        }
+    }
+
+    #[test]
+    fn refresh_failures_name_the_login_command() {
+        assert_eq!(
+            TokenErrorKind::classify(400, Some(&body("invalid_grant", &[12_345]))),
+            TokenErrorKind::RefreshTokenRejected
+        );
+        assert_eq!(
+            TokenErrorKind::classify(400, Some(&body("interaction_required", &[]))),
+            TokenErrorKind::InteractionRequired
+        );
+        for kind in [
+            TokenErrorKind::RefreshTokenExpired,
+            TokenErrorKind::RefreshTokenRevoked,
+            TokenErrorKind::RefreshTokenRejected,
+            TokenErrorKind::InteractionRequired,
+        ] {
+            assert!(kind.advice().contains("sds-operator login"), "{kind:?}");
         }
     }
 

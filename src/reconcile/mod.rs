@@ -7,6 +7,7 @@ mod error;
 mod memory;
 mod observe;
 mod plan;
+mod refresh_token_store;
 mod status;
 
 use std::sync::Arc;

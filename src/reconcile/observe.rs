@@ -2,17 +2,20 @@
 //! flow as Graph has it now. One Graph read in the steady state: a GET of the recorded flow; the
 //! flow set is listed only when no flow is recorded or the recorded one is not found.
 
+use std::sync::Arc;
+
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, ResourceExt};
 
 use super::Error;
+use super::refresh_token_store::SecretRefreshTokenStore;
 use crate::controller::Context;
 use crate::crd::{
     ManagementPolicy, SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus,
 };
 use crate::graph::{
     Credential, ErrorClass, GraphClient, ProvisioningFlow,
-    SecurityGroupProvisioningFlow as GraphFlow,
+    SecurityGroupProvisioningFlow as GraphFlow, StoreHandle,
 };
 
 /// The Graph client for the credential this resource uses.
@@ -30,13 +33,16 @@ pub async fn graph_client(
                     namespace: namespace.clone(),
                     name: reference.name.clone(),
                 })?;
-            Credential::from_secret_data(&secret.data.unwrap_or_default()).map_err(|source| {
-                Error::SecretInvalid {
-                    namespace,
+            let credential = Credential::from_secret_data(&secret.data.unwrap_or_default())
+                .map_err(|source| Error::SecretInvalid {
+                    namespace: namespace.clone(),
                     name: reference.name.clone(),
                     source,
-                }
-            })?
+                })?;
+            // A delegated credential writes each rotated refresh token back to this Secret.
+            let store =
+                SecretRefreshTokenStore::new(context.client.clone(), &namespace, &reference.name);
+            credential.with_refresh_token_store(StoreHandle::new(Arc::new(store)))
         }
         None => {
             let credential = context
@@ -55,7 +61,12 @@ pub async fn graph_client(
             credential
         }
     };
-    Ok(context.graph_clients.client_for(credential))
+    let refresh_token = credential.refresh_token().cloned();
+    let client = context.graph_clients.client_for(credential);
+    if let Some(token) = refresh_token {
+        client.offer_refresh_token(&token).await;
+    }
+    Ok(client)
 }
 
 /// Stops before Graph refuses: the token must carry the permission the resource needs
