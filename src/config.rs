@@ -37,6 +37,49 @@ pub enum Command {
     Run(RunArgs),
     /// Print the SecurityGroupProvisioningFlow CustomResourceDefinition as YAML.
     Crd,
+    /// Sign a user in with the device-code flow and store the refresh token in a Secret, for a
+    /// delegated credential (tenants that refuse app-only writes).
+    Login(LoginArgs),
+}
+
+/// Flags of `sds-operator login`. The Secret is written through the kubeconfig's cluster.
+#[derive(Debug, Clone, Args)]
+pub struct LoginArgs {
+    /// Tenant (directory) id or domain to sign in to.
+    #[arg(long)]
+    pub tenant_id: String,
+    /// Application (client) id, registered with "Allow public client flows".
+    #[arg(long)]
+    pub client_id: String,
+    /// Namespace of the Secret to write.
+    #[arg(long)]
+    pub namespace: String,
+    /// Name of the Secret to create or update (keys tenantId, clientId, refreshToken).
+    #[arg(long)]
+    pub secret: String,
+    /// Microsoft identity platform host. Plain http is refused except to loopback.
+    #[arg(
+        long,
+        env = "AZURE_AUTHORITY_HOST",
+        default_value = "https://login.microsoftonline.com"
+    )]
+    pub authority_host: String,
+    /// Delegated scopes to ask for; keep offline_access, which brings the refresh token.
+    #[arg(long, default_value = crate::login::DEFAULT_LOGIN_SCOPE)]
+    pub scope: String,
+}
+
+impl LoginArgs {
+    pub fn into_request(self) -> crate::login::LoginRequest {
+        crate::login::LoginRequest {
+            tenant_id: self.tenant_id,
+            client_id: self.client_id,
+            namespace: self.namespace,
+            secret: self.secret,
+            authority_host: self.authority_host,
+            scope: self.scope,
+        }
+    }
 }
 
 /// Flags of the controller; each has an environment variable for container deployments.

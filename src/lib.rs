@@ -5,6 +5,7 @@ pub mod config;
 pub mod controller;
 pub mod crd;
 pub mod graph;
+pub mod login;
 pub mod metrics;
 pub mod reconcile;
 pub mod telemetry;

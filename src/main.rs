@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use sds_operator::config::{Cli, Command, RunArgs};
+use sds_operator::config::{Cli, Command, LoginArgs, RunArgs};
 use std::sync::Arc;
 
 use sds_operator::admin::{self, OperatorState};
@@ -14,6 +14,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Crd) => print_crd(),
+        Some(Command::Login(args)) => login(args),
         Some(Command::Run(args)) => run(args),
         None => run(cli.run),
     }
@@ -83,6 +84,25 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         () = terminate => {}
+    }
+}
+
+/// `sds-operator login`: device-code sign-in, refresh token stored in a Secret.
+fn login(args: LoginArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("sds-operator login: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let request = args.into_request();
+    match runtime.block_on(sds_operator::login::login(&request, &mut std::io::stdout())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("sds-operator login: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -79,6 +79,14 @@ impl GraphEndpoints {
         with_segments(&self.authority_host, [tenant, "oauth2", "v2.0", "token"])
     }
 
+    /// `{authority_host}/{tenant}/oauth2/v2.0/devicecode`: the device authorization endpoint.
+    pub(crate) fn device_code_url(&self, tenant: &str) -> Url {
+        with_segments(
+            &self.authority_host,
+            [tenant, "oauth2", "v2.0", "devicecode"],
+        )
+    }
+
     /// Whether `url` has the Graph root's scheme, host and port, so that a bearer token sent to
     /// it stays with Graph (used to vet `@odata.nextLink`).
     pub(crate) fn is_graph_origin(&self, url: &Url) -> bool {

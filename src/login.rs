@@ -1,0 +1,206 @@
+//! `sds-operator login`: signs a user in with the OAuth 2.0 device-code flow (RFC 8628) and
+//! stores the resulting refresh token in a Secret that a SecurityGroupProvisioningFlow can name
+//! as its delegated credential. The flow itself (device authorization request, polling at
+//! `interval`, `slow_down`, expiry) is the `oauth2` crate's; this module adapts our reqwest
+//! client to it, prints the sign-in instructions and writes the Secret.
+
+use std::io::Write;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use k8s_openapi::api::core::v1::Secret;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use oauth2::basic::BasicClient;
+use oauth2::{
+    ClientId, DeviceAuthorizationResponse, DeviceAuthorizationUrl, ExtraDeviceAuthorizationFields,
+    HttpRequest, HttpResponse, Scope, TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::graph::{EndpointError, GraphEndpoints, REFRESH_TOKEN_KEY};
+
+/// Field manager of the Secret fields `login` writes (the operator's write-back forces its own
+/// manager onto `refreshToken` afterwards).
+pub const LOGIN_FIELD_MANAGER: &str = "sds-operator-login";
+/// Delegated permission asked for by default, plus `offline_access` for a refresh token.
+pub const DEFAULT_LOGIN_SCOPE: &str =
+    "https://graph.microsoft.com/IndustryData-OutboundFlow.ReadWrite.All offline_access";
+
+/// What to sign in to and where to store the result.
+#[derive(Debug, Clone)]
+pub struct LoginRequest {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub namespace: String,
+    pub secret: String,
+    pub authority_host: String,
+    pub scope: String,
+}
+
+/// Why `login` failed; never holds a token.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("invalid authority host: {0}")]
+    Authority(#[from] EndpointError),
+    #[error("invalid endpoint URL: {0}")]
+    Url(String),
+    #[error("the device authorization request failed: {0}")]
+    DeviceAuthorization(String),
+    #[error("the sign-in did not complete: {0}")]
+    Token(String),
+    #[error("the identity platform returned no refresh token; include offline_access in --scope")]
+    NoRefreshToken,
+    #[error("could not configure a Kubernetes client from the kubeconfig: {0}")]
+    Kubeconfig(String),
+    #[error("could not write Secret {namespace}/{name}: {reason}")]
+    Secret {
+        namespace: String,
+        name: String,
+        reason: String,
+    },
+}
+
+/// Entra ID adds a ready-to-print `message` to the device authorization answer.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+struct Message {
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl ExtraDeviceAuthorizationFields for Message {}
+
+/// Runs the device-code flow, prints the sign-in instructions to `out`, and stores `tenantId`,
+/// `clientId` and `refreshToken` in the Secret (created or updated). Prints no token.
+pub async fn login(request: &LoginRequest, out: &mut impl Write) -> Result<(), LoginError> {
+    let endpoints = GraphEndpoints::new(
+        crate::graph::DEFAULT_GRAPH_ENDPOINT,
+        &request.authority_host,
+    )?;
+    let url_error = |error: oauth2::url::ParseError| LoginError::Url(error.to_string());
+    let client = BasicClient::new(ClientId::new(request.client_id.clone()))
+        .set_device_authorization_url(
+            DeviceAuthorizationUrl::new(endpoints.device_code_url(&request.tenant_id).into())
+                .map_err(url_error)?,
+        )
+        .set_token_uri(
+            TokenUrl::new(endpoints.token_url(&request.tenant_id).into()).map_err(url_error)?,
+        );
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|error| LoginError::DeviceAuthorization(error.to_string()))?;
+    let send = |request: HttpRequest| {
+        let http = http.clone();
+        async move { send(&http, request).await }
+    };
+    let scopes = request
+        .scope
+        .split_whitespace()
+        .map(|s| Scope::new(s.to_owned()));
+    let details: DeviceAuthorizationResponse<Message> = client
+        .exchange_device_code()
+        .add_scopes(scopes)
+        .request_async(&send)
+        .await
+        .map_err(|error| LoginError::DeviceAuthorization(describe(&error)))?;
+    let instructions = details.extra_fields().message.clone().unwrap_or_else(|| {
+        format!(
+            "To sign in, use a web browser to open the page {} and enter the code {} to authenticate.",
+            details.verification_uri().as_str(),
+            details.user_code().secret()
+        )
+    });
+    // The user code is meant to be shown; a failed write to the terminal only loses the hint.
+    let _ = writeln!(out, "{instructions}");
+    let _ = out.flush();
+    let tokens = client
+        .exchange_device_access_token(&details)
+        .request_async(&send, tokio::time::sleep, None)
+        .await
+        .map_err(|error| LoginError::Token(describe(&error)))?;
+    let refresh_token = tokens.refresh_token().ok_or(LoginError::NoRefreshToken)?;
+    let created = store(request, refresh_token.secret()).await?;
+    let _ = writeln!(
+        out,
+        "Signed in. {} Secret {}/{} with tenantId, clientId and refreshToken.",
+        if created { "Created" } else { "Updated" },
+        request.namespace,
+        request.secret
+    );
+    Ok(())
+}
+
+/// Writes the three keys with one server-side apply; returns whether the Secret was new.
+async fn store(request: &LoginRequest, refresh_token: &str) -> Result<bool, LoginError> {
+    let client = kube::Client::try_default()
+        .await
+        .map_err(|error| LoginError::Kubeconfig(error.to_string()))?;
+    let api: Api<Secret> = Api::namespaced(client, &request.namespace);
+    let failed = |error: kube::Error| LoginError::Secret {
+        namespace: request.namespace.clone(),
+        name: request.secret.clone(),
+        reason: match error {
+            kube::Error::Api(status) => {
+                format!("{} {}: {}", status.code, status.reason, status.message)
+            }
+            other => other.to_string(),
+        },
+    };
+    let existed = api
+        .get_opt(&request.secret)
+        .await
+        .map_err(failed)?
+        .is_some();
+    let patch = json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": { "name": request.secret },
+        "type": "Opaque",
+        "data": {
+            "tenantId": STANDARD.encode(&request.tenant_id),
+            "clientId": STANDARD.encode(&request.client_id),
+            REFRESH_TOKEN_KEY: STANDARD.encode(refresh_token),
+        },
+    });
+    let params = PatchParams::apply(LOGIN_FIELD_MANAGER).force();
+    api.patch(&request.secret, &params, &Patch::Apply(&patch))
+        .await
+        .map_err(failed)?;
+    Ok(!existed)
+}
+
+/// The OAuth error code and description, or what went wrong on the way.
+fn describe<RE: std::error::Error + 'static, TE: oauth2::ErrorResponse + 'static>(
+    error: &oauth2::RequestTokenError<RE, TE>,
+) -> String {
+    match error {
+        oauth2::RequestTokenError::ServerResponse(response) => response.to_string(),
+        oauth2::RequestTokenError::Request(error) => format!("request failed: {error}"),
+        oauth2::RequestTokenError::Parse(error, _) => format!("unreadable answer: {error}"),
+        oauth2::RequestTokenError::Other(text) => text.clone(),
+    }
+}
+
+/// Adapts our reqwest (0.13) to `oauth2`'s HTTP client interface; the crate's own reqwest
+/// support is for an older reqwest.
+async fn send(
+    http: &reqwest::Client,
+    request: HttpRequest,
+) -> Result<HttpResponse, reqwest::Error> {
+    let (parts, body) = request.into_parts();
+    let response = http
+        .request(parts.method, parts.uri.to_string())
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .await?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?.to_vec();
+    let mut answer = HttpResponse::new(body);
+    *answer.status_mut() = status;
+    *answer.headers_mut() = headers;
+    Ok(answer)
+}
