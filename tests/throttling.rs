@@ -219,6 +219,7 @@ async fn outage_keeps_ready_and_heals(test_name: &str, outage: Outage) {
     // A spec-neutral change makes the operator read Graph now.
     let mut touched = flow.clone();
     touched.metadata.annotations = Some([("example.com/touch".to_owned(), "1".to_owned())].into());
+    let changes = record_changes(&operator.api);
     operator.apply(&touched).await;
     let failing = operator
         .wait_for(
@@ -241,6 +242,11 @@ async fn outage_keeps_ready_and_heals(test_name: &str, outage: Outage) {
         })
         .await;
     assert!(is_ready(&recovered));
+    // Status writes that report the failure (each failed retry may write its own message).
+    let failure_writes = count_changes(&changes, |_, flow| {
+        condition_is(flow, "Synced", "False", "GraphUnavailable")
+    });
+    assert!((1..=FAILURES).contains(&failure_writes), "{failure_writes}");
 
     let calls = operator.graph_calls(before).await;
     assert!(
@@ -270,7 +276,8 @@ async fn outage_keeps_ready_and_heals(test_name: &str, outage: Outage) {
     );
     println!(
         "figure: {FAILURES} Graph {}: retry gaps {} s, Ready kept throughout, recovered {:.1} s \
-         after the first failure with no Graph write",
+         after the first failure with no Graph write; {failure_writes} status writes reporting \
+         the failure",
         outage.what,
         gaps.iter()
             .map(|gap| format!("{gap:.2}"))
@@ -423,21 +430,37 @@ async fn wait_for_all(
     }
 }
 
-/// Records when each change to a resource of the namespace is seen, until the test ends.
-fn count_updates(api: &Api<SecurityGroupProvisioningFlow>) -> Arc<Mutex<Vec<Timestamp>>> {
-    let seen = Arc::new(Mutex::new(Vec::new()));
+/// Every change to a resource of the namespace, as seen by a watch, with when it was seen.
+type Changes = Arc<Mutex<Vec<(Timestamp, SecurityGroupProvisioningFlow)>>>;
+
+/// Records the changes to the namespace's resources until the test ends.
+fn record_changes(api: &Api<SecurityGroupProvisioningFlow>) -> Changes {
+    let seen = Changes::default();
     let events = watcher(api.clone(), watcher::Config::default()).default_backoff();
     let record = seen.clone();
     tokio::spawn(events.try_for_each(move |event| {
-        if let watcher::Event::Apply(_) = event {
+        if let watcher::Event::Apply(flow) = event {
             record
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .push(Timestamp::now());
+                .push((Timestamp::now(), flow));
         }
         futures::future::ready(Ok(()))
     }));
     seen
+}
+
+/// How many recorded changes satisfy `filter`.
+fn count_changes(
+    changes: &Changes,
+    filter: impl Fn(Timestamp, &SecurityGroupProvisioningFlow) -> bool,
+) -> usize {
+    changes
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .iter()
+        .filter(|(at, flow)| filter(*at, flow))
+        .count()
 }
 
 /// Groups arrival times into bursts separated by quiet gaps longer than `quiet`.
@@ -532,7 +555,7 @@ async fn two_hundred_resources_under_throttling_stay_within_retry_after() {
         })
         .await
         .expect("fault");
-    let status_writes = count_updates(&operator.api);
+    let changes = record_changes(&operator.api);
     let changed = apply_all(resources(true)).await;
     let applied_at = Timestamp::now();
     let first_429 = eventually("Graph's first 429", DEFAULT_DEADLINE, || async {
@@ -552,12 +575,7 @@ async fn two_hundred_resources_under_throttling_stay_within_retry_after() {
     }
     admin.clear_faults().await.expect("remove the fault");
     let cleared_at = Timestamp::now();
-    let operator_updates = status_writes
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .iter()
-        .filter(|at| (applied_at..=cleared_at).contains(at))
-        .count();
+    let operator_updates = count_changes(&changes, |at, _| (applied_at..=cleared_at).contains(&at));
     let converging = Instant::now();
 
     let generations: BTreeMap<String, Option<i64>> = changed
