@@ -17,6 +17,8 @@ pub enum DemoError {
          or pass --operator PATH"
     )]
     OperatorMissing(PathBuf),
+    #[error("could not start sds-operator: {0}")]
+    OperatorStart(sds_test_support::Error),
     #[error("could not {action} {path}: {source}")]
     Io {
         action: &'static str,

@@ -2,13 +2,11 @@
 //! node failure or an OOM kill does (SIGKILL, mid-reconcile) and start it again. It is configured
 //! only through its environment, as in a Pod, against the test's control plane and emulator.
 
-use std::fs::OpenOptions;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
 use sds_operator::config::NamespaceAllowList;
+use sds_test_support::{ManagedProcess, ProcessSpec};
 
 use crate::fixture::{CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, TENANT};
 
@@ -17,10 +15,8 @@ const LOG_TAIL_LINES: usize = 80;
 /// One `sds-operator` process at a time for one [`OperatorUnderTest`]; killed when dropped.
 #[derive(Debug)]
 pub struct OperatorProcess {
-    binary: &'static Path,
-    environment: Vec<(&'static str, String)>,
-    log: PathBuf,
-    child: Option<Child>,
+    spec: ProcessSpec,
+    child: Option<ManagedProcess>,
     starts: u32,
 }
 
@@ -30,47 +26,59 @@ impl OperatorProcess {
         let control_plane = operator.test.control_plane;
         let namespace = &operator.test.namespace;
         let seconds = |duration: std::time::Duration| format!("{}s", duration.as_secs().max(1));
+        let environment: Vec<(&str, String)> = vec![
+            (
+                "KUBECONFIG",
+                control_plane.admin_kubeconfig().display().to_string(),
+            ),
+            (
+                "SDS_GRAPH_ENDPOINT",
+                operator.emulator.base_url().to_owned(),
+            ),
+            (
+                "AZURE_AUTHORITY_HOST",
+                operator.emulator.base_url().to_owned(),
+            ),
+            ("AZURE_TENANT_ID", TENANT.to_owned()),
+            ("AZURE_CLIENT_ID", CLIENT_ID.to_owned()),
+            ("AZURE_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+            ("SDS_WATCH_NAMESPACE", namespace.clone()),
+            // Several operators run at once in a test run: each takes a free admin port.
+            ("SDS_ADMIN_ADDRESS", "127.0.0.1:0".to_owned()),
+            (
+                "SDS_DEFAULT_CREDENTIAL_NAMESPACES",
+                match &options.default_credential_namespaces {
+                    None => namespace.clone(),
+                    Some(NamespaceAllowList::All) => "*".to_owned(),
+                    Some(NamespaceAllowList::Only(namespaces)) => {
+                        namespaces.iter().cloned().collect::<Vec<_>>().join(",")
+                    }
+                },
+            ),
+            ("SDS_POLL_INTERVAL", seconds(options.poll_interval)),
+            ("SDS_RESYNC_PERIOD", seconds(options.resync_period)),
+            ("SDS_FRESHNESS_WINDOW", seconds(options.freshness_window)),
+            ("SDS_CONCURRENCY", options.concurrency.to_string()),
+            ("POD_NAME", format!("process-{namespace}")),
+            ("RUST_LOG", "info,sds_operator=debug".to_owned()),
+        ];
+        let log = control_plane
+            .scratch_dir()
+            .join(format!("{namespace}-operator.log"));
         let mut process = Self {
-            binary: pinned_binary(control_plane.scratch_dir()),
-            environment: vec![
-                (
-                    "KUBECONFIG",
-                    control_plane.admin_kubeconfig().display().to_string(),
-                ),
-                (
-                    "SDS_GRAPH_ENDPOINT",
-                    operator.emulator.base_url().to_owned(),
-                ),
-                (
-                    "AZURE_AUTHORITY_HOST",
-                    operator.emulator.base_url().to_owned(),
-                ),
-                ("AZURE_TENANT_ID", TENANT.to_owned()),
-                ("AZURE_CLIENT_ID", CLIENT_ID.to_owned()),
-                ("AZURE_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
-                ("SDS_WATCH_NAMESPACE", namespace.clone()),
-                // Several operators run at once in a test run: each takes a free admin port.
-                ("SDS_ADMIN_ADDRESS", "127.0.0.1:0".to_owned()),
-                (
-                    "SDS_DEFAULT_CREDENTIAL_NAMESPACES",
-                    match &options.default_credential_namespaces {
-                        None => namespace.clone(),
-                        Some(NamespaceAllowList::All) => "*".to_owned(),
-                        Some(NamespaceAllowList::Only(namespaces)) => {
-                            namespaces.iter().cloned().collect::<Vec<_>>().join(",")
-                        }
-                    },
-                ),
-                ("SDS_POLL_INTERVAL", seconds(options.poll_interval)),
-                ("SDS_RESYNC_PERIOD", seconds(options.resync_period)),
-                ("SDS_FRESHNESS_WINDOW", seconds(options.freshness_window)),
-                ("SDS_CONCURRENCY", options.concurrency.to_string()),
-                ("POD_NAME", format!("process-{namespace}")),
-                ("RUST_LOG", "info,sds_operator=debug".to_owned()),
-            ],
-            log: control_plane
-                .scratch_dir()
-                .join(format!("{namespace}-operator.log")),
+            spec: ProcessSpec {
+                env: environment
+                    .into_iter()
+                    .map(|(key, value)| (key.to_owned(), value))
+                    .collect(),
+                // Configured only through these variables, as in a Pod.
+                clear_env: true,
+                ..ProcessSpec::new(
+                    "sds-operator",
+                    pinned_binary(control_plane.scratch_dir()),
+                    log,
+                )
+            },
             child: None,
             starts: 0,
         };
@@ -80,28 +88,19 @@ impl OperatorProcess {
 
     fn spawn(&mut self) {
         self.starts += 1;
-        let mut log = OpenOptions::new()
+        let marker = format!("----- sds-operator start #{} -----\n", self.starts);
+        let _ = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&self.log)
-            .unwrap_or_else(|e| panic!("open {}: {e}", self.log.display()));
-        let _ = writeln!(log, "----- sds-operator start #{} -----", self.starts);
-        let stdout = log.try_clone().expect("clone the log file handle");
-        let mut command = Command::new(self.binary);
-        command
-            .env_clear()
-            .envs(self.environment.iter().map(|(key, value)| (key, value)))
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(log);
-        self.child = Some(command.spawn().expect("start sds-operator"));
+            .open(&self.spec.log)
+            .and_then(|mut log| std::io::Write::write_all(&mut log, marker.as_bytes()));
+        self.child = Some(ManagedProcess::spawn(self.spec.clone()).expect("start sds-operator"));
     }
 
     /// SIGKILL, then reap: when this returns the process is gone and can make no further call.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+            child.kill();
         }
     }
 
@@ -118,26 +117,28 @@ impl OperatorProcess {
 
     /// The last lines of the operator's log, all starts included.
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n")
+        self.child
+            .as_ref()
+            .map_or_else(String::new, |child| child.log_tail(LOG_TAIL_LINES))
     }
 }
 
 /// The binary cargo built for this test run, linked (or copied) once into `dir`: the workspace
 /// is shared, and a build running meanwhile must not swap the binary between a kill and a restart.
-fn pinned_binary(dir: &Path) -> &'static Path {
+fn pinned_binary(dir: &Path) -> PathBuf {
     static PINNED: OnceLock<PathBuf> = OnceLock::new();
-    PINNED.get_or_init(|| {
-        let built = Path::new(env!("CARGO_BIN_EXE_sds-operator"));
-        let pinned = dir.join(format!("sds-operator-{}", std::process::id()));
-        if std::fs::hard_link(built, &pinned).is_err() {
-            std::fs::copy(built, &pinned).unwrap_or_else(|e| {
-                panic!("copy {} to {}: {e}", built.display(), pinned.display())
-            });
-        }
-        pinned
-    })
+    PINNED
+        .get_or_init(|| {
+            let built = Path::new(env!("CARGO_BIN_EXE_sds-operator"));
+            let pinned = dir.join(format!("sds-operator-{}", std::process::id()));
+            if std::fs::hard_link(built, &pinned).is_err() {
+                std::fs::copy(built, &pinned).unwrap_or_else(|e| {
+                    panic!("copy {} to {}: {e}", built.display(), pinned.display())
+                });
+            }
+            pinned
+        })
+        .clone()
 }
 
 impl Drop for OperatorProcess {
@@ -146,7 +147,7 @@ impl Drop for OperatorProcess {
         if std::thread::panicking() {
             eprintln!(
                 "----- sds-operator log ({}) -----\n{}",
-                self.log.display(),
+                self.spec.log.display(),
                 self.log_tail()
             );
         }

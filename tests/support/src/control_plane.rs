@@ -16,11 +16,10 @@ use serde_json::json;
 use crate::Error;
 use crate::binaries::Binaries;
 use crate::pki::Pki;
-use crate::process::{ManagedProcess, free_port, remove_on_exit};
+use crate::process::{ManagedProcess, ProcessSpec, free_port, remove_on_exit};
 
 const STARTUP_DEADLINE: Duration = Duration::from_secs(120);
 /// A killed process is normally gone within milliseconds.
-const STOP_DEADLINE: Duration = Duration::from_secs(30);
 const LOG_TAIL_LINES: usize = 60;
 
 /// A running control plane. Its processes and files go away when the process that started it exits.
@@ -56,10 +55,8 @@ impl ControlPlane {
 
         let etcd_url = format!("http://127.0.0.1:{}", free_port()?);
         let peer_url = format!("http://127.0.0.1:{}", free_port()?);
-        let etcd = Mutex::new(ManagedProcess::spawn(
-            "etcd",
-            &binaries.etcd,
-            vec![
+        let etcd = Mutex::new(ManagedProcess::spawn(ProcessSpec {
+            args: vec![
                 "--name=test".into(),
                 format!("--data-dir={}", dir.join("etcd").display()),
                 format!("--listen-client-urls={etcd_url}"),
@@ -70,19 +67,21 @@ impl ControlPlane {
                 "--unsafe-no-fsync".into(),
                 "--log-level=warn".into(),
             ],
-            dir.join("etcd.log"),
-        )?);
+            ..ProcessSpec::new("etcd", &binaries.etcd, dir.join("etcd.log"))
+        })?);
         let etcd_health_url = format!("{etcd_url}/health");
         wait_ready(&etcd, &reqwest::Client::new(), &etcd_health_url).await?;
 
         let port = free_port()?;
         let server_url = format!("https://127.0.0.1:{port}");
-        let apiserver = Mutex::new(ManagedProcess::spawn(
-            "kube-apiserver",
-            &binaries.kube_apiserver,
-            apiserver_args(&dir, &pki, &etcd_url, port),
-            dir.join("kube-apiserver.log"),
-        )?);
+        let apiserver = Mutex::new(ManagedProcess::spawn(ProcessSpec {
+            args: apiserver_args(&dir, &pki, &etcd_url, port),
+            ..ProcessSpec::new(
+                "kube-apiserver",
+                &binaries.kube_apiserver,
+                dir.join("kube-apiserver.log"),
+            )
+        })?);
         wait_ready(
             &apiserver,
             &trusting(&pki.ca_pem)?,
@@ -120,14 +119,14 @@ impl ControlPlane {
     /// working. Every test of the binary sees the outage, so tests that restart belong in a
     /// test binary of their own.
     pub async fn restart_apiserver(&self) -> Result<(), Error> {
-        restart(&self.apiserver).await?;
+        restart(&self.apiserver)?;
         self.wait_apiserver_ready().await
     }
 
     /// Kills etcd (SIGKILL) and starts it again with the same data directory and ports; returns
     /// once etcd is healthy and kube-apiserver, which stays up, is ready again.
     pub async fn restart_etcd(&self) -> Result<(), Error> {
-        restart(&self.etcd).await?;
+        restart(&self.etcd)?;
         wait_ready(&self.etcd, &reqwest::Client::new(), &self.etcd_health_url).await?;
         self.wait_apiserver_ready().await
     }
@@ -298,26 +297,12 @@ fn apiserver_args(dir: &Path, pki: &Pki, etcd_url: &str, port: u16) -> Vec<Strin
 
 /// Kills the process, waits until it is gone, and starts it again with the same command line;
 /// the replacement is tied to the test process's life like the original.
-async fn restart(process: &Mutex<ManagedProcess>) -> Result<(), Error> {
-    lock(process).kill();
-    let started = Instant::now();
-    loop {
-        {
-            let mut current = lock(process);
-            if current.exited().is_some() {
-                let replacement = current.respawn()?;
-                *current = replacement;
-                return Ok(());
-            }
-            if started.elapsed() > STOP_DEADLINE {
-                return Err(Error::NotStopped {
-                    process: current.name(),
-                    seconds: STOP_DEADLINE.as_secs(),
-                });
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+fn restart(process: &Mutex<ManagedProcess>) -> Result<(), Error> {
+    let mut current = lock(process);
+    current.kill();
+    let replacement = current.respawn()?;
+    *current = replacement;
+    Ok(())
 }
 
 /// Polls `url` until it answers 200, failing early if the process exits.

@@ -26,8 +26,6 @@ pub enum Error {
         status: String,
         log_tail: String,
     },
-    #[error("{process} was killed but had not exited after {seconds}s")]
-    NotStopped { process: &'static str, seconds: u64 },
     #[error("kubeconfig: {0}")]
     Kubeconfig(String),
     #[error("Kubernetes API call failed: {0}")]

@@ -17,5 +17,6 @@ mod wait;
 pub use binaries::Binaries;
 pub use control_plane::ControlPlane;
 pub use error::Error;
+pub use process::{ManagedProcess, ProcessSpec};
 pub use test_context::{TestContext, shared_control_plane};
 pub use wait::{DEFAULT_DEADLINE, eventually};

@@ -1,95 +1,147 @@
-//! Child processes tied to the life of the test process, so nothing outlives a test binary even
-//! when it panics or is killed: each child runs under a small `sh` wrapper that holds the read end
-//! of a pipe from us and stops the child when that pipe closes.
+//! Child processes tied to the life of the process that started them (a test binary, the demo):
+//! nothing outlives it, even when it panics or is killed. Each child runs under a small `sh`
+//! wrapper that holds the read end of a pipe from us and kills the child when that pipe closes.
+//! The same wrapper turns a SIGTERM into a graceful stop of the child.
 
 use std::fs::OpenOptions;
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::Error;
 
-/// Runs "$@" with its output appended to $SDS_LOG; kills it once stdin reaches EOF. SIGKILL, not
-/// SIGTERM: everything here is disposable, and kube-apiserver's graceful shutdown waits half a
-/// minute for an etcd that is already gone. Background jobs of a non-interactive shell read
-/// /dev/null, hence the explicit fd 3.
+/// Runs "$@" with its output appended to $SDS_LOG. EOF on stdin (our end of the pipe closing)
+/// kills it: SIGKILL, a crash rather than a shutdown, since nobody is left to wait for it. A
+/// SIGTERM to the wrapper is passed on. The wrapper exits with the child's status. Background jobs
+/// of a non-interactive shell read /dev/null, hence the explicit fd 3.
 const WRAPPER: &str = r#"exec 3<&0 >>"$SDS_LOG" 2>&1
 "$@" </dev/null 3<&- &
 child=$!
+trap 'kill -TERM "$child" 2>/dev/null' TERM
 ( read -r _ <&3; kill -KILL "$child" 2>/dev/null ) &
-wait "$child""#;
+wait "$child"; status=$?
+while kill -0 "$child" 2>/dev/null; do wait "$child"; status=$?; done
+exit "$status""#;
 
 /// Removes a directory once stdin reaches EOF, i.e. when the test process has exited.
 const JANITOR: &str = r#"read -r _; rm -rf "$1""#;
 
-/// A child process whose output goes to a log file.
+const EXIT_POLL: Duration = Duration::from_millis(50);
+
+/// What to run and where its output goes.
+#[derive(Debug, Clone)]
+pub struct ProcessSpec {
+    /// A short name for messages.
+    pub name: &'static str,
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    /// Environment variables added to (or, with `clear_env`, replacing) ours.
+    pub env: Vec<(String, String)>,
+    /// Start from an empty environment, as a container would.
+    pub clear_env: bool,
+    /// Appended to, so that restarts keep their history.
+    pub log: PathBuf,
+}
+
+impl ProcessSpec {
+    pub fn new(name: &'static str, program: impl Into<PathBuf>, log: PathBuf) -> Self {
+        Self {
+            name,
+            program: program.into(),
+            args: Vec::new(),
+            env: Vec::new(),
+            clear_env: false,
+            log,
+        }
+    }
+
+    /// The last `lines` lines of the log, of every run so far.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+}
+
+/// A running child process whose output goes to a log file.
 #[derive(Debug)]
-pub(crate) struct ManagedProcess {
-    name: &'static str,
-    program: PathBuf,
-    args: Vec<String>,
-    log: PathBuf,
+pub struct ManagedProcess {
+    spec: ProcessSpec,
     wrapper: Child,
-    /// Held, never written: the child is stopped when this closes.
+    /// Held, never written: the child is killed when this closes.
     lifeline: Option<ChildStdin>,
 }
 
 impl ManagedProcess {
-    pub fn spawn(
-        name: &'static str,
-        program: &Path,
-        args: Vec<String>,
-        log: PathBuf,
-    ) -> Result<Self, Error> {
+    pub fn spawn(spec: ProcessSpec) -> Result<Self, Error> {
         OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&log)
-            .map_err(Error::io("create", &log))?;
-        let mut wrapper = Command::new("sh")
-            .arg("-c")
-            .arg(WRAPPER)
-            .arg(name)
-            .arg(program)
-            .args(&args)
-            .env("SDS_LOG", &log)
+            .open(&spec.log)
+            .map_err(Error::io("create", &spec.log))?;
+        let mut command = Command::new("/bin/sh");
+        if spec.clear_env {
+            command.env_clear();
+        }
+        command
+            .args(["-c", WRAPPER, spec.name])
+            .arg(&spec.program)
+            .args(&spec.args)
+            .envs(spec.env.iter().map(|(key, value)| (key, value)))
+            .env("SDS_LOG", &spec.log)
             .stdin(Stdio::piped())
-            .spawn()
-            .map_err(Error::io("start", program))?;
+            // Its own process group: a Ctrl-C in a terminal reaches only the process that started
+            // it, which then stops it in order.
+            .process_group(0);
+        let mut wrapper = command.spawn().map_err(Error::io("start", &spec.program))?;
         let lifeline = wrapper.stdin.take();
         Ok(Self {
-            name,
-            program: program.to_owned(),
-            args,
-            log,
+            spec,
             wrapper,
             lifeline,
         })
     }
 
-    /// Kills the child the way the end of the test process would (SIGKILL: a crash, not a
-    /// graceful shutdown). It is gone once [`exited`](Self::exited) says so.
-    pub fn kill(&mut self) {
-        // Closing the pipe is what the wrapper waits for.
-        drop(self.lifeline.take());
-    }
-
-    /// Starts the same program again with the same arguments, appending to the same log.
+    /// Starts the same program again, with the same arguments and environment, appending to the
+    /// same log.
     pub fn respawn(&self) -> Result<Self, Error> {
-        Self::spawn(
-            self.name,
-            &self.program,
-            self.args.clone(),
-            self.log.clone(),
-        )
+        Self::spawn(self.spec.clone())
     }
 
     pub fn name(&self) -> &'static str {
-        self.name
+        self.spec.name
     }
 
     pub fn log_path(&self) -> &Path {
-        &self.log
+        &self.spec.log
+    }
+
+    /// Kills the child with SIGKILL (a crash, not a shutdown) and waits until it is gone.
+    pub fn kill(&mut self) {
+        drop(self.lifeline.take());
+        let _ = self.wrapper.wait();
+    }
+
+    /// Asks the child to stop (SIGTERM) and waits up to `grace` for it; kills it after that.
+    /// Returns whether it stopped by itself.
+    pub async fn terminate(&mut self, grace: Duration) -> bool {
+        let pid = self.wrapper.id().to_string();
+        // `kill` the command, not the syscall: this crate has no unsafe code.
+        let _ = tokio::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await;
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if self.exited().is_some() {
+                return true;
+            }
+            tokio::time::sleep(EXIT_POLL).await;
+        }
+        self.kill();
+        false
     }
 
     /// The exit status if the process has already ended.
@@ -101,16 +153,27 @@ impl ManagedProcess {
         }
     }
 
+    /// Resolves with the exit status when the process ends by itself; cancel-safe.
+    pub async fn wait_exit(&mut self) -> String {
+        loop {
+            if let Some(status) = self.exited() {
+                return status;
+            }
+            tokio::time::sleep(EXIT_POLL).await;
+        }
+    }
+
     /// The last `lines` lines of the log.
     pub fn log_tail(&self, lines: usize) -> String {
-        log_tail(&self.log, lines)
+        self.spec.log_tail(lines)
     }
 }
 
-pub(crate) fn log_tail(path: &Path, lines: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
+impl Drop for ManagedProcess {
+    fn drop(&mut self) {
+        // Closing the pipe kills the child; the wrapper is reaped by whoever waits last.
+        drop(self.lifeline.take());
+    }
 }
 
 /// Deletes `dir` when this process exits, however it exits.
@@ -135,4 +198,66 @@ pub(crate) fn free_port() -> Result<u16, Error> {
         .local_addr()
         .map(|address| address.port())
         .map_err(Error::io("read the address of", "127.0.0.1:0"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str, log: PathBuf) -> ManagedProcess {
+        let mut spec = ProcessSpec::new("probe", "/bin/sh", log);
+        spec.args = vec!["-c".into(), script.into()];
+        ManagedProcess::spawn(spec).expect("spawn")
+    }
+
+    #[tokio::test]
+    async fn terminate_lets_the_child_stop_gracefully_and_kill_does_not() {
+        let dir =
+            std::env::temp_dir().join(format!("sds-process-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let graceful =
+            "trap 'echo stopping; exit 0' TERM; echo started; while :; do sleep 0.05; done";
+
+        let mut polite = sh(graceful, dir.join("polite.log"));
+        crate::eventually("the child to start", crate::DEFAULT_DEADLINE, || {
+            let started = polite.log_tail(5).contains("started");
+            async move {
+                if started {
+                    Ok(())
+                } else {
+                    Err("not yet".into())
+                }
+            }
+        })
+        .await;
+        assert!(
+            polite.terminate(Duration::from_secs(10)).await,
+            "stopped by itself"
+        );
+        assert!(
+            polite.log_tail(5).contains("stopping"),
+            "{}",
+            polite.log_tail(5)
+        );
+
+        let mut crashed = sh(graceful, dir.join("crashed.log"));
+        crate::eventually("the child to start", crate::DEFAULT_DEADLINE, || {
+            let started = crashed.log_tail(5).contains("started");
+            async move {
+                if started {
+                    Ok(())
+                } else {
+                    Err("not yet".into())
+                }
+            }
+        })
+        .await;
+        crashed.kill();
+        assert!(crashed.exited().is_some());
+        assert!(
+            !crashed.log_tail(5).contains("stopping"),
+            "SIGKILL runs no handler"
+        );
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
 }
