@@ -43,13 +43,13 @@ fn key_fragment(key_pem: &str) -> String {
 
 /// Everything the operator logs (all levels of its own targets) while the guard lives. The
 /// tests run on a current-thread runtime, so the controller's tasks log on this thread.
-struct CapturedLogs {
+pub(crate) struct CapturedLogs {
     text: Arc<Mutex<Vec<u8>>>,
     _guard: DefaultGuard,
 }
 
 impl CapturedLogs {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let text = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&text);
         let subscriber = tracing_subscriber::fmt()
@@ -89,7 +89,7 @@ impl Write for LogWriter {
 
 /// Asserts that none of `secrets` (nor any JWT) appears in the resource's status, its events or
 /// the captured logs.
-async fn assert_never_shown(
+pub(crate) async fn assert_never_shown(
     operator: &OperatorUnderTest,
     name: &str,
     logs: &CapturedLogs,

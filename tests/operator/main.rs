@@ -7,6 +7,7 @@ mod conflicts;
 mod credential_kinds;
 mod crash;
 mod credentials;
+mod delegated;
 mod drift;
 mod failures;
 mod fixture;
