@@ -26,11 +26,11 @@ mod throttle;
 mod token_error;
 
 pub use auth::GRAPH_SCOPE;
-pub use claims::TokenClaims;
 pub use certificate::{
     ASSERTION_LIFETIME_SECS, AssertionAlgorithm, CertificateError, ClientCertificate,
     UnknownAlgorithm,
 };
+pub use claims::TokenClaims;
 pub use client::{DEFAULT_REQUEST_TIMEOUT, GraphClient, GraphClientOptions};
 pub use credential::{
     CERTIFICATE_SECRET_KEYS, CertificateOrigin, Credential, CredentialError, CredentialKey,

@@ -4,8 +4,8 @@
 
 mod chart;
 mod conflicts;
-mod credential_kinds;
 mod crash;
+mod credential_kinds;
 mod credentials;
 mod delegated;
 mod drift;
