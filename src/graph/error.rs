@@ -351,27 +351,46 @@ impl GraphError {
     }
 }
 
-impl fmt::Display for GraphError {
+impl GraphError {
+    /// The sentence without the ids of this one request: stable from one failed attempt to the
+    /// next, so a condition carrying it is not rewritten on every retry.
+    pub fn summary(&self) -> String {
+        Summary(self).to_string()
+    }
+}
+
+/// [`GraphError`]'s sentence without its request ids.
+struct Summary<'a>(&'a GraphError);
+
+impl fmt::Display for Summary<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} failed", self.0.operation)?;
-        if matches!(self.0.failure, Failure::Token(_))
-            && self.0.operation != Operation::AcquireToken
+        let error = self.0;
+        write!(f, "{} failed", error.0.operation)?;
+        if matches!(error.0.failure, Failure::Token(_))
+            && error.0.operation != Operation::AcquireToken
         {
             f.write_str(" because no access token could be acquired")?;
         }
-        match (self.0.status, &self.0.code) {
+        match (error.0.status, &error.0.code) {
             (Some(status), Some(code)) => write!(f, " (HTTP {status}, {code})")?,
             (Some(status), None) => write!(f, " (HTTP {status})")?,
             (None, Some(code)) => write!(f, " ({code})")?,
             (None, None) => {}
         }
-        write!(f, ": {}", self.advice())?;
-        if let Some(message) = &self.0.message {
+        write!(f, ": {}", error.advice())?;
+        if let Some(message) = &error.0.message {
             write!(f, ". Message: {message}")?;
         }
-        if let Some(source) = &self.0.source {
+        if let Some(source) = &error.0.source {
             write!(f, ". Cause: {source}")?;
         }
+        Ok(())
+    }
+}
+
+impl fmt::Display for GraphError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Summary(self).fmt(f)?;
         if let Some(request_id) = &self.0.request_id {
             write!(f, " [request-id {request_id}]")?;
         }

@@ -107,6 +107,15 @@ impl Error {
         }
     }
 
+    /// The message for conditions: like `Display`, but without the ids of the one failed request
+    /// (events and logs carry those), so that retries of the same failure write no new status.
+    pub fn condition_message(&self) -> String {
+        match self {
+            Self::Graph(error) => error.summary(),
+            other => other.to_string(),
+        }
+    }
+
     /// Whether a person must act before the reconcile can succeed.
     pub fn needs_person(&self) -> bool {
         self.retry() == Retry::Slowly

@@ -94,11 +94,11 @@ async fn sync(
         Ok(None) => Health::Paused,
         Err(error) if error.needs_person() => Health::Stalled {
             reason: error.reason(),
-            message: error.to_string(),
+            message: error.condition_message(),
         },
         Err(error) => Health::Retrying {
             reason: error.reason(),
-            message: error.to_string(),
+            message: error.condition_message(),
             stale: is_stale(flow, context),
         },
     };
