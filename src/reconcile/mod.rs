@@ -80,6 +80,7 @@ async fn sync(
     let mut notes = Vec::new();
 
     let result = if is_paused(flow) {
+        plan::hold_reset_while_paused(flow, &mut working);
         Ok(None)
     } else {
         sync_graph(flow, context, &mut working, &mut writer, &mut notes, now)

@@ -77,6 +77,23 @@ pub fn reset_token(flow: &SecurityGroupProvisioningFlow) -> Option<&str> {
         .map(String::as_str)
 }
 
+/// While paused nothing is sent: a new reset token waits, and the reset status says so. It is
+/// sent once the paused annotation is removed.
+pub fn hold_reset_while_paused(
+    flow: &SecurityGroupProvisioningFlow,
+    status: &mut SecurityGroupProvisioningFlowStatus,
+) {
+    let (Some(token), Some(reset)) = (reset_token(flow), status.reset.as_mut()) else {
+        return;
+    };
+    if reset.last_handled_token.as_deref() != Some(token) {
+        reset.message = Some(format!(
+            "reset {token:?} is not sent while {} is \"true\"; it is sent once the annotation is removed",
+            crate::crd::PAUSED_ANNOTATION
+        ));
+    }
+}
+
 /// Decides the flow and reset steps. `observed` is the security-group flow Graph holds in the set
 /// (found by id or by listing the set), or `None` when the set holds none; `last_update` is the
 /// last change Graph accepted for this resource, to notice one that did not stick.

@@ -319,3 +319,28 @@ fn a_reset_waits_for_the_flow_to_exist() {
         ResetStep::Defer
     );
 }
+
+#[test]
+fn a_reset_token_waits_while_paused_and_says_so() {
+    let resource = with_token(resource(true, false), "t5");
+    let mut status = synced(true, false);
+    hold_reset_while_paused(&resource, &mut status);
+    let reset = status.reset.clone().expect("reset status");
+    assert!(
+        reset
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("not sent while")),
+        "{reset:?}"
+    );
+    assert_eq!(
+        reset.last_handled_token, None,
+        "not handled: sent once resumed"
+    );
+
+    let flow = graph_flow(true, false);
+    assert_eq!(
+        plan(&resource, &status, Some(&flow), None, now()).reset,
+        ResetStep::Send { token: "t5".into() }
+    );
+}
