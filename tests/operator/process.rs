@@ -23,10 +23,20 @@ pub struct OperatorProcess {
 impl OperatorProcess {
     /// Starts the binary watching `operator`'s namespace and using its emulator.
     pub fn start(operator: &OperatorUnderTest, options: &Options) -> Self {
+        Self::start_with(operator, options, &[])
+    }
+
+    /// Like [`start`](Self::start), with `overrides` replacing or adding environment variables
+    /// (for example `RUST_LOG=info`, as a deployment runs it, for the benchmark).
+    pub fn start_with(
+        operator: &OperatorUnderTest,
+        options: &Options,
+        overrides: &[(&str, &str)],
+    ) -> Self {
         let control_plane = operator.test.control_plane;
         let namespace = &operator.test.namespace;
         let seconds = |duration: std::time::Duration| format!("{}s", duration.as_secs().max(1));
-        let environment: Vec<(&str, String)> = vec![
+        let mut environment: Vec<(&str, String)> = vec![
             (
                 "KUBECONFIG",
                 control_plane.admin_kubeconfig().display().to_string(),
@@ -62,6 +72,10 @@ impl OperatorProcess {
             ("POD_NAME", format!("process-{namespace}")),
             ("RUST_LOG", "info,sds_operator=debug".to_owned()),
         ];
+        for &(key, value) in overrides {
+            environment.retain(|(existing, _)| *existing != key);
+            environment.push((key, value.to_owned()));
+        }
         let log = control_plane
             .scratch_dir()
             .join(format!("{namespace}-operator.log"));
