@@ -1,6 +1,6 @@
 # The two commands of README.md, plus their parts. Every target works on a fresh machine: the
 # control-plane binaries are built on first use into a per-user cache (tools/testbin/build.sh).
-.PHONY: test lint testbin demo
+.PHONY: test lint testbin demo bench
 
 TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
 
@@ -17,6 +17,13 @@ demo:
 	cargo build --locked --bin sds-operator
 	SDS_TESTBIN_DIR="$$(bash tools/testbin/build.sh)" cargo run --locked --quiet -p sds-demo -- \
 		--operator "$(TARGET_DIR)/debug/sds-operator"
+
+# Prints the figures of DESIGN §8 (`figure:` lines, measured value beside its target) for the
+# release build of the operator against a local control plane and the emulator: benches/figures/.
+# About 15 minutes at full scale; SDS_BENCH_CRS, SDS_BENCH_BURST_CRS and SDS_BENCH_RESYNC_SECONDS
+# scale it down. Not part of `make test` or CI: figures are reported, not asserted.
+bench:
+	SDS_TESTBIN_DIR="$$(bash tools/testbin/build.sh)" cargo bench --locked --bench figures
 
 # Linters that are not cargo's live in a per-user cache too, installed from their registry packages.
 TOOLS := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sds-operator/tools

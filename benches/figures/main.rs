@@ -1,0 +1,376 @@
+//! `make bench`: the figures of DESIGN §8 for the real `sds-operator` binary (a release build),
+//! run against a real etcd + kube-apiserver and the Graph emulator. It prints one `figure:` line
+//! per target with the measured value beside the target; it asserts nothing, so a slow machine
+//! makes slow figures, never a red build. `make test` does not run it.
+//!
+//! One operator, one namespace, one emulator, in phases that build on each other:
+//! 1. `SDS_BENCH_BURST_CRS` resources applied at once with 20 ms of latency on every emulator
+//!    call → time to all Ready against the least time Graph calls at that latency allow;
+//! 2. more resources up to `SDS_BENCH_CRS`, then one resync period (`SDS_BENCH_RESYNC_SECONDS`)
+//!    of steady state → Graph calls per resource and period, writes per no-op reconcile;
+//! 3. a restart (SIGKILL, start again) → Graph calls and writes until the first resync is due;
+//! 4. the operator's resident memory, before and after the restart.
+
+#[allow(dead_code)] // shared with the operator tests; the benchmark uses a part of it
+#[path = "../../tests/operator/fixture.rs"]
+mod fixture;
+mod measure;
+#[allow(dead_code)]
+#[path = "../../tests/operator/process.rs"]
+mod process;
+mod scale;
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt, stream};
+use graph_emulator::{FaultRule, FaultTarget, SeedFlowSet};
+use jiff::Timestamp;
+use kube::api::ListParams;
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, ResourceExt};
+use sds_operator::crd::SecurityGroupProvisioningFlow;
+
+use fixture::{OperatorUnderTest, Options, is_ready};
+use measure::{ApiWrites, Calls, JournalCursor, Memory, mib};
+use process::OperatorProcess;
+use scale::Scale;
+
+/// Emulator latency of the burst phase (DESIGN §8).
+const BURST_LATENCY: Duration = Duration::from_millis(20);
+/// Resources the benchmark applies at once; kube-apiserver, not the client, is the limit.
+const APPLY_CONCURRENCY: usize = 32;
+const MEMORY_TARGET_MIB: u64 = 64;
+
+fn main() {
+    let scale = Scale::from_environment();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(run(scale));
+}
+
+async fn run(scale: Scale) {
+    let started = Instant::now();
+    println!("bench: {scale}");
+    let options = Options {
+        in_process: false,
+        concurrency: scale.concurrency,
+        resync_period: scale.resync_period,
+        poll_interval: scale.poll_interval,
+        ..Options::default()
+    };
+    let operator = OperatorUnderTest::start_with("bench", options.clone()).await;
+    let flow_sets = seed_flow_sets(&operator, scale.resources).await;
+    // Logging as a deployment does: the tests' debug lines would cost CPU on every Graph call.
+    let mut process = OperatorProcess::start_with(&operator, &options, &[("RUST_LOG", "info")]);
+    let log = operator
+        .test
+        .control_plane
+        .scratch_dir()
+        .join(format!("{}-operator.log", operator.test.namespace));
+    let http = reqwest::Client::new();
+    let mut journal = JournalCursor::new(operator.emulator.admin().clone());
+    journal.skip().await;
+
+    // 1. The burst.
+    operator
+        .emulator
+        .admin()
+        .add_fault(&FaultRule {
+            target: FaultTarget::Any,
+            latency_ms: Some(BURST_LATENCY.as_millis() as u64),
+            ..FaultRule::default()
+        })
+        .await
+        .expect("add the latency rule");
+    let burst = Instant::now();
+    let applying = apply_all(&operator, &flow_sets[..scale.burst]).await;
+    wait_until_ready(&operator.api, scale.burst, &scale).await;
+    let to_ready = burst.elapsed();
+    let calls = journal.read().await;
+    // Each worker waits for its calls one after another, so `concurrency` calls are in flight at
+    // most: the fastest the operator could possibly be is calls × latency / concurrency.
+    let limit = BURST_LATENCY.mul_f64(calls.0.len() as f64 / f64::from(scale.concurrency));
+    println!(
+        "figure: {} CRs applied at once → all Ready (emulator, {} ms latency): {:.1} s for {} \
+         emulator calls ({} Graph, {} token); limit {} × {} ms / concurrency {} = {:.1} s; \
+         ratio {:.2} (target: bounded by that limit; applying the CRs took {:.1} s)",
+        scale.burst,
+        BURST_LATENCY.as_millis(),
+        to_ready.as_secs_f64(),
+        calls.0.len(),
+        calls.graph_count(),
+        calls.token_requests(),
+        calls.0.len(),
+        BURST_LATENCY.as_millis(),
+        scale.concurrency,
+        limit.as_secs_f64(),
+        to_ready.as_secs_f64() / limit.as_secs_f64(),
+        applying.as_secs_f64(),
+    );
+    operator
+        .emulator
+        .admin()
+        .clear_faults()
+        .await
+        .expect("remove the latency rule");
+
+    // 2. The rest, then steady state.
+    let growing = Instant::now();
+    let applying = apply_all(&operator, &flow_sets[scale.burst..]).await;
+    wait_until_ready(&operator.api, scale.resources, &scale).await;
+    println!(
+        "bench: {} CRs Ready {:.1} s after the next {} were applied (applying took {:.1} s)",
+        scale.resources,
+        growing.elapsed().as_secs_f64(),
+        scale.resources - scale.burst,
+        applying.as_secs_f64(),
+    );
+    let before_restart = steady_state(&operator, &mut journal, &http, &log, &scale).await;
+    let pid = measure::operator_pid().expect("the operator's process");
+    let memory = Memory::of(pid);
+
+    // 3. The restart.
+    let versions = resource_versions(&operator.api).await;
+    let writes_before = ApiWrites::now(operator.test.control_plane).await;
+    journal.skip().await;
+    process.restart();
+    let restarted = Timestamp::now();
+    // Until the earliest resync of the reconciles the restart caused (the period less its jitter).
+    let window = scale.resync_period.mul_f64(0.85);
+    tokio::time::sleep(window).await;
+    let calls = journal.read().await;
+    let writes = ApiWrites::now(operator.test.control_plane)
+        .await
+        .since(writes_before);
+    let moved = moved(&versions, &resource_versions(&operator.api).await);
+    let arrivals = calls.graph_arrivals();
+    let offset = |at: &Timestamp| at.duration_since(restarted).as_secs_f64();
+    let tenth = scale.resync_period.as_secs_f64() / 10.0;
+    println!(
+        "figure: Graph calls from a restart with {} synced CRs: {} Graph calls ({} CRs read, \
+         {} writes), {} API-server writes ({} CRs changed) in the {:.0} s after it (target ≤ {}, \
+         0 writes); they arrived from +{:.1} s to +{:.1} s, {} in the first tenth of the {} s \
+         resync window (target: spread over the window); {} token request(s)",
+        scale.resources,
+        calls.graph_count(),
+        calls.flow_sets(),
+        calls.graph_writes(),
+        writes.total(),
+        moved,
+        window.as_secs_f64(),
+        scale.resources,
+        arrivals.first().map_or(0.0, offset),
+        arrivals.last().map_or(0.0, offset),
+        arrivals.iter().filter(|at| offset(at) < tenth).count(),
+        scale.resync_period.as_secs(),
+        calls.token_requests(),
+    );
+
+    // 4. Memory.
+    let after_restart = Memory::of(measure::operator_pid().expect("the restarted operator"));
+    println!(
+        "figure: operator memory with {} CRs: VmRSS {} at steady state after a restart, peak \
+         (VmHWM) {} (target ≤ {MEMORY_TARGET_MIB} MiB RSS); before the restart, after creating \
+         them and {} reconciles: VmRSS {}, peak {}",
+        scale.resources,
+        mib(after_restart.rss_kib),
+        mib(after_restart.peak_kib),
+        before_restart,
+        mib(memory.rss_kib),
+        mib(memory.peak_kib),
+    );
+    drop(process);
+    println!("bench: done in {:.0} s", started.elapsed().as_secs_f64());
+}
+
+/// Seeds one empty flow set per resource (the fixture made the first) and checks that the
+/// emulator lists them all through Graph paging.
+async fn seed_flow_sets(operator: &OperatorUnderTest, count: usize) -> Vec<String> {
+    let seeding = Instant::now();
+    let admin = operator.emulator.admin();
+    let mut flow_sets = vec![operator.flow_set_id.clone()];
+    let more: Vec<String> = stream::iter(1..count)
+        .map(|_| {
+            let admin = admin.clone();
+            async move {
+                admin
+                    .seed_flow_set(&SeedFlowSet::default())
+                    .await
+                    .expect("seed a flow set")
+            }
+        })
+        .buffered(16)
+        .collect()
+        .await;
+    flow_sets.extend(more);
+    let seeded = seeding.elapsed();
+    let (pages, listed, took) = measure::list_flow_sets(&operator.emulator).await;
+    assert_eq!(
+        listed,
+        flow_sets.iter().cloned().collect::<HashSet<_>>(),
+        "Graph paging must list every flow set once"
+    );
+    println!(
+        "bench: emulator: {} flow sets seeded in {:.1} s; Graph lists them in {pages} pages in \
+         {:.2} s ({:.1} ms a page)",
+        flow_sets.len(),
+        seeded.as_secs_f64(),
+        took.as_secs_f64(),
+        took.as_secs_f64() * 1000.0 / pages as f64,
+    );
+    flow_sets
+}
+
+/// Applies one resource per flow set, `APPLY_CONCURRENCY` at a time; returns how long it took.
+async fn apply_all(operator: &OperatorUnderTest, flow_sets: &[String]) -> Duration {
+    let started = Instant::now();
+    stream::iter(flow_sets)
+        .map(|flow_set_id| async move {
+            let mut flow = operator.resource(&format!("flow-{}", &flow_set_id[..13]), true, false);
+            flow.spec.flow_set_id.clone_from(flow_set_id);
+            operator.apply(&flow).await;
+        })
+        .buffer_unordered(APPLY_CONCURRENCY)
+        .collect::<Vec<()>>()
+        .await;
+    started.elapsed()
+}
+
+/// Watches the namespace until `count` resources are Ready.
+async fn wait_until_ready(api: &Api<SecurityGroupProvisioningFlow>, count: usize, scale: &Scale) {
+    let mut ready = HashSet::new();
+    let mut changes = watcher(api.clone(), watcher::Config::default())
+        .default_backoff()
+        .applied_objects()
+        .boxed();
+    let all = async {
+        while let Some(flow) = changes.try_next().await.expect("watch") {
+            if is_ready(&flow) {
+                ready.insert(flow.name_any());
+            } else {
+                ready.remove(&flow.name_any());
+            }
+            if ready.len() >= count {
+                return;
+            }
+        }
+    };
+    let deadline = scale.ready_deadline(count);
+    if tokio::time::timeout(deadline, all).await.is_err() {
+        panic!(
+            "timed out after {deadline:?} waiting for {count} resources to be Ready; {} are",
+            ready.len()
+        );
+    }
+}
+
+/// Waits until the operator writes nothing any more, then measures one resync period and prints
+/// the steady-state figures; returns how many reconciles the operator had finished by then.
+async fn steady_state(
+    operator: &OperatorUnderTest,
+    journal: &mut JournalCursor,
+    http: &reqwest::Client,
+    log: &std::path::Path,
+    scale: &Scale,
+) -> u64 {
+    let admin_address = measure::admin_address(log).expect("the operator's admin address");
+    // Settled: the polls that follow the last writes are done and two quiet samples in a row saw
+    // no write to Graph or to the API server.
+    tokio::time::sleep(scale.poll_interval * 2).await;
+    let mut quiet = 0;
+    let mut writes = ApiWrites::now(operator.test.control_plane).await;
+    journal.skip().await;
+    while quiet < 2 {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let now = ApiWrites::now(operator.test.control_plane).await;
+        let calls = journal.read().await;
+        quiet = if now == writes && calls.graph_writes() == 0 {
+            quiet + 1
+        } else {
+            0
+        };
+        writes = now;
+    }
+
+    let versions = resource_versions(&operator.api).await;
+    let reconciles_before = measure::reconciles(http, &admin_address).await;
+    let started = Instant::now();
+    tokio::time::sleep(scale.resync_period).await;
+    let elapsed = started.elapsed();
+    let calls: Calls = journal.read().await;
+    let reconciles_after = measure::reconciles(http, &admin_address).await;
+    let api_writes = ApiWrites::now(operator.test.control_plane)
+        .await
+        .since(writes);
+    let moved = moved(&versions, &resource_versions(&operator.api).await);
+    let reconciles = reconciles_after - reconciles_before;
+    let per_reconcile = |count: u64| {
+        if count == 0 {
+            "0".to_owned()
+        } else {
+            format!("{:.4}", count as f64 / reconciles.max(1) as f64)
+        }
+    };
+    println!(
+        "figure: Graph writes / API-server writes per no-op reconcile: {} / {} (target 0 / 0): \
+         {reconciles} reconciles of {} settled CRs in {:.0} s made {} Graph writes and {} \
+         API-server writes ({} to the CRs, {} events); {moved} CRs changed resourceVersion",
+        per_reconcile(calls.graph_writes() as u64),
+        per_reconcile(api_writes.total()),
+        scale.resources,
+        elapsed.as_secs_f64(),
+        calls.graph_writes(),
+        api_writes.total(),
+        api_writes.resources,
+        api_writes.events,
+    );
+    let periods = elapsed.as_secs_f64() / scale.resync_period.as_secs_f64();
+    println!(
+        "figure: Graph calls per CR per resync period at steady state: {:.2} (target ≤ 1): {} \
+         Graph calls ({} writes) for {} CRs in {:.2} resync periods of {} s; {} CRs read at least \
+         once; {} token request(s)",
+        calls.graph_count() as f64 / scale.resources as f64 / periods,
+        calls.graph_count(),
+        calls.graph_writes(),
+        scale.resources,
+        periods,
+        scale.resync_period.as_secs(),
+        calls.flow_sets(),
+        calls.token_requests(),
+    );
+    reconciles_after
+}
+
+/// Name → resourceVersion of every resource in the namespace.
+async fn resource_versions(api: &Api<SecurityGroupProvisioningFlow>) -> BTreeMap<String, String> {
+    let mut versions = BTreeMap::new();
+    let mut params = ListParams::default().limit(500);
+    loop {
+        let page = api
+            .list_metadata(&params)
+            .await
+            .expect("list the resources");
+        versions.extend(page.items.iter().map(|object| {
+            (
+                object.name_any(),
+                object.resource_version().unwrap_or_default(),
+            )
+        }));
+        match page.metadata.continue_.filter(|token| !token.is_empty()) {
+            Some(token) => params = params.continue_token(&token),
+            None => return versions,
+        }
+    }
+}
+
+/// Resources whose resourceVersion differs (or that appeared or went).
+fn moved(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> usize {
+    let names: HashSet<&String> = before.keys().chain(after.keys()).collect();
+    names
+        .into_iter()
+        .filter(|name| before.get(*name) != after.get(*name))
+        .count()
+}

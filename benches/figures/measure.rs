@@ -1,0 +1,286 @@
+//! What the benchmark reads, each from the place that knows it first-hand: the operator's memory
+//! from `/proc`, its reconcile count from its own `/metrics`, API-server writes from
+//! kube-apiserver's `apiserver_request_total`, and Graph calls from the emulator's journal.
+
+use std::path::Path;
+use std::time::Duration;
+
+use graph_emulator::{AdminClient, FaultTarget, JournalEntry};
+use jiff::Timestamp;
+use sds_test_support::ControlPlane;
+
+/// The resident set of a process, from `/proc/<pid>/status`.
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    /// `VmRSS`: resident now.
+    pub rss_kib: u64,
+    /// `VmHWM`: the most that was ever resident (high-water mark) since the process started.
+    pub peak_kib: u64,
+}
+
+impl Memory {
+    pub fn of(pid: u32) -> Memory {
+        let path = format!("/proc/{pid}/status");
+        let status = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap_or_else(|| panic!("{name} in {path}"))
+        };
+        Memory {
+            rss_kib: field("VmRSS:"),
+            peak_kib: field("VmHWM:"),
+        }
+    }
+}
+
+/// KiB as MiB with one decimal.
+pub fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+/// The id of the process running this benchmark's pinned `sds-operator-<our pid>` binary
+/// (tests/operator/process.rs links it under that name; a shell wrapper is its parent).
+pub fn operator_pid() -> Option<u32> {
+    let binary = format!("sds-operator-{}", std::process::id());
+    std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/exe"))
+                .ok()
+                .is_some_and(|exe| exe.file_name() == Some(binary.as_ref()))
+        })
+}
+
+/// The admin address the operator logged last (`SDS_ADMIN_ADDRESS` is `127.0.0.1:0` in the
+/// process fixture, so each start picks a port and says which).
+pub fn admin_address(log: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(log).ok()?;
+    text.lines()
+        .rev()
+        .filter(|line| line.contains("admin endpoints listening"))
+        .find_map(|line| {
+            let start = line.find("address=")? + "address=".len();
+            line[start..].split_whitespace().next().map(str::to_owned)
+        })
+}
+
+/// Reconciles the operator has finished since it started, from its `/metrics`.
+pub async fn reconciles(http: &reqwest::Client, admin_address: &str) -> u64 {
+    let text = http
+        .get(format!("http://{admin_address}/metrics"))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .unwrap_or_else(|e| panic!("operator metrics at {admin_address}: {e}"))
+        .text()
+        .await
+        .expect("operator metrics body");
+    text.lines()
+        .filter(|line| line.starts_with("sds_operator_reconciles_total"))
+        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// Writes kube-apiserver has answered for the kinds the operator writes. In the benchmark's own
+/// control plane nothing else writes these kinds, and the benchmark itself writes only outside
+/// the windows it measures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApiWrites {
+    /// SecurityGroupProvisioningFlows, metadata and spec (finalizers) and the status subresource.
+    pub resources: u64,
+    /// Events (core and events.k8s.io).
+    pub events: u64,
+}
+
+impl ApiWrites {
+    pub async fn now(control_plane: &ControlPlane) -> ApiWrites {
+        let mut command = control_plane.kubectl();
+        command.args(["get", "--raw", "/metrics"]);
+        let output = tokio::process::Command::from(command)
+            .output()
+            .await
+            .expect("run kubectl get --raw /metrics");
+        assert!(
+            output.status.success(),
+            "kubectl get --raw /metrics: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut writes = ApiWrites::default();
+        for line in String::from_utf8_lossy(&output.stdout).lines() {
+            let Some((labels, value)) = line
+                .strip_prefix("apiserver_request_total{")
+                .and_then(|rest| rest.rsplit_once("} "))
+            else {
+                continue;
+            };
+            let label = |name: &str| {
+                labels
+                    .split(',')
+                    .find_map(|pair| pair.strip_prefix(&format!("{name}=\"")))
+                    .map(|value| value.trim_end_matches('"'))
+                    .unwrap_or_default()
+            };
+            const WRITE_VERBS: [&str; 6] = [
+                "POST",
+                "PUT",
+                "PATCH",
+                "APPLY",
+                "DELETE",
+                "DELETECOLLECTION",
+            ];
+            if !WRITE_VERBS.contains(&label("verb")) {
+                continue;
+            }
+            let count = value.trim().parse::<f64>().unwrap_or_default() as u64;
+            match label("resource") {
+                "securitygroupprovisioningflows" => writes.resources += count,
+                "events" => writes.events += count,
+                _ => {}
+            }
+        }
+        writes
+    }
+
+    pub fn since(self, earlier: ApiWrites) -> ApiWrites {
+        ApiWrites {
+            resources: self.resources - earlier.resources,
+            events: self.events - earlier.events,
+        }
+    }
+
+    pub fn total(self) -> u64 {
+        self.resources + self.events
+    }
+}
+
+/// Reads the emulator's journal in order, each entry once.
+#[derive(Debug)]
+pub struct JournalCursor {
+    admin: AdminClient,
+    position: u64,
+}
+
+impl JournalCursor {
+    pub fn new(admin: AdminClient) -> Self {
+        Self { admin, position: 0 }
+    }
+
+    /// Every call journaled since the previous read.
+    pub async fn read(&mut self) -> Calls {
+        let entries = self.admin.journal(self.position).await.expect("journal");
+        if let Some(last) = entries.last() {
+            self.position = last.sequence;
+        }
+        Calls(entries)
+    }
+
+    /// Skips what the journal holds now.
+    pub async fn skip(&mut self) {
+        self.read().await;
+    }
+}
+
+/// Calls taken from the journal.
+#[derive(Debug, Default)]
+pub struct Calls(pub Vec<JournalEntry>);
+
+impl Calls {
+    pub fn graph(&self) -> impl Iterator<Item = &JournalEntry> {
+        self.0
+            .iter()
+            .filter(|entry| entry.target == FaultTarget::Graph)
+    }
+
+    pub fn graph_count(&self) -> usize {
+        self.graph().count()
+    }
+
+    pub fn graph_writes(&self) -> usize {
+        self.graph().filter(|entry| entry.method != "GET").count()
+    }
+
+    pub fn token_requests(&self) -> usize {
+        self.0
+            .iter()
+            .filter(|entry| entry.target == FaultTarget::Token)
+            .count()
+    }
+
+    /// Distinct flow sets that Graph calls named.
+    pub fn flow_sets(&self) -> usize {
+        self.graph()
+            .filter_map(|entry| {
+                let rest = entry.path.split("outboundProvisioningFlowSets/").nth(1)?;
+                rest.split('/').next()
+            })
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    }
+
+    /// Arrival times of the Graph calls, in journal order.
+    pub fn graph_arrivals(&self) -> Vec<Timestamp> {
+        self.graph()
+            .map(|entry| {
+                entry
+                    .time
+                    .parse()
+                    .unwrap_or_else(|e| panic!("journal time {:?}: {e}", entry.time))
+            })
+            .collect()
+    }
+}
+
+/// Lists every flow set through Graph, page by page, as a client would: the number of pages, the
+/// ids listed and how long it took.
+pub async fn list_flow_sets(
+    emulator: &graph_emulator::Emulator,
+) -> (usize, std::collections::HashSet<String>, Duration) {
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(emulator.token_url(crate::fixture::TENANT))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", crate::fixture::CLIENT_ID),
+            ("client_secret", crate::fixture::CLIENT_SECRET),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .expect("a token from the emulator")
+        .json()
+        .await
+        .expect("a token response");
+    let token = token["access_token"].as_str().expect("access_token");
+    let started = std::time::Instant::now();
+    let mut next = Some(format!(
+        "{}/external/industryData/outboundProvisioningFlowSets",
+        emulator.graph_url()
+    ));
+    let (mut pages, mut ids) = (0, std::collections::HashSet::new());
+    while let Some(url) = next {
+        let page: serde_json::Value = http
+            .get(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+            .json()
+            .await
+            .expect("a page of flow sets");
+        pages += 1;
+        for set in page["value"].as_array().expect("value") {
+            let id = set["id"].as_str().expect("id").to_owned();
+            assert!(ids.insert(id.clone()), "flow set {id} listed twice");
+        }
+        next = page["@odata.nextLink"].as_str().map(str::to_owned);
+    }
+    (pages, ids, started.elapsed())
+}
