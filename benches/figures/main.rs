@@ -63,13 +63,16 @@ async fn run(scale: Scale) {
     };
     let operator = OperatorUnderTest::start_with("bench", options.clone()).await;
     let flow_sets = seed_flow_sets(&operator, scale.resources).await;
-    // Logging as a deployment does: the tests' debug lines would cost CPU on every Graph call.
-    let mut process = OperatorProcess::start_with(&operator, &options, &[("RUST_LOG", "info")]);
-    let log = operator
-        .test
-        .control_plane
-        .scratch_dir()
-        .join(format!("{}-operator.log", operator.test.namespace));
+    let admin_address = measure::admin_address();
+    let mut process = OperatorProcess::start_with(
+        &operator,
+        &options,
+        &[
+            // Logging as a deployment does: the tests' debug lines cost CPU on every Graph call.
+            ("RUST_LOG", "info"),
+            ("SDS_ADMIN_ADDRESS", &admin_address),
+        ],
+    );
     let http = reqwest::Client::new();
     let mut journal = JournalCursor::new(operator.emulator.admin().clone());
     journal.skip().await;
@@ -85,18 +88,23 @@ async fn run(scale: Scale) {
         })
         .await
         .expect("add the latency rule");
+    let writes_before = ApiWrites::now(operator.test.control_plane).await;
     let burst = Instant::now();
     let applying = apply_all(&operator, &flow_sets[..scale.burst]).await;
     wait_until_ready(&operator.api, scale.burst, &scale).await;
     let to_ready = burst.elapsed();
     let calls = journal.read().await;
+    let writes = ApiWrites::now(operator.test.control_plane)
+        .await
+        .since(writes_before);
     // Each worker waits for its calls one after another, so `concurrency` calls are in flight at
     // most: the fastest the operator could possibly be is calls × latency / concurrency.
     let limit = BURST_LATENCY.mul_f64(calls.0.len() as f64 / f64::from(scale.concurrency));
     println!(
         "figure: {} CRs applied at once → all Ready (emulator, {} ms latency): {:.1} s for {} \
          emulator calls ({} Graph, {} token); limit {} × {} ms / concurrency {} = {:.1} s; \
-         ratio {:.2} (target: bounded by that limit; applying the CRs took {:.1} s)",
+         ratio {:.2} (target: bounded by that limit); applying the CRs took {:.1} s; meanwhile \
+         {} API-server writes ({} by the benchmark's applies)",
         scale.burst,
         BURST_LATENCY.as_millis(),
         to_ready.as_secs_f64(),
@@ -109,6 +117,8 @@ async fn run(scale: Scale) {
         limit.as_secs_f64(),
         to_ready.as_secs_f64() / limit.as_secs_f64(),
         applying.as_secs_f64(),
+        writes.total(),
+        scale.burst,
     );
     operator
         .emulator
@@ -128,7 +138,7 @@ async fn run(scale: Scale) {
         scale.resources - scale.burst,
         applying.as_secs_f64(),
     );
-    let before_restart = steady_state(&operator, &mut journal, &http, &log, &scale).await;
+    let before_restart = steady_state(&operator, &mut journal, &http, &admin_address, &scale).await;
     let pid = measure::operator_pid().expect("the operator's process");
     let memory = Memory::of(pid);
 
@@ -273,10 +283,9 @@ async fn steady_state(
     operator: &OperatorUnderTest,
     journal: &mut JournalCursor,
     http: &reqwest::Client,
-    log: &std::path::Path,
+    admin_address: &str,
     scale: &Scale,
 ) -> u64 {
-    let admin_address = measure::admin_address(log).expect("the operator's admin address");
     // Settled: the polls that follow the last writes are done and two quiet samples in a row saw
     // no write to Graph or to the API server.
     tokio::time::sleep(scale.poll_interval * 2).await;
@@ -296,12 +305,12 @@ async fn steady_state(
     }
 
     let versions = resource_versions(&operator.api).await;
-    let reconciles_before = measure::reconciles(http, &admin_address).await;
+    let reconciles_before = measure::reconciles(http, admin_address).await;
     let started = Instant::now();
     tokio::time::sleep(scale.resync_period).await;
     let elapsed = started.elapsed();
     let calls: Calls = journal.read().await;
-    let reconciles_after = measure::reconciles(http, &admin_address).await;
+    let reconciles_after = measure::reconciles(http, admin_address).await;
     let api_writes = ApiWrites::now(operator.test.control_plane)
         .await
         .since(writes);

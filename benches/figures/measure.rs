@@ -2,7 +2,6 @@
 //! from `/proc`, its reconcile count from its own `/metrics`, API-server writes from
 //! kube-apiserver's `apiserver_request_total`, and Graph calls from the emulator's journal.
 
-use std::path::Path;
 use std::time::Duration;
 
 use graph_emulator::{AdminClient, FaultTarget, JournalEntry};
@@ -56,17 +55,14 @@ pub fn operator_pid() -> Option<u32> {
         })
 }
 
-/// The admin address the operator logged last (`SDS_ADMIN_ADDRESS` is `127.0.0.1:0` in the
-/// process fixture, so each start picks a port and says which).
-pub fn admin_address(log: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(log).ok()?;
-    text.lines()
-        .rev()
-        .filter(|line| line.contains("admin endpoints listening"))
-        .find_map(|line| {
-            let start = line.find("address=")? + "address=".len();
-            line[start..].split_whitespace().next().map(str::to_owned)
-        })
+/// A loopback address for the operator's admin endpoints, free a moment ago; the restarted
+/// operator binds it again.
+pub fn admin_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener
+        .local_addr()
+        .expect("the bound address")
+        .to_string()
 }
 
 /// Reconciles the operator has finished since it started, from its `/metrics`.
