@@ -15,11 +15,10 @@ use std::time::{Duration, Instant};
 use graph_emulator::SeedFlowSet;
 use kube::ResourceExt;
 use kube::api::{Patch, PatchParams, PostParams};
-use sds_operator::crd::SecurityGroupProvisioningFlow;
 use serde_json::json;
 use tokio::sync::{Mutex, MutexGuard};
 
-use fixture::{OperatorUnderTest, Options, calls_to, condition, is_ready, writes};
+use fixture::{OperatorUnderTest, Options, calls_to, condition, is_ready, synced_to, writes};
 
 /// Tests of this binary run one after the other: a restart must not hit another test's steps.
 async fn one_at_a_time() -> MutexGuard<'static, ()> {
@@ -32,21 +31,6 @@ fn resyncing() -> Options {
     Options {
         resync_period: Duration::from_secs(2),
         ..Options::default()
-    }
-}
-
-/// Ready, synced at the resource's current generation, with these creationOptions mirrored.
-fn synced_to(
-    generation: Option<i64>,
-    org_plus_role_group: bool,
-) -> impl Fn(&SecurityGroupProvisioningFlow) -> bool {
-    move |flow| {
-        let status = flow.status.as_ref();
-        is_ready(flow)
-            && status.and_then(|s| s.observed_generation) == generation
-            && status
-                .and_then(|s| s.creation_options)
-                .is_some_and(|o| o.create_based_on_org_plus_role_group == org_plus_role_group)
     }
 }
 

@@ -24,7 +24,9 @@ use sds_test_support::{DEFAULT_DEADLINE, eventually};
 use serde_json::json;
 use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use fixture::{OperatorUnderTest, Options, calls_to, condition, condition_is, is_ready, writes};
+use fixture::{
+    OperatorUnderTest, Options, calls_to, condition, condition_is, is_ready, synced_to, writes,
+};
 
 static TURNS: RwLock<()> = RwLock::const_new(());
 
@@ -48,21 +50,6 @@ fn arrival(entry: &JournalEntry) -> Timestamp {
 /// Seconds from `from` to `to`.
 fn seconds(from: Timestamp, to: Timestamp) -> f64 {
     to.duration_since(from).as_secs_f64()
-}
-
-/// Ready, synced at `generation`, with Graph's createBasedOnOrgPlusRoleGroup mirrored.
-fn synced_to(
-    generation: Option<i64>,
-    org_plus_role_group: bool,
-) -> impl Fn(&SecurityGroupProvisioningFlow) -> bool {
-    move |flow| {
-        let status = flow.status.as_ref();
-        is_ready(flow)
-            && status.and_then(|s| s.observed_generation) == generation
-            && status
-                .and_then(|s| s.creation_options)
-                .is_some_and(|o| o.create_based_on_org_plus_role_group == org_plus_role_group)
-    }
 }
 
 #[tokio::test]

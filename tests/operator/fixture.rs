@@ -444,6 +444,21 @@ pub fn is_ready(flow: &SecurityGroupProvisioningFlow) -> bool {
             == Some("ready")
 }
 
+/// Ready, synced at `generation`, with Graph's createBasedOnOrgPlusRoleGroup mirrored.
+pub fn synced_to(
+    generation: Option<i64>,
+    org_plus_role_group: bool,
+) -> impl Fn(&SecurityGroupProvisioningFlow) -> bool {
+    move |flow| {
+        let status = flow.status.as_ref();
+        is_ready(flow)
+            && status.and_then(|s| s.observed_generation) == generation
+            && status
+                .and_then(|s| s.creation_options)
+                .is_some_and(|o| o.create_based_on_org_plus_role_group == org_plus_role_group)
+    }
+}
+
 /// Calls that change something in Graph.
 pub fn writes(calls: &[JournalEntry]) -> Vec<&JournalEntry> {
     calls.iter().filter(|call| call.method != "GET").collect()

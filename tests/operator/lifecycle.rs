@@ -10,7 +10,9 @@ use sds_operator::crd::DeletionPolicy;
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 use serde_json::json;
 
-use crate::fixture::{OperatorUnderTest, Options, condition, has_condition, is_ready, writes};
+use crate::fixture::{
+    OperatorUnderTest, Options, condition, has_condition, is_ready, synced_to, writes,
+};
 
 #[tokio::test]
 async fn a_new_resource_creates_one_flow_and_becomes_ready() {
@@ -126,14 +128,11 @@ async fn a_spec_change_sends_exactly_one_patch() {
         .await;
     let generation = changed.metadata.generation;
     operator
-        .wait_for("groups", "synced at the new generation", |flow| {
-            let status = flow.status.as_ref();
-            status.and_then(|s| s.observed_generation) == generation
-                && status
-                    .and_then(|s| s.creation_options)
-                    .is_some_and(|o| o.create_based_on_org_plus_role_group)
-                && is_ready(flow)
-        })
+        .wait_for(
+            "groups",
+            "synced at the new generation",
+            synced_to(generation, true),
+        )
         .await;
 
     let calls = operator.graph_calls(before).await;

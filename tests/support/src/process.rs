@@ -210,17 +210,9 @@ mod tests {
         ManagedProcess::spawn(spec).expect("spawn")
     }
 
-    #[tokio::test]
-    async fn terminate_lets_the_child_stop_gracefully_and_kill_does_not() {
-        let dir =
-            std::env::temp_dir().join(format!("sds-process-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let graceful =
-            "trap 'echo stopping; exit 0' TERM; echo started; while :; do sleep 0.05; done";
-
-        let mut polite = sh(graceful, dir.join("polite.log"));
+    async fn started(process: &ManagedProcess) {
         crate::eventually("the child to start", crate::DEFAULT_DEADLINE, || {
-            let started = polite.log_tail(5).contains("started");
+            let started = process.log_tail(5).contains("started");
             async move {
                 if started {
                     Ok(())
@@ -230,6 +222,18 @@ mod tests {
             }
         })
         .await;
+    }
+
+    #[tokio::test]
+    async fn terminate_lets_the_child_stop_gracefully_and_kill_does_not() {
+        let dir =
+            std::env::temp_dir().join(format!("sds-process-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let graceful =
+            "trap 'echo stopping; exit 0' TERM; echo started; while :; do sleep 0.05; done";
+
+        let mut polite = sh(graceful, dir.join("polite.log"));
+        started(&polite).await;
         assert!(
             polite.terminate(Duration::from_secs(10)).await,
             "stopped by itself"
@@ -241,17 +245,7 @@ mod tests {
         );
 
         let mut crashed = sh(graceful, dir.join("crashed.log"));
-        crate::eventually("the child to start", crate::DEFAULT_DEADLINE, || {
-            let started = crashed.log_tail(5).contains("started");
-            async move {
-                if started {
-                    Ok(())
-                } else {
-                    Err("not yet".into())
-                }
-            }
-        })
-        .await;
+        started(&crashed).await;
         crashed.kill();
         assert!(crashed.exited().is_some());
         assert!(
