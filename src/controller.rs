@@ -169,6 +169,8 @@ pub async fn run(
     // bumps the generation of a custom resource.
     let triggers = watcher(api.clone(), watcher::Config::default())
         .default_backoff()
+        // Nothing reads managedFields, and they were most of each cached resource's memory.
+        .modify(|flow| flow.managed_fields_mut().clear())
         .reflect(writer)
         .applied_objects()
         .predicate_filter(
