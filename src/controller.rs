@@ -240,10 +240,19 @@ fn backoff(failures: u32) -> Duration {
     jittered(BACKOFF_MIN.saturating_mul(1 << exponent).min(BACKOFF_MAX))
 }
 
+/// A random moment within `period`.
+pub fn spread(period: Duration) -> Duration {
+    period.mul_f64(random_fraction())
+}
+
+/// A random number in [0, 1).
+fn random_fraction() -> f64 {
+    (uuid::Uuid::new_v4().as_u128() % 10_000) as f64 / 10_000.0
+}
+
 /// `duration` scaled by a random factor in [0.9, 1.1), so that many resources spread out.
 pub fn jittered(duration: Duration) -> Duration {
-    let random = (uuid::Uuid::new_v4().as_u128() % 10_000) as f64 / 10_000.0;
-    duration.mul_f64(0.9 + 0.2 * random)
+    duration.mul_f64(0.9 + 0.2 * random_fraction())
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@ pub struct Memory {
     pub last_update: Option<SentUpdate>,
     /// The credential the resource used last, to notice a rotation.
     pub credential: Option<CredentialKey>,
+    /// The first Graph read of this settled resource was put off to spread a restart's reads.
+    pub first_read_deferred: bool,
 }
 
 /// Records that the resource remembered in `mine` now uses `current`, and returns the credential

@@ -79,6 +79,11 @@ async fn sync(
     let mut working = flow.status.clone().unwrap_or_default();
     let mut notes = Vec::new();
 
+    if !is_paused(flow) && defer_first_read(flow, context) {
+        return Ok(Action::requeue(crate::controller::spread(
+            context.config.resync_period,
+        )));
+    }
     let result = if is_paused(flow) {
         plan::hold_reset_while_paused(flow, &mut working);
         Ok(None)
@@ -160,6 +165,21 @@ async fn sync_graph(
         });
     }
     Ok(applied)
+}
+
+/// A resource this process has not read yet but whose status is settled waits for a random
+/// moment in the resync period: a restart then spreads its Graph reads instead of reading every
+/// resource at once. Ready stays valid meanwhile (the freshness window is longer).
+fn defer_first_read(flow: &SecurityGroupProvisioningFlow, context: &Context) -> bool {
+    let settled = flow
+        .status
+        .as_ref()
+        .is_some_and(|status| plan::settled(flow, status));
+    context.remember(flow, |memory| {
+        let defer = settled && memory.last_read.is_none() && !memory.first_read_deferred;
+        memory.first_read_deferred |= defer;
+        defer
+    })
 }
 
 /// Whether Graph has not been read for this resource for longer than the freshness window.

@@ -77,6 +77,29 @@ pub fn reset_token(flow: &SecurityGroupProvisioningFlow) -> Option<&str> {
         .map(String::as_str)
 }
 
+/// Whether the status vouches for the current spec with nothing left to do: synced at this
+/// generation, Ready, the flow recorded, and no reset waiting. A restarted operator spreads its
+/// first Graph reads of such resources over the resync period instead of reading them all at once.
+pub fn settled(
+    flow: &SecurityGroupProvisioningFlow,
+    status: &SecurityGroupProvisioningFlowStatus,
+) -> bool {
+    let ready = status
+        .conditions
+        .iter()
+        .any(|condition| condition.type_ == "Ready" && condition.status == "True");
+    let reset_handled = status.reset.as_ref().is_some_and(|reset| {
+        reset.pending_token.is_none()
+            && reset_token(flow)
+                .is_none_or(|token| reset.last_handled_token.as_deref() == Some(token))
+    });
+    ready
+        && reset_handled
+        && status.observed_generation == flow.metadata.generation
+        && status.flow_id.is_some()
+        && status.create_intent.is_none()
+}
+
 /// While paused nothing is sent: a new reset token waits, and the reset status says so. It is
 /// sent once the paused annotation is removed.
 pub fn hold_reset_while_paused(

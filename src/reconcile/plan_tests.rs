@@ -344,3 +344,32 @@ fn a_reset_token_waits_while_paused_and_says_so() {
         ResetStep::Send { token: "t5".into() }
     );
 }
+
+#[test]
+fn only_a_ready_resource_with_nothing_to_do_counts_as_settled() {
+    let resource = resource(true, false);
+    let mut status = synced(true, false);
+    status.conditions = vec![k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition {
+        type_: "Ready".into(),
+        status: "True".into(),
+        reason: "FlowReady".into(),
+        message: String::new(),
+        observed_generation: Some(1),
+        last_transition_time: Time(now()),
+    }];
+    assert!(settled(&resource, &status));
+
+    let mut changed = resource.clone();
+    changed.metadata.generation = Some(2);
+    assert!(!settled(&changed, &status), "a spec change is work to do");
+    assert!(
+        !settled(&with_token(resource.clone(), "new"), &status),
+        "so is a new reset token"
+    );
+    let mut not_ready = status.clone();
+    not_ready.conditions[0].status = "False".into();
+    assert!(!settled(&resource, &not_ready));
+    let mut creating = status.clone();
+    creating.create_intent = intent(1);
+    assert!(!settled(&resource, &creating));
+}

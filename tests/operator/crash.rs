@@ -27,8 +27,18 @@ const RESET_CRASHES: usize = 20;
 const HOLD_MS: u64 = 60_000;
 
 async fn start(test_name: &str) -> (OperatorUnderTest, OperatorProcess) {
+    start_resyncing(test_name, Options::default().resync_period).await
+}
+
+/// A restarted operator puts off its first read of a settled resource to a random moment in the
+/// resync period; a short period keeps a test that waits for that read short.
+async fn start_resyncing(
+    test_name: &str,
+    resync_period: std::time::Duration,
+) -> (OperatorUnderTest, OperatorProcess) {
     let options = Options {
         in_process: false,
+        resync_period,
         ..Options::default()
     };
     let operator = OperatorUnderTest::start_with(test_name, options.clone()).await;
@@ -333,7 +343,8 @@ async fn a_cluster_rebuilt_from_the_same_manifests_adopts_and_writes_nothing() {
 #[tokio::test]
 async fn crash_around_the_reset_post_never_sends_a_token_twice() {
     let started = Instant::now();
-    let (operator, mut process) = start("crash-reset").await;
+    let (operator, mut process) =
+        start_resyncing("crash-reset", std::time::Duration::from_secs(3)).await;
     let admin = operator.emulator.admin();
     let manifest = operator.resource("groups", true, false);
     operator.apply(&manifest).await;
