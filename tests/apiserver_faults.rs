@@ -323,35 +323,20 @@ impl ResourceRequests {
 }
 
 async fn resource_requests(operator: &OperatorUnderTest) -> ResourceRequests {
-    let output = operator.kubectl(&["get", "--raw", "/metrics"]).await;
-    assert!(
-        output.status.success(),
-        "kubectl get --raw /metrics: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let all = operator
+        .test
+        .control_plane
+        .request_counts()
+        .await
+        .expect("kube-apiserver's request counts");
     let mut counts = ResourceRequests::default();
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let Some((labels, value)) = line
-            .strip_prefix("apiserver_request_total{")
-            .and_then(|rest| rest.rsplit_once("} "))
-        else {
-            continue;
-        };
-        let label = |name: &str| {
-            labels
-                .split(',')
-                .find_map(|pair| pair.strip_prefix(&format!("{name}=\"")))
-                .map(|value| value.trim_end_matches('"'))
-                .unwrap_or_default()
-        };
-        if label("resource") != "securitygroupprovisioningflows"
-            || !["APPLY", "PATCH", "PUT", "UPDATE"].contains(&label("verb"))
-        {
-            continue;
-        }
-        let value = value.trim().parse::<f64>().unwrap_or_default() as usize;
-        let conflict = label("code") == "409";
-        match label("subresource") {
+    let writes_to_resources = all
+        .iter()
+        .filter(|count| count.resource == "securitygroupprovisioningflows" && count.is_write());
+    for count in writes_to_resources {
+        let value = count.count as usize;
+        let conflict = count.code == "409";
+        match count.subresource.as_str() {
             "status" => {
                 counts.status_writes += value;
                 counts.status_conflicts += if conflict { value } else { 0 };

@@ -96,47 +96,15 @@ pub struct ApiWrites {
 
 impl ApiWrites {
     pub async fn now(control_plane: &ControlPlane) -> ApiWrites {
-        let mut command = control_plane.kubectl();
-        command.args(["get", "--raw", "/metrics"]);
-        let output = tokio::process::Command::from(command)
-            .output()
+        let counts = control_plane
+            .request_counts()
             .await
-            .expect("run kubectl get --raw /metrics");
-        assert!(
-            output.status.success(),
-            "kubectl get --raw /metrics: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+            .expect("kube-apiserver's request counts");
         let mut writes = ApiWrites::default();
-        for line in String::from_utf8_lossy(&output.stdout).lines() {
-            let Some((labels, value)) = line
-                .strip_prefix("apiserver_request_total{")
-                .and_then(|rest| rest.rsplit_once("} "))
-            else {
-                continue;
-            };
-            let label = |name: &str| {
-                labels
-                    .split(',')
-                    .find_map(|pair| pair.strip_prefix(&format!("{name}=\"")))
-                    .map(|value| value.trim_end_matches('"'))
-                    .unwrap_or_default()
-            };
-            const WRITE_VERBS: [&str; 6] = [
-                "POST",
-                "PUT",
-                "PATCH",
-                "APPLY",
-                "DELETE",
-                "DELETECOLLECTION",
-            ];
-            if !WRITE_VERBS.contains(&label("verb")) {
-                continue;
-            }
-            let count = value.trim().parse::<f64>().unwrap_or_default() as u64;
-            match label("resource") {
-                "securitygroupprovisioningflows" => writes.resources += count,
-                "events" => writes.events += count,
+        for count in counts.iter().filter(|count| count.is_write()) {
+            match count.resource.as_str() {
+                "securitygroupprovisioningflows" => writes.resources += count.count,
+                "events" => writes.events += count.count,
                 _ => {}
             }
         }

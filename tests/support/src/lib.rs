@@ -6,6 +6,7 @@
 //! tests want on top: one control plane per test binary, a fresh namespace per test, and the
 //! control-plane logs printed when a test fails.
 
+mod apiserver_metrics;
 mod binaries;
 mod control_plane;
 mod error;
@@ -14,6 +15,7 @@ mod process;
 mod test_context;
 mod wait;
 
+pub use apiserver_metrics::RequestCount;
 pub use binaries::Binaries;
 pub use control_plane::ControlPlane;
 pub use error::Error;
