@@ -149,9 +149,8 @@ async fn status_converges_while_other_managers_write_the_resource() {
     let _turn = one_at_a_time().await;
     let operator = Arc::new(OperatorUnderTest::start("status-writers").await);
     operator
-        .apply(&operator.resource("groups", true, false))
+        .apply_ready(&operator.resource("groups", true, false))
         .await;
-    operator.wait_for("groups", "Ready", is_ready).await;
     let before = operator.journal_position().await;
     let requests_before = resource_requests(&operator).await;
 

@@ -12,9 +12,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use graph_emulator::ClientRegistration;
-use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::events::v1::Event;
-use kube::api::{ListParams, ObjectMeta, PostParams};
+use kube::api::ListParams;
 use sds_operator::crd::{LocalSecretReference, RESET_ANNOTATION, SecurityGroupProvisioningFlow};
 
 use fixture::{CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, TENANT, is_ready, stalled_with};
@@ -57,21 +56,6 @@ fn capture_logs() -> Captured {
         .clone()
 }
 
-fn secret(name: &str, client_id: &str, client_secret: &str) -> Secret {
-    Secret {
-        metadata: ObjectMeta {
-            name: Some(name.into()),
-            ..ObjectMeta::default()
-        },
-        string_data: Some(BTreeMap::from([
-            ("tenantId".to_owned(), TENANT.to_owned()),
-            ("clientId".to_owned(), client_id.to_owned()),
-            ("clientSecret".to_owned(), client_secret.to_owned()),
-        ])),
-        ..Secret::default()
-    }
-}
-
 fn using(
     operator: &OperatorUnderTest,
     name: &str,
@@ -96,7 +80,6 @@ async fn no_secret_reaches_logs_events_or_status() {
         .register_client(&expired)
         .await
         .expect("register");
-    let secrets = operator.test.api::<Secret>();
     for (name, client, value) in [
         ("good", CLIENT_ID, CLIENT_SECRET),
         ("wrong", CLIENT_ID, WRONG_SECRET),
@@ -107,10 +90,7 @@ async fn no_secret_reaches_logs_events_or_status() {
             UNKNOWN_CLIENT_SECRET,
         ),
     ] {
-        secrets
-            .create(&PostParams::default(), &secret(name, client, value))
-            .await
-            .expect("create Secret");
+        operator.create_client_secret(name, client, value).await;
     }
 
     // Each failure is a Stalled condition naming the cause and the fix (each resource names its

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use graph_emulator::{ClientRegistration, FederatedCredential, JournalEntry};
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
-use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+use k8s_openapi::api::core::v1::ServiceAccount;
 use kube::Api;
 use kube::api::{ObjectMeta, PostParams};
 use sds_operator::crd::LocalSecretReference;
@@ -116,32 +116,16 @@ async fn create_certificate_secret(
     key_pem: &str,
     algorithm: &str,
 ) {
-    let secret = Secret {
-        metadata: ObjectMeta {
-            name: Some(name.to_owned()),
-            ..ObjectMeta::default()
-        },
-        type_: Some("kubernetes.io/tls".to_owned()),
-        string_data: Some(
-            [
-                ("tenantId", TENANT),
-                ("clientId", CERTIFICATE_CLIENT_ID),
-                ("tls.crt", certificate_pem),
-                ("tls.key", key_pem),
-                ("assertionAlgorithm", algorithm),
-            ]
-            .into_iter()
-            .map(|(key, value)| (key.to_owned(), value.to_owned()))
-            .collect(),
-        ),
-        ..Secret::default()
-    };
+    let entries = [
+        ("tenantId", TENANT),
+        ("clientId", CERTIFICATE_CLIENT_ID),
+        ("tls.crt", certificate_pem),
+        ("tls.key", key_pem),
+        ("assertionAlgorithm", algorithm),
+    ];
     operator
-        .test
-        .api::<Secret>()
-        .create(&PostParams::default(), &secret)
-        .await
-        .expect("create Secret");
+        .create_secret(name, Some("kubernetes.io/tls"), &entries)
+        .await;
 }
 
 async fn register_certificate_client(operator: &OperatorUnderTest, certificate_pem: &str) {

@@ -1,11 +1,9 @@
 //! Whose credential a resource may use, what its token must grant, and what happens when a
 //! Secret is rotated: refusals are Stalled with a reason naming the rule, before Graph is called.
 
-use std::collections::BTreeMap;
-
 use graph_emulator::{ClientRegistration, ROLE_READ_ALL, Settings};
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{ObjectMeta, Patch, PatchParams, PostParams};
+use kube::api::{Patch, PatchParams};
 use sds_operator::config::NamespaceAllowList;
 use sds_operator::crd::{LocalSecretReference, ManagementPolicy};
 use serde_json::json;
@@ -14,21 +12,6 @@ use crate::fixture::{
     CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, TENANT, calls_to, is_ready, stalled_with,
     writes,
 };
-
-fn credentials_secret(secret: &str) -> Secret {
-    Secret {
-        metadata: ObjectMeta {
-            name: Some("district-graph".into()),
-            ..ObjectMeta::default()
-        },
-        string_data: Some(BTreeMap::from([
-            ("tenantId".to_owned(), TENANT.to_owned()),
-            ("clientId".to_owned(), CLIENT_ID.to_owned()),
-            ("clientSecret".to_owned(), secret.to_owned()),
-        ])),
-        ..Secret::default()
-    }
-}
 
 #[tokio::test]
 async fn a_token_without_the_write_permission_stalls_before_graph_is_called() {
@@ -148,11 +131,8 @@ async fn the_operators_credential_is_refused_outside_the_allowed_namespaces() {
 
     // Its own Secret is always allowed.
     operator
-        .test
-        .api::<Secret>()
-        .create(&PostParams::default(), &credentials_secret(CLIENT_SECRET))
-        .await
-        .expect("create the Secret");
+        .create_client_secret("district-graph", CLIENT_ID, CLIENT_SECRET)
+        .await;
     let mut own = operator.resource("groups", true, false);
     own.spec.credentials_secret_ref = Some(LocalSecretReference {
         name: "district-graph".into(),
@@ -192,10 +172,9 @@ async fn a_secret_in_another_namespace_cannot_be_named() {
 async fn a_rotated_secret_takes_effect_without_a_restart() {
     let operator = OperatorUnderTest::start("rotation").await;
     let secrets = operator.test.api::<Secret>();
-    secrets
-        .create(&PostParams::default(), &credentials_secret(CLIENT_SECRET))
-        .await
-        .expect("create the Secret");
+    operator
+        .create_client_secret("district-graph", CLIENT_ID, CLIENT_SECRET)
+        .await;
     let mut flow = operator.resource("groups", true, false);
     flow.spec.credentials_secret_ref = Some(LocalSecretReference {
         name: "district-graph".into(),

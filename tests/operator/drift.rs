@@ -1,8 +1,6 @@
 //! Graph changed outside Kubernetes: edited creationOptions are set back with one PATCH, and a
 //! deleted flow is created again, each with a warning event.
 
-use std::time::Duration;
-
 use serde_json::json;
 
 use crate::fixture::{
@@ -10,10 +8,7 @@ use crate::fixture::{
 };
 
 fn fast_resync() -> Options {
-    Options {
-        resync_period: Duration::from_secs(1),
-        ..Options::default()
-    }
+    Options::resyncing_every_second()
 }
 
 /// Ready, with the create read back (no create intent left), and the flow id.

@@ -3,12 +3,10 @@
 use std::time::Duration;
 
 use graph_emulator::{FaultRule, FaultTarget};
-use k8s_openapi::api::core::v1::Secret;
-use kube::api::PostParams;
 use sds_operator::crd::LocalSecretReference;
 
 use crate::fixture::{
-    CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, TENANT, condition, is_ready, stalled_with,
+    CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, condition, is_ready, stalled_with,
 };
 
 #[tokio::test]
@@ -71,29 +69,9 @@ async fn credentials_come_from_the_referenced_secret() {
         )
         .await;
 
-    let secret = Secret {
-        metadata: kube::api::ObjectMeta {
-            name: Some("contoso-graph".into()),
-            ..Default::default()
-        },
-        string_data: Some(
-            [
-                ("tenantId", TENANT),
-                ("clientId", CLIENT_ID),
-                ("clientSecret", CLIENT_SECRET),
-            ]
-            .into_iter()
-            .map(|(key, value)| (key.to_owned(), value.to_owned()))
-            .collect(),
-        ),
-        ..Default::default()
-    };
     operator
-        .test
-        .api::<Secret>()
-        .create(&PostParams::default(), &secret)
-        .await
-        .expect("create Secret");
+        .create_client_secret("contoso-graph", CLIENT_ID, CLIENT_SECRET)
+        .await;
     // Secrets are not watched yet: a spec-neutral touch of the resource triggers the retry.
     let mut touched = flow.clone();
     touched.metadata.annotations = Some([("example.com/touch".to_owned(), "1".to_owned())].into());

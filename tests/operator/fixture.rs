@@ -9,6 +9,7 @@ use std::time::Duration;
 use graph_emulator::{
     ClientRegistration, Emulator, EmulatorConfig, JournalEntry, SeedFlowSet, Settings,
 };
+use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{ListParams, Patch, PatchParams};
@@ -49,6 +50,16 @@ pub struct Options {
     pub default_credential_namespaces: Option<NamespaceAllowList>,
     /// The operator's own credential (default: the registered application's client secret).
     pub default_credential: Option<Credential>,
+}
+
+impl Options {
+    /// The defaults, with settled resources read again every second.
+    pub fn resyncing_every_second() -> Self {
+        Self {
+            resync_period: Duration::from_secs(1),
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for Options {
@@ -216,6 +227,48 @@ impl OperatorUnderTest {
             )
             .await
             .unwrap_or_else(|e| panic!("apply {}: {e}", flow.name_any()))
+    }
+
+    /// Creates Secret `name` of `type_` (default Opaque) in the test's namespace.
+    pub async fn create_secret(&self, name: &str, type_: Option<&str>, entries: &[(&str, &str)]) {
+        let secret = Secret {
+            metadata: kube::api::ObjectMeta {
+                name: Some(name.to_owned()),
+                ..Default::default()
+            },
+            type_: type_.map(str::to_owned),
+            string_data: Some(
+                entries
+                    .iter()
+                    .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+                    .collect(),
+            ),
+            ..Secret::default()
+        };
+        self.test
+            .api::<Secret>()
+            .create(&kube::api::PostParams::default(), &secret)
+            .await
+            .unwrap_or_else(|e| panic!("create Secret {name}: {e}"));
+    }
+
+    /// Creates a client-secret credentials Secret for application `client_id` of the test tenant.
+    pub async fn create_client_secret(&self, name: &str, client_id: &str, secret: &str) {
+        let entries = [
+            ("tenantId", TENANT),
+            ("clientId", client_id),
+            ("clientSecret", secret),
+        ];
+        self.create_secret(name, None, &entries).await;
+    }
+
+    /// Applies `flow` and waits until it is Ready.
+    pub async fn apply_ready(
+        &self,
+        flow: &SecurityGroupProvisioningFlow,
+    ) -> SecurityGroupProvisioningFlow {
+        self.apply(flow).await;
+        self.wait_for(&flow.name_any(), "Ready", is_ready).await
     }
 
     /// Waits (on the watch, not by polling) until `name` satisfies `condition`.

@@ -22,9 +22,8 @@ async fn ready_turns_unknown_when_graph_is_unreachable_past_the_freshness_window
     )
     .await;
     operator
-        .apply(&operator.resource("groups", true, false))
+        .apply_ready(&operator.resource("groups", true, false))
         .await;
-    operator.wait_for("groups", "Ready", is_ready).await;
 
     let outage = FaultRule {
         target: FaultTarget::Graph,
@@ -64,18 +63,11 @@ async fn ready_turns_unknown_when_graph_is_unreachable_past_the_freshness_window
 
 #[tokio::test]
 async fn a_change_graph_accepts_but_does_not_keep_is_reported_not_repeated() {
-    let operator = OperatorUnderTest::start_with(
-        "update-ignored",
-        Options {
-            resync_period: Duration::from_secs(1),
-            ..Options::default()
-        },
-    )
-    .await;
+    let operator =
+        OperatorUnderTest::start_with("update-ignored", Options::resyncing_every_second()).await;
     operator
-        .apply(&operator.resource("groups", true, false))
+        .apply_ready(&operator.resource("groups", true, false))
         .await;
-    operator.wait_for("groups", "Ready", is_ready).await;
 
     // Graph answers 204 without storing anything.
     let swallow = FaultRule {

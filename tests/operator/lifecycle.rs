@@ -1,7 +1,5 @@
 //! Create, update, steady state, readiness and deletion, end to end.
 
-use std::time::Duration;
-
 use graph_emulator::Settings;
 use k8s_openapi::api::events::v1::Event;
 use kube::ResourceExt;
@@ -118,9 +116,8 @@ async fn a_new_resource_creates_one_flow_and_becomes_ready() {
 async fn a_spec_change_sends_exactly_one_patch() {
     let operator = OperatorUnderTest::start("spec-change").await;
     operator
-        .apply(&operator.resource("groups", true, false))
+        .apply_ready(&operator.resource("groups", true, false))
         .await;
-    operator.wait_for("groups", "Ready", is_ready).await;
     let before = operator.journal_position().await;
 
     let changed = operator
@@ -155,14 +152,8 @@ async fn a_spec_change_sends_exactly_one_patch() {
 
 #[tokio::test]
 async fn a_resync_that_finds_nothing_to_do_writes_nothing() {
-    let operator = OperatorUnderTest::start_with(
-        "noop-resync",
-        Options {
-            resync_period: Duration::from_secs(1),
-            ..Options::default()
-        },
-    )
-    .await;
+    let operator =
+        OperatorUnderTest::start_with("noop-resync", Options::resyncing_every_second()).await;
     operator
         .apply(&operator.resource("groups", false, true))
         .await;
@@ -214,18 +205,11 @@ async fn a_resync_that_finds_nothing_to_do_writes_nothing() {
 
 #[tokio::test]
 async fn readiness_changes_in_graph_are_mirrored() {
-    let operator = OperatorUnderTest::start_with(
-        "readiness",
-        Options {
-            resync_period: Duration::from_secs(1),
-            ..Options::default()
-        },
-    )
-    .await;
-    operator
-        .apply(&operator.resource("groups", true, false))
+    let operator =
+        OperatorUnderTest::start_with("readiness", Options::resyncing_every_second()).await;
+    let ready = operator
+        .apply_ready(&operator.resource("groups", true, false))
         .await;
-    let ready = operator.wait_for("groups", "Ready", is_ready).await;
     let flow_id = ready
         .status
         .and_then(|status| status.flow_id)

@@ -104,18 +104,11 @@ async fn a_paused_new_resource_makes_no_graph_calls_until_resumed() {
 
 #[tokio::test]
 async fn pausing_a_ready_resource_stops_resyncs_and_holds_spec_changes() {
-    let operator = OperatorUnderTest::start_with(
-        "pause-ready",
-        Options {
-            resync_period: Duration::from_secs(1),
-            ..Options::default()
-        },
-    )
-    .await;
+    let operator =
+        OperatorUnderTest::start_with("pause-ready", Options::resyncing_every_second()).await;
     operator
-        .apply(&operator.resource("groups", true, false))
+        .apply_ready(&operator.resource("groups", true, false))
         .await;
-    operator.wait_for("groups", "Ready", is_ready).await;
 
     let pausing = operator
         .apply(&paused(operator.resource("groups", true, false)))
@@ -174,9 +167,8 @@ async fn pausing_a_ready_resource_stops_resyncs_and_holds_spec_changes() {
 async fn a_spec_change_while_paused_is_not_reported_ready_at_its_generation() {
     let operator = OperatorUnderTest::start("pause-generation").await;
     operator
-        .apply(&operator.resource("groups", true, false))
+        .apply_ready(&operator.resource("groups", true, false))
         .await;
-    operator.wait_for("groups", "Ready", is_ready).await;
     operator
         .apply(&paused(operator.resource("groups", true, false)))
         .await;

@@ -31,14 +31,8 @@ fn mirrors(
 
 #[tokio::test]
 async fn observe_only_mirrors_an_existing_flow_and_never_writes() {
-    let operator = OperatorUnderTest::start_with(
-        "observe-only",
-        Options {
-            resync_period: Duration::from_secs(1),
-            ..Options::default()
-        },
-    )
-    .await;
+    let operator =
+        OperatorUnderTest::start_with("observe-only", Options::resyncing_every_second()).await;
     let flow_id = operator.seed_flow(true, false).await;
     let mut manifest = operator.resource("groups", true, false);
     manifest.spec.management_policy = ManagementPolicy::ObserveOnly;

@@ -28,10 +28,9 @@ async fn a_new_flow_that_reads_as_not_found_is_not_created_twice() {
         },
     )
     .await;
-    operator
-        .apply(&operator.resource("groups", true, false))
+    let ready = operator
+        .apply_ready(&operator.resource("groups", true, false))
         .await;
-    let ready = operator.wait_for("groups", "Ready", is_ready).await;
     let flow_id = ready
         .status
         .and_then(|status| status.flow_id)
