@@ -11,16 +11,15 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::error::AadError;
 use super::grants::{
     Decision, DelegatedGrant, DeviceAuthorization, PollError, RefreshError, new_user_code,
 };
-use super::jwt::{Claims, GRAPH_AUDIENCE};
+
 use super::token::{
-    GRAPH_RESOURCES, TokenRequest, authenticate_client, check_tenant, find_client, stable_id,
+    GRAPH_RESOURCES, Principal, TokenRequest, authenticate_client, check_tenant, find_client, mint,
 };
 use crate::context::RequestIds;
 use crate::state::{Inner, Shared};
@@ -230,37 +229,21 @@ fn issue(
     asked: Option<Vec<String>>,
     now: Instant,
 ) -> Value {
-    let lifetime = inner.settings.token_lifetime_secs;
-    let issued_at = Timestamp::now().as_second();
     let scopes = asked.unwrap_or_else(|| grant.user.scopes.clone());
     let scp = scopes.join(" ");
-    let user_id = stable_id(&format!("{}/user/{}", grant.tenant_id, grant.user.upn));
-    let uti = uuid::Uuid::new_v4().simple().to_string();
-    let claims = Claims {
-        aud: GRAPH_AUDIENCE.to_owned(),
-        iss: format!("https://sts.windows.net/{}/", grant.tenant_id),
-        iat: issued_at,
-        nbf: issued_at,
-        exp: issued_at.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
-        tid: grant.tenant_id.clone(),
-        appid: grant.client_id.clone(),
-        oid: user_id.clone(),
-        sub: stable_id(&format!("{user_id}/{}", grant.client_id)),
-        idtyp: "user".to_owned(),
-        uti: uti.clone(),
-        ver: "1.0".to_owned(),
-        roles: None,
-        scp: Some(scp.clone()),
-        upn: Some(grant.user.upn.clone()),
-        name: Some(grant.user.name.clone()),
+    let principal = Principal::User {
+        scp: scp.clone(),
+        upn: grant.user.upn.clone(),
+        name: grant.user.name.clone(),
     };
-    inner.live_tokens.insert(uti);
+    let (access_token, lifetime) =
+        mint(shared, inner, &grant.tenant_id, &grant.client_id, principal);
     let mut body = json!({
         "token_type": "Bearer",
         "scope": scp,
         "expires_in": lifetime,
         "ext_expires_in": lifetime,
-        "access_token": shared.signer.sign(&claims),
+        "access_token": access_token,
     });
     if grant.offline {
         let refresh_lifetime = Duration::from_secs(inner.settings.refresh_token_lifetime_secs);

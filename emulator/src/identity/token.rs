@@ -254,35 +254,71 @@ fn check_scope(scope: &str) -> Result<(), AadError> {
 
 /// Signs an app-only Graph token for `client` and remembers it as live.
 fn issue(shared: &Shared, inner: &mut Inner, client: &ClientRegistration) -> (String, u64) {
+    let principal = Principal::App {
+        roles: client.roles.clone(),
+    };
+    mint(
+        shared,
+        inner,
+        &client.tenant_id,
+        &client.client_id,
+        principal,
+    )
+}
+
+/// Whom a token speaks for: the application itself (its app roles), or a user through it (the
+/// delegated scopes the user consented to).
+pub(crate) enum Principal {
+    App {
+        roles: Vec<String>,
+    },
+    User {
+        scp: String,
+        upn: String,
+        name: String,
+    },
+}
+
+/// Signs a Graph access token and remembers it as live; returns it with its lifetime in seconds.
+pub(crate) fn mint(
+    shared: &Shared,
+    inner: &mut Inner,
+    tenant_id: &str,
+    client_id: &str,
+    principal: Principal,
+) -> (String, u64) {
     let lifetime = inner.settings.token_lifetime_secs;
     let now = Timestamp::now().as_second();
-    let object_id = object_id(client);
     let uti = uuid::Uuid::new_v4().simple().to_string();
+    let app_id = stable_id(&format!("{tenant_id}/{client_id}"));
+    let (oid, sub, idtyp, roles, scp, upn, name) = match principal {
+        Principal::App { roles } => (app_id.clone(), app_id, "app", Some(roles), None, None, None),
+        Principal::User { scp, upn, name } => {
+            let user_id = stable_id(&format!("{tenant_id}/user/{upn}"));
+            let sub = stable_id(&format!("{user_id}/{client_id}"));
+            (user_id, sub, "user", None, Some(scp), Some(upn), Some(name))
+        }
+    };
     let claims = Claims {
         aud: GRAPH_AUDIENCE.to_owned(),
-        iss: format!("https://sts.windows.net/{}/", client.tenant_id),
+        iss: format!("https://sts.windows.net/{tenant_id}/"),
         iat: now,
         nbf: now,
         exp: now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
-        tid: client.tenant_id.clone(),
-        appid: client.client_id.clone(),
-        oid: object_id.clone(),
-        sub: object_id,
-        idtyp: "app".to_owned(),
+        tid: tenant_id.to_owned(),
+        appid: client_id.to_owned(),
+        oid,
+        sub,
+        idtyp: idtyp.to_owned(),
         uti: uti.clone(),
         ver: "1.0".to_owned(),
-        roles: Some(client.roles.clone()),
-        scp: None,
-        upn: None,
-        name: None,
+        roles,
+        scp,
+        upn,
+        name,
     };
     inner.live_tokens.insert(uti);
     (shared.signer.sign(&claims), lifetime)
-}
-
-/// A stable service-principal object id for a client, derived from its tenant and client id.
-fn object_id(client: &ClientRegistration) -> String {
-    stable_id(&format!("{}/{}", client.tenant_id, client.client_id))
 }
 
 /// A GUID derived from `seed`, the same every time.
