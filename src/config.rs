@@ -123,6 +123,11 @@ pub struct RunArgs {
     #[arg(long, env = "SDS_FRESHNESS_WINDOW", default_value = "15m", value_parser = parse_duration)]
     pub freshness_window: Duration,
 
+    /// Shortest time between two resets of one flow: a reset token that arrives sooner waits,
+    /// and the resource's status says until when. A reset makes SDS reprovision the flow.
+    #[arg(long, env = "SDS_MIN_RESET_INTERVAL", default_value = "5m", value_parser = parse_duration)]
+    pub min_reset_interval: Duration,
+
     /// Timeout of one Graph or token request.
     #[arg(long, env = "SDS_GRAPH_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub graph_timeout: Duration,
@@ -197,6 +202,7 @@ pub struct Config {
     pub resync_period: Duration,
     pub poll_interval: Duration,
     pub freshness_window: Duration,
+    pub min_reset_interval: Duration,
     pub graph_timeout: Duration,
     pub concurrency: u16,
     pub instance: Option<String>,
@@ -290,6 +296,7 @@ impl RunArgs {
             resync_period: self.resync_period,
             poll_interval: self.poll_interval,
             freshness_window: self.freshness_window,
+            min_reset_interval: self.min_reset_interval,
             graph_timeout: self.graph_timeout,
             concurrency: self.concurrency,
             instance: self.instance,
@@ -316,7 +323,10 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "d" => 86_400,
         _ => return Err(format!("{text:?}: the unit must be s, m, h or d")),
     };
-    Ok(Duration::from_secs(number * seconds))
+    number
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{text:?} is too long a duration"))
 }
 
 #[cfg(test)]
@@ -330,6 +340,7 @@ mod tests {
         assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
         assert!(parse_duration("ten minutes").is_err());
         assert!(parse_duration("5w").is_err());
+        assert!(parse_duration("18446744073709551615d").is_err());
     }
 
     #[test]
@@ -339,6 +350,7 @@ mod tests {
         assert_eq!(cli.run.graph_endpoint, "https://graph.microsoft.com");
         assert_eq!(cli.run.authority_host, "https://login.microsoftonline.com");
         assert_eq!(cli.run.resync_period, Duration::from_secs(600));
+        assert_eq!(cli.run.min_reset_interval, Duration::from_secs(300));
         assert!(matches!(
             cli.run.default_deletion_policy,
             DeletionPolicyArg::Orphan

@@ -15,9 +15,11 @@ use kube::{Api, Client, Resource as _, ResourceExt as _};
 
 use crate::admin::OperatorState;
 use crate::config::Config;
-use crate::crd::{FIELD_MANAGER, SecurityGroupProvisioningFlow};
+use crate::crd::{
+    FIELD_MANAGER, PAUSED_ANNOTATION, RESET_ANNOTATION, SecurityGroupProvisioningFlow,
+};
 use crate::graph::{CredentialKey, GraphClientOptions, GraphClients};
-use crate::reconcile::{self, Error, Memory, Retry, switch_credential};
+use crate::reconcile::{self, Error, Memory, Retry, conflict, switch_credential};
 
 /// Shortest and longest wait between retries of a transient failure.
 const BACKOFF_MIN: Duration = Duration::from_secs(2);
@@ -159,19 +161,19 @@ pub async fn run(
     let (reader, writer) = reflector::store();
     let context = Arc::new(Context::new(client, config, reader.clone(), state.clone()));
     let resources = reader.clone();
-    let listed = reader.clone();
-    tokio::spawn(async move {
-        if listed.wait_until_ready().await.is_ok() {
-            state.set_ready();
-        }
-    });
     // Our own status writes change none of these, so they never trigger a reconcile; a deletion
     // bumps the generation of a custom resource.
     let triggers = watcher(api.clone(), watcher::Config::default())
         .default_backoff()
-        // Nothing reads managedFields, and they were most of each cached resource's memory.
-        .modify(|flow| flow.managed_fields_mut().clear())
+        .modify(trim_for_cache)
         .reflect(writer)
+        // Ready once the first list is in the cache. Read from the stream itself: the store's
+        // readiness signal wakes only one of several waiters, and the Controller is one of them.
+        .inspect(move |event| {
+            if matches!(event, Ok(watcher::Event::InitDone)) {
+                state.set_ready();
+            }
+        })
         .applied_objects()
         .predicate_filter(
             predicates::generation
@@ -180,11 +182,11 @@ pub async fn run(
             Default::default(),
         );
     Controller::for_stream(triggers, reader)
-        // A resource on its way out may free its flow set for one that stalled in Conflict.
+        // A resource on its way out may free its flow set for the one that stalled behind it.
         .watches(
             api,
             watcher::Config::default(),
-            move |leaving: SecurityGroupProvisioningFlow| waiting_for(&resources, &leaving),
+            move |leaving: SecurityGroupProvisioningFlow| next_claimant(&resources, &leaving),
         )
         .with_config(controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
@@ -197,22 +199,32 @@ pub async fn run(
         .await;
 }
 
-/// The other resources naming `leaving`'s flow set, when `leaving` is being deleted.
-fn waiting_for(
+/// Drops from a watched resource what the operator never reads, before it is cached:
+/// managedFields and every annotation but the operator's own (kubectl's last-applied copy of the
+/// manifest, other tools' notes), which were most of each cached resource's memory. Changes to
+/// foreign annotations then trigger no reconcile either.
+fn trim_for_cache(flow: &mut SecurityGroupProvisioningFlow) {
+    flow.managed_fields_mut().clear();
+    flow.annotations_mut()
+        .retain(|key, _| key == RESET_ANNOTATION || key == PAUSED_ANNOTATION);
+}
+
+/// The resource that takes over `leaving`'s flow set once `leaving` is gone: only it can change
+/// its outcome, so only it is woken. Nothing when `leaving` is not being deleted, or did not come
+/// before that resource anyway.
+fn next_claimant(
     resources: &Store<SecurityGroupProvisioningFlow>,
     leaving: &SecurityGroupProvisioningFlow,
-) -> Vec<ObjectRef<SecurityGroupProvisioningFlow>> {
-    if leaving.metadata.deletion_timestamp.is_none() {
-        return Vec::new();
-    }
-    resources
-        .state()
-        .iter()
-        .filter(|other| {
-            other.spec.flow_set_id == leaving.spec.flow_set_id && other.uid() != leaving.uid()
-        })
-        .map(|other| ObjectRef::from_obj(other.as_ref()))
-        .collect()
+) -> Option<ObjectRef<SecurityGroupProvisioningFlow>> {
+    leaving.metadata.deletion_timestamp.as_ref()?;
+    let staying = resources.state();
+    let next = conflict::first_claimant(
+        leaving,
+        staying
+            .iter()
+            .filter(|other| other.metadata.deletion_timestamp.is_none()),
+    )?;
+    conflict::precedes(leaving, &next).then(|| ObjectRef::from_obj(next.as_ref()))
 }
 
 /// Maps a failed reconcile to its retry; status and events already say what went wrong.
@@ -258,6 +270,33 @@ pub fn jittered(duration: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_keeps_only_the_operators_own_annotations_and_no_managed_fields() {
+        let mut flow: SecurityGroupProvisioningFlow = serde_json::from_value(serde_json::json!({
+            "apiVersion": "industrydata.sds-operator.io/v1alpha1",
+            "kind": "SecurityGroupProvisioningFlow",
+            "metadata": {
+                "name": "groups",
+                "annotations": {
+                    "kubectl.kubernetes.io/last-applied-configuration": "x".repeat(200 * 1024),
+                    "example.com/note": "hello",
+                    RESET_ANNOTATION: "2026-11-29T10:00:00Z",
+                    PAUSED_ANNOTATION: "true",
+                },
+                "managedFields": [{"manager": "kubectl", "operation": "Apply"}],
+            },
+            "spec": {
+                "flowSetId": "9ab41255-5364-4c53-e15c-08dc4ab6ee03",
+                "creationOptions": {"createBasedOnRoleGroup": true, "createBasedOnOrgPlusRoleGroup": false},
+            },
+        }))
+        .expect("a resource");
+        trim_for_cache(&mut flow);
+        let kept: Vec<&str> = flow.annotations().keys().map(String::as_str).collect();
+        assert_eq!(kept, [PAUSED_ANNOTATION, RESET_ANNOTATION]);
+        assert!(flow.managed_fields().is_empty());
+    }
 
     #[test]
     fn backoff_doubles_from_two_seconds_up_to_five_minutes() {

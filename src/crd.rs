@@ -232,39 +232,104 @@ pub struct CreateIntent {
     pub recorded_time: Time,
 }
 
+/// Reset tokens longer than this are refused: a token is an opaque label (an RFC 3339 timestamp
+/// is recommended), and status keeps a history of them.
+pub const MAX_RESET_TOKEN_LENGTH: usize = 128;
+/// How many handled reset tokens status remembers; a token among them never fires again.
+pub const RESET_HISTORY_LENGTH: usize = 16;
+
 /// What happened to the reset tokens taken from the reset annotation.
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ResetStatus {
-    /// The last annotation value handled; a reset is sent only for a value different from this.
+    /// The last annotation value handled (sent, refused or recorded without a reset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_handled_token: Option<String>,
+
+    /// The most recently handled tokens, oldest first (at most 16, lastHandledToken included). A
+    /// token listed here never causes a reset again, so a GitOps tool that puts an older token
+    /// back cannot reprovision the flow a second time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handled_tokens: Vec<String>,
 
     /// An annotation value whose reset is being sent. Found present at startup, it means the
     /// outcome is unknown, and the reset is not sent again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_token: Option<String>,
 
+    /// A new token that has not been sent yet, and why it waits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<ResetWaiting>,
+
     /// Outcome for the last token (see `ResetOutcome`, whose doc is this field's CRD description).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<ResetOutcome>,
 
-    /// Graph's error message when the reset was rejected.
+    /// Why the last token ended as it did, when there is more to say than its outcome.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 
-    /// When the reset request was sent.
+    /// When the last reset request of this flow was sent; the next one is sent no sooner than
+    /// the operator's minimum reset interval after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_time: Option<Time>,
 
-    /// Graph's request-id for the reset request, for support cases.
+    /// Graph's request-id for the last reset request, for support cases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
 
+impl ResetStatus {
+    /// Whether `token` was handled before (it is then never sent again).
+    pub fn has_handled(&self, token: &str) -> bool {
+        self.last_handled_token.as_deref() == Some(token)
+            || self.handled_tokens.iter().any(|handled| handled == token)
+    }
+
+    /// Records `token` as handled with `outcome`, keeping the history bounded.
+    pub fn record_handled(
+        &mut self,
+        token: String,
+        outcome: ResetOutcome,
+        message: Option<String>,
+    ) {
+        self.handled_tokens.retain(|handled| *handled != token);
+        self.handled_tokens.push(token.clone());
+        let excess = self
+            .handled_tokens
+            .len()
+            .saturating_sub(RESET_HISTORY_LENGTH);
+        self.handled_tokens.drain(..excess);
+        self.last_handled_token = Some(token);
+        self.pending_token = None;
+        self.waiting = None;
+        self.outcome = Some(outcome);
+        self.message = message;
+    }
+}
+
+/// A reset token that is due but not sent yet.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ResetWaiting {
+    /// The annotation value waiting to be sent.
+    pub token: String,
+
+    /// Why it waits, as a bounded word: ResetWaiting (the minimum interval between two resets),
+    /// Paused, Throttled, GraphUnavailable or another reason of the failed attempt.
+    pub reason: String,
+
+    /// What it waits for, in words.
+    pub message: String,
+
+    /// The earliest time it may be sent, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<Time>,
+}
+
 /// Outcome for the last token: Pending, Accepted, Rejected (message says why), OutcomeUnknown
 /// (the operator stopped between sending and recording; never resent), or Skipped (the token was
-/// already there when the operator first saw the resource, so no reset was sent).
+/// already there when the operator first saw the resource, or may not be sent: no reset was sent).
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResetOutcome {
     /// Recorded as pending; the request is about to be sent.
@@ -275,7 +340,8 @@ pub enum ResetOutcome {
     Rejected,
     /// The operator stopped between sending and recording; the reset is not sent again.
     OutcomeUnknown,
-    /// The token predates the operator's first sight of the resource; no reset was sent.
+    /// No reset was sent: the token predates the operator's first sight of the resource, or
+    /// managementPolicy is ObserveOnly; message says which.
     Skipped,
 }
 

@@ -63,14 +63,12 @@ async fn run(scale: Scale) {
     };
     let operator = OperatorUnderTest::start_with("bench", options.clone()).await;
     let flow_sets = seed_flow_sets(&operator, scale.resources).await;
-    let admin_address = measure::admin_address();
     let mut process = OperatorProcess::start_with(
         &operator,
         &options,
         &[
             // Logging as a deployment does: the tests' debug lines cost CPU on every Graph call.
             ("RUST_LOG", "info"),
-            ("SDS_ADMIN_ADDRESS", &admin_address),
         ],
     );
     let http = reqwest::Client::new();
@@ -138,7 +136,7 @@ async fn run(scale: Scale) {
         scale.resources - scale.burst,
         applying.as_secs_f64(),
     );
-    let before_restart = steady_state(&operator, &mut journal, &http, &admin_address, &scale).await;
+    let before_restart = steady_state(&operator, &mut journal, &http, &process, &scale).await;
     let pid = measure::operator_pid().expect("the operator's process");
     let memory = Memory::of(pid);
 
@@ -283,7 +281,7 @@ async fn steady_state(
     operator: &OperatorUnderTest,
     journal: &mut JournalCursor,
     http: &reqwest::Client,
-    admin_address: &str,
+    process: &OperatorProcess,
     scale: &Scale,
 ) -> u64 {
     // Settled: the polls that follow the last writes are done and two quiet samples in a row saw
@@ -305,12 +303,12 @@ async fn steady_state(
     }
 
     let versions = resource_versions(&operator.api).await;
-    let reconciles_before = measure::reconciles(http, admin_address).await;
+    let reconciles_before = process.reconciles(http).await;
     let started = Instant::now();
     tokio::time::sleep(scale.resync_period).await;
     let elapsed = started.elapsed();
     let calls: Calls = journal.read().await;
-    let reconciles_after = measure::reconciles(http, admin_address).await;
+    let reconciles_after = process.reconciles(http).await;
     let api_writes = ApiWrites::now(operator.test.control_plane)
         .await
         .since(writes);

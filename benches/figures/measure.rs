@@ -55,34 +55,6 @@ pub fn operator_pid() -> Option<u32> {
         })
 }
 
-/// A loopback address for the operator's admin endpoints, free a moment ago; the restarted
-/// operator binds it again.
-pub fn admin_address() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener
-        .local_addr()
-        .expect("the bound address")
-        .to_string()
-}
-
-/// Reconciles the operator has finished since it started, from its `/metrics`.
-pub async fn reconciles(http: &reqwest::Client, admin_address: &str) -> u64 {
-    let text = http
-        .get(format!("http://{admin_address}/metrics"))
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .unwrap_or_else(|e| panic!("operator metrics at {admin_address}: {e}"))
-        .text()
-        .await
-        .expect("operator metrics body");
-    text.lines()
-        .filter(|line| line.starts_with("sds_operator_reconciles_total"))
-        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
-        .sum::<f64>() as u64
-}
-
 /// Writes kube-apiserver has answered for the kinds the operator writes. In the benchmark's own
 /// control plane nothing else writes these kinds, and the benchmark itself writes only outside
 /// the windows it measures.

@@ -62,6 +62,10 @@ pub enum Reason {
     Provisioning,
     /// A reset was requested and is being sent.
     ResetPending,
+    /// A reset token waits for the minimum interval since the flow's previous reset.
+    ResetWaiting,
+    /// The reset annotation holds a value that is not a usable token (too long).
+    ResetTokenInvalid,
     /// Graph accepted a reset.
     ResetAccepted,
     /// Graph refused a reset.
@@ -120,7 +124,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, for tests and for pre-registering metric label values.
-    pub const ALL: [Self; 37] = [
+    pub const ALL: [Self; 39] = [
         Self::Created,
         Self::Adopted,
         Self::Updated,
@@ -131,6 +135,8 @@ impl Reason {
         Self::FlowReady,
         Self::Provisioning,
         Self::ResetPending,
+        Self::ResetWaiting,
+        Self::ResetTokenInvalid,
         Self::ResetAccepted,
         Self::ResetRejected,
         Self::ResetOutcomeUnknown,
@@ -173,6 +179,8 @@ impl Reason {
             Self::FlowReady => "FlowReady",
             Self::Provisioning => "Provisioning",
             Self::ResetPending => "ResetPending",
+            Self::ResetWaiting => "ResetWaiting",
+            Self::ResetTokenInvalid => "ResetTokenInvalid",
             Self::ResetAccepted => "ResetAccepted",
             Self::ResetRejected => "ResetRejected",
             Self::ResetOutcomeUnknown => "ResetOutcomeUnknown",

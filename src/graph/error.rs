@@ -291,6 +291,25 @@ impl GraphError {
         self.0.retry_after
     }
 
+    /// Whether the request certainly had no effect, so sending it again cannot repeat it: it
+    /// never left (held back by throttling, no token, no connection), or Graph answered that it
+    /// could not handle it now (429, 5xx). A timeout or a broken answer may hide a request that
+    /// Graph carried out: that one is not safe to send again.
+    pub fn had_no_effect(&self) -> bool {
+        match self.0.failure {
+            Failure::HeldBack | Failure::Token(_) => true,
+            Failure::Status => self.class().is_transient(),
+            Failure::Transport { timeout: false } => {
+                self.0.source.as_deref().is_some_and(|source| {
+                    source
+                        .downcast_ref::<reqwest::Error>()
+                        .is_some_and(reqwest::Error::is_connect)
+                })
+            }
+            Failure::Transport { timeout: true } | Failure::Unreadable => false,
+        }
+    }
+
     /// What a person should do about it, by class.
     fn advice(&self) -> String {
         match self.class() {

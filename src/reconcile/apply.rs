@@ -11,12 +11,11 @@ use super::memory::SentUpdate;
 use super::plan::{FlowStep, Plan, ResetStep, UpdateCause};
 use super::status::{StatusWriter, mirror};
 use crate::crd::{
-    CreateIntent, Reason, ResetOutcome, ResetStatus, SecurityGroupProvisioningFlow,
+    CreateIntent, Reason, ResetOutcome, ResetStatus, ResetWaiting, SecurityGroupProvisioningFlow,
     SecurityGroupProvisioningFlowStatus,
 };
 use crate::graph::{
-    ErrorClass, GraphClient, SecurityGroupCreationOptions,
-    SecurityGroupProvisioningFlow as GraphFlow,
+    GraphClient, SecurityGroupCreationOptions, SecurityGroupProvisioningFlow as GraphFlow,
 };
 
 /// Something worth an event.
@@ -54,6 +53,8 @@ pub struct Applied {
     pub wrote: bool,
     /// The creationOptions change Graph accepted, if one was sent.
     pub sent_update: Option<SentUpdate>,
+    /// When a waiting reset token may be sent.
+    pub reset_due: Option<Timestamp>,
 }
 
 /// Everything apply needs from the reconcile.
@@ -202,6 +203,25 @@ async fn send_update<'a>(
     Ok(applied.sent_update.insert(sent))
 }
 
+/// Records the token present when the operator first sees the resource as handled, without a
+/// reset (see `plan::first_sight_token`).
+pub fn record_first_sight(
+    status: &mut SecurityGroupProvisioningFlowStatus,
+    token: String,
+    notes: &mut Vec<Note>,
+) {
+    let message = format!(
+        "reset token {token:?} was already set when the operator first saw this resource; \
+         recorded without a reset"
+    );
+    notes.push(Note::normal(Reason::ResetSkipped, message.clone()));
+    status.reset.get_or_insert_default().record_handled(
+        token,
+        ResetOutcome::Skipped,
+        Some(message),
+    );
+}
+
 async fn apply_reset(
     target: &Target<'_>,
     step: ResetStep,
@@ -212,20 +232,6 @@ async fn apply_reset(
 ) -> Result<(), Error> {
     match step {
         ResetStep::Nothing | ResetStep::Defer => {}
-        ResetStep::RecordFirstSight { token } => {
-            if let Some(token) = &token {
-                notes.push(Note::normal(
-                    Reason::ResetSkipped,
-                    format!("reset token {token:?} was already set when the operator first saw this resource; recorded without a reset"),
-                ));
-            }
-            let outcome = token.as_ref().map(|_| ResetOutcome::Skipped);
-            status.reset = Some(ResetStatus {
-                last_handled_token: token,
-                outcome,
-                ..ResetStatus::default()
-            });
-        }
         ResetStep::RecordUnknown { token } => {
             let message = "the operator stopped after marking this reset pending and before recording its result; \
                            it is not sent again: set a new token to reset again";
@@ -233,23 +239,41 @@ async fn apply_reset(
                 Reason::ResetOutcomeUnknown,
                 format!("reset {token:?}: {message}"),
             ));
-            let reset = status.reset.get_or_insert_default();
-            reset.last_handled_token = Some(token);
-            reset.pending_token = None;
-            reset.outcome = Some(ResetOutcome::OutcomeUnknown);
-            reset.message = Some(message.into());
+            status.reset.get_or_insert_default().record_handled(
+                token,
+                ResetOutcome::OutcomeUnknown,
+                Some(message.into()),
+            );
         }
         ResetStep::Decline { token, message } => {
             notes.push(Note::warning(
                 Reason::ResetSkipped,
                 format!("reset {token:?}: {message}"),
             ));
-            *status.reset.get_or_insert_default() = ResetStatus {
-                last_handled_token: Some(token),
-                outcome: Some(ResetOutcome::Skipped),
-                message: Some(message),
-                ..ResetStatus::default()
+            status.reset.get_or_insert_default().record_handled(
+                token,
+                ResetOutcome::Skipped,
+                Some(message),
+            );
+        }
+        ResetStep::Wait { token, not_before } => {
+            let waiting = ResetWaiting {
+                token,
+                reason: Reason::ResetWaiting.as_str().to_owned(),
+                message: format!(
+                    "sent at {not_before:.0}: two resets of one flow are at least the operator's \
+                     minimum reset interval apart"
+                ),
+                not_before: Some(Time(not_before)),
             };
+            status.reset.get_or_insert_default().waiting = Some(waiting);
+            applied.reset_due = Some(not_before);
+        }
+        ResetStep::Refuse { message } => {
+            return Err(Error::Refused {
+                reason: Reason::ResetTokenInvalid,
+                message,
+            });
         }
         ResetStep::Send { token } => {
             send_reset(target, token, status, writer, notes, applied).await?
@@ -269,23 +293,20 @@ async fn send_reset(
     let Some(flow_id) = status.flow_id.clone() else {
         unreachable_plan("reset without a flow id")
     };
-    let before = status.reset.clone();
-    *status.reset.get_or_insert_default() = ResetStatus {
-        last_handled_token: before
-            .as_ref()
-            .and_then(|reset| reset.last_handled_token.clone()),
-        pending_token: Some(token.clone()),
-        outcome: Some(ResetOutcome::Pending),
-        sent_time: Some(Time(target.now)),
-        ..ResetStatus::default()
-    };
+    let reset = status.reset.get_or_insert_default();
+    let before = reset.clone();
+    reset.sent_time = Some(Time(target.now));
+    reset.pending_token = Some(token.clone());
+    reset.waiting = None;
+    reset.outcome = Some(ResetOutcome::Pending);
     // At most once: the pending record is in the API server before the request leaves.
     writer.write(status).await?;
     let result = target
         .graph
         .reset_flow(&target.flow.spec.flow_set_id, &flow_id)
         .await;
-    let (outcome, message, request_id) = match result {
+    let reset = status.reset.get_or_insert_default();
+    let (outcome, message) = match result {
         Ok(response) => {
             notes.push(Note::normal(
                 Reason::ResetAccepted,
@@ -295,43 +316,52 @@ async fn send_reset(
                 flow.readiness_status = crate::crd::ReadinessStatus::NotReady;
             }
             applied.wrote = true;
-            (ResetOutcome::Accepted, None, response.request_id)
+            reset.request_id = response.request_id;
+            (ResetOutcome::Accepted, None)
         }
-        // Throttled: Graph did not run it. Undo the pending mark and send it when allowed.
-        Err(error) if error.class() == ErrorClass::Throttled => {
-            status.reset = before;
+        // Graph did not act on it: the token stays due, visibly, and is sent after the wait.
+        Err(error) if error.had_no_effect() => {
+            let error = Error::from(error);
+            *reset = ResetStatus {
+                waiting: Some(ResetWaiting {
+                    token,
+                    reason: error.reason().as_str().to_owned(),
+                    message: format!(
+                        "not sent yet; sent once the wait is over: {}",
+                        error.condition_message()
+                    ),
+                    not_before: error.retry_after_from(target.now).map(Time),
+                }),
+                ..before
+            };
             writer.write(status).await?;
-            return Err(error.into());
+            return Err(error);
         }
         Err(error) if error.status().is_some() => {
             notes.push(Note::warning(
                 Reason::ResetRejected,
                 format!("reset {token:?} refused: {error}"),
             ));
-            let request_id = error.request_id().map(str::to_owned);
+            reset.request_id = error.request_id().map(str::to_owned);
             (
                 ResetOutcome::Rejected,
                 Some(format!("{error}; set a new token to try again")),
-                request_id,
             )
         }
         Err(error) => {
             let message = format!(
-                "the reset request got no answer ({error}); it is not resent: set a new token to reset again"
+                "the reset request got no answer ({error}); it may have reached Graph, so it is \
+                 not resent: set a new token to reset again"
             );
             notes.push(Note::warning(
                 Reason::ResetOutcomeUnknown,
                 format!("reset {token:?}: {message}"),
             ));
-            (ResetOutcome::OutcomeUnknown, Some(message), None)
+            reset.request_id = None;
+            (ResetOutcome::OutcomeUnknown, Some(message))
         }
     };
-    let reset = status.reset.get_or_insert_default();
-    reset.last_handled_token = Some(token);
-    reset.pending_token = None;
-    reset.outcome = Some(outcome);
-    reset.message = message;
-    reset.request_id = request_id;
+    reset.record_handled(token, outcome, message);
     writer.write(status).await?;
     Ok(())
 }

@@ -15,14 +15,28 @@ pub fn older_claimant(
     flow: &SecurityGroupProvisioningFlow,
     others: &[Arc<SecurityGroupProvisioningFlow>],
 ) -> Option<Arc<SecurityGroupProvisioningFlow>> {
+    first_claimant(flow, others.iter()).filter(|other| precedes(other, flow))
+}
+
+/// Among `others` naming `flow`'s flow set (`flow` itself left out), the one that comes first.
+pub fn first_claimant<'a>(
+    flow: &SecurityGroupProvisioningFlow,
+    others: impl Iterator<Item = &'a Arc<SecurityGroupProvisioningFlow>>,
+) -> Option<Arc<SecurityGroupProvisioningFlow>> {
     others
-        .iter()
         .filter(|other| {
             other.uid() != flow.uid() && other.spec.flow_set_id == flow.spec.flow_set_id
         })
-        .filter(|other| precedence(other) < precedence(flow))
         .min_by_key(|other| precedence(other))
         .cloned()
+}
+
+/// Whether `first` has precedence over `second` for a flow set they both name.
+pub fn precedes(
+    first: &SecurityGroupProvisioningFlow,
+    second: &SecurityGroupProvisioningFlow,
+) -> bool {
+    precedence(first) < precedence(second)
 }
 
 /// Sorts the rightful owner first, the same way on every replica.

@@ -107,6 +107,15 @@ impl Error {
         }
     }
 
+    /// When a retry may go out, if the server said (Retry-After).
+    pub fn retry_after_from(&self, now: jiff::Timestamp) -> Option<jiff::Timestamp> {
+        let Retry::After(wait) = self.retry() else {
+            return None;
+        };
+        now.checked_add(jiff::SignedDuration::try_from(wait).ok()?)
+            .ok()
+    }
+
     /// The message for conditions: like `Display`, but without the ids of the one failed request
     /// (events and logs carry those), so that retries of the same failure write no new status.
     pub fn condition_message(&self) -> String {

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use super::debounce::Trigger;
 use crate::graph::{CredentialKey, SecurityGroupCreationOptions};
 
 #[derive(Clone, Debug, Default)]
@@ -17,6 +18,8 @@ pub struct Memory {
     pub credential: Option<CredentialKey>,
     /// The first Graph read of this settled resource was put off to spread a restart's reads.
     pub first_read_deferred: bool,
+    /// What the last reconcile that ran was started for, and when, to debounce annotation edits.
+    pub last_trigger: Option<(Trigger, Instant)>,
 }
 
 /// Records that the resource remembered in `mine` now uses `current`, and returns the credential

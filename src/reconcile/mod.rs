@@ -2,7 +2,8 @@
 //! observe (Secret, Graph) → plan (pure) → apply (Graph calls) → status (one patch, if changed).
 
 mod apply;
-mod conflict;
+pub mod conflict;
+mod debounce;
 mod error;
 mod memory;
 mod observe;
@@ -39,6 +40,17 @@ pub async fn reconcile(
     context: Arc<Context>,
 ) -> Result<Action, Error> {
     let started = Instant::now();
+    let trigger = debounce::Trigger::of(&flow);
+    let wait = context.remember(&flow, |memory| {
+        let wait = debounce::wait_before(memory.last_trigger.as_ref(), &trigger);
+        if wait.is_none() {
+            memory.last_trigger = Some((trigger, started));
+        }
+        wait
+    });
+    if let Some(wait) = wait {
+        return Ok(Action::requeue(wait));
+    }
     let api: Api<SecurityGroupProvisioningFlow> = Api::namespaced(
         context.client.clone(),
         &flow.namespace().unwrap_or_default(),
@@ -46,7 +58,13 @@ pub async fn reconcile(
     let result = finalizer::finalizer(&api, FINALIZER, flow.clone(), |event| async {
         match event {
             Event::Apply(flow) => sync(&flow, &api, &context).await,
-            Event::Cleanup(flow) => cleanup(&flow, &context).await,
+            Event::Cleanup(flow) => {
+                let result = cleanup(&flow, &context).await;
+                if let Err(error) = &result {
+                    report_blocked_deletion(&flow, &api, &context, error).await;
+                }
+                result
+            }
         }
     })
     .await
@@ -78,6 +96,9 @@ async fn sync(
     let mut writer = StatusWriter::new(api.clone(), flow);
     let mut working = flow.status.clone().unwrap_or_default();
     let mut notes = Vec::new();
+    if let Some(token) = plan::first_sight_token(flow, &working) {
+        apply::record_first_sight(&mut working, token, &mut notes);
+    }
 
     if !is_paused(flow) && defer_first_read(flow, context) {
         return Ok(Action::requeue(crate::controller::spread(
@@ -98,15 +119,7 @@ async fn sync(
             flow: applied.flow.clone(),
         },
         Ok(None) => Health::Paused,
-        Err(error) if error.needs_person() => Health::Stalled {
-            reason: error.reason(),
-            message: error.condition_message(),
-        },
-        Err(error) => Health::Retrying {
-            reason: error.reason(),
-            message: error.condition_message(),
-            stale: is_stale(flow, context),
-        },
+        Err(error) => failed(flow, context, error, error.condition_message()),
     };
     if let Health::Synced {
         flow: Some(graph_flow),
@@ -115,14 +128,8 @@ async fn sync(
         status::mirror(&mut working, graph_flow);
     }
     let finished = status::finish(flow, working, &health, now);
-    if let Err(error) = &result
-        && previous_reason(flow, ConditionType::Synced) != Some(error.reason().as_str())
-    {
-        notes.push(Note {
-            reason: error.reason(),
-            message: error.to_string(),
-            warning: true,
-        });
+    if let Err(error) = &result {
+        notes.extend(failure_note(flow, error, error.to_string()));
     }
     let written = writer.write(&finished).await;
     publish(context, flow, notes).await;
@@ -130,7 +137,7 @@ async fn sync(
 
     match result? {
         None => Ok(Action::await_change()),
-        Some(applied) => Ok(next_sync(context, &applied)),
+        Some(applied) => Ok(next_sync(context, &applied, now)),
     }
 }
 
@@ -151,7 +158,14 @@ async fn sync_graph(
         memory.last_read = Some(Instant::now());
         memory.last_update.clone()
     });
-    let plan = plan::plan(flow, working, observed.as_ref(), last_update.as_ref(), now);
+    let plan = plan::plan(
+        flow,
+        working,
+        observed.as_ref(),
+        last_update.as_ref(),
+        now,
+        context.config.min_reset_interval,
+    );
     let in_sync = plan.flow == plan::FlowStep::Keep;
     let target = Target {
         graph: &graph,
@@ -180,6 +194,73 @@ fn defer_first_read(flow: &SecurityGroupProvisioningFlow, context: &Context) -> 
         memory.first_read_deferred |= defer;
         defer
     })
+}
+
+/// The health a failed reconcile reports, with `message` as the conditions' message.
+fn failed(
+    flow: &SecurityGroupProvisioningFlow,
+    context: &Context,
+    error: &Error,
+    message: String,
+) -> Health {
+    if error.needs_person() {
+        Health::Stalled {
+            reason: error.reason(),
+            message,
+        }
+    } else {
+        Health::Retrying {
+            reason: error.reason(),
+            message,
+            stale: is_stale(flow, context),
+        }
+    }
+}
+
+/// A warning event for a failure, once: not again while the Synced condition already shows it.
+fn failure_note(
+    flow: &SecurityGroupProvisioningFlow,
+    error: &Error,
+    message: String,
+) -> Option<Note> {
+    (previous_reason(flow, ConditionType::Synced) != Some(error.reason().as_str())).then(|| Note {
+        reason: error.reason(),
+        message,
+        warning: true,
+    })
+}
+
+/// A deletion that cannot apply its policy says so in status and in an event, with the way out:
+/// Orphan lets the resource go and leaves the flow in Graph. It is retried after a back-off.
+async fn report_blocked_deletion(
+    flow: &SecurityGroupProvisioningFlow,
+    api: &Api<SecurityGroupProvisioningFlow>,
+    context: &Context,
+    error: &Error,
+) {
+    let with_way_out = |what: String| {
+        if error.reason() == Reason::Paused {
+            what
+        } else {
+            format!(
+                "deletion waits: the flow cannot be deleted in Graph: {what}; to let the resource \
+                 go and leave the flow in Graph, set spec.deletionPolicy to Orphan"
+            )
+        }
+    };
+    let health = failed(
+        flow,
+        context,
+        error,
+        with_way_out(error.condition_message()),
+    );
+    let working = flow.status.clone().unwrap_or_default();
+    let finished = status::finish(flow, working, &health, Timestamp::now());
+    if let Err(write_error) = StatusWriter::new(api.clone(), flow).write(&finished).await {
+        tracing::warn!(error = %write_error, "could not record why the deletion waits");
+    }
+    let note = failure_note(flow, error, with_way_out(error.to_string()));
+    publish(context, flow, note.into_iter().collect()).await;
 }
 
 /// Whether Graph has not been read for this resource for longer than the freshness window.
@@ -219,18 +300,23 @@ async fn refuse_conflict(
     })
 }
 
-/// Soon while something is expected to change in Graph, else after the resync period.
-fn next_sync(context: &Context, applied: &Applied) -> Action {
+/// Soon while something is expected to change in Graph, else after the resync period; no later
+/// than a waiting reset is due.
+fn next_sync(context: &Context, applied: &Applied, now: Timestamp) -> Action {
     let settling = applied.wrote
         || applied
             .flow
             .as_ref()
             .is_none_or(|flow| flow.readiness_status == ReadinessStatus::NotReady);
-    if settling {
-        Action::requeue(context.config.poll_interval)
+    let wait = if settling {
+        context.config.poll_interval
     } else {
-        Action::requeue(crate::controller::jittered(context.config.resync_period))
-    }
+        crate::controller::jittered(context.config.resync_period)
+    };
+    let reset_due = applied
+        .reset_due
+        .and_then(|due| std::time::Duration::try_from(due.duration_since(now)).ok());
+    Action::requeue(reset_due.map_or(wait, |due| wait.min(due)))
 }
 
 /// Applies the deletion policy before the finalizer is removed.
@@ -331,6 +417,24 @@ fn previous_reason(flow: &SecurityGroupProvisioningFlow, kind: ConditionType) ->
         .map(|condition| condition.reason.as_str())
 }
 
+/// The API server refuses an event whose note is longer than this many bytes.
+const EVENT_NOTE_LIMIT: usize = 1024;
+
+/// `message` cut to fit an event's note, on a character boundary, marked as cut.
+fn truncate_note(mut message: String) -> String {
+    const MARK: &str = " …";
+    if message.len() <= EVENT_NOTE_LIMIT {
+        return message;
+    }
+    let mut end = EVENT_NOTE_LIMIT - MARK.len();
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    message.truncate(end);
+    message.push_str(MARK);
+    message
+}
+
 /// Events are best effort: a failure to record one is logged, never retried.
 async fn publish(context: &Context, flow: &SecurityGroupProvisioningFlow, notes: Vec<Note>) {
     let reference = flow.object_ref(&());
@@ -343,12 +447,28 @@ async fn publish(context: &Context, flow: &SecurityGroupProvisioningFlow, notes:
                 EventType::Normal
             },
             reason: note.reason.as_str().to_owned(),
-            note: Some(note.message),
+            note: Some(truncate_note(note.message)),
             action: "Reconcile".into(),
             secondary: None,
         };
         if let Err(error) = context.recorder.publish(&event, &reference).await {
             tracing::warn!(%error, "could not record an event");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_event_notes_are_cut_to_the_api_limit_on_a_character_boundary() {
+        assert_eq!(truncate_note("short".into()), "short");
+        let exact = "a".repeat(EVENT_NOTE_LIMIT);
+        assert_eq!(truncate_note(exact.clone()), exact);
+        let long = "é".repeat(EVENT_NOTE_LIMIT);
+        let cut = truncate_note(long);
+        assert!(cut.len() <= EVENT_NOTE_LIMIT, "{}", cut.len());
+        assert!(cut.ends_with(" …") && cut.starts_with("éé"), "{cut}");
     }
 }

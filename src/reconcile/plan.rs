@@ -7,8 +7,8 @@ use jiff::Timestamp;
 
 use super::memory::SentUpdate;
 use crate::crd::{
-    AdoptionPolicy, ManagementPolicy, Reason, ResetOutcome, SecurityGroupProvisioningFlow,
-    SecurityGroupProvisioningFlowStatus,
+    AdoptionPolicy, MAX_RESET_TOKEN_LENGTH, ManagementPolicy, Reason, ResetOutcome, ResetWaiting,
+    SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus,
 };
 use crate::graph::{SecurityGroupCreationOptions, SecurityGroupProvisioningFlow as GraphFlow};
 
@@ -54,9 +54,6 @@ pub enum UpdateCause {
 pub enum ResetStep {
     /// No new token.
     Nothing,
-    /// The operator sees this resource for the first time: record the token present now (if
-    /// any) as handled, without a reset.
-    RecordFirstSight { token: Option<String> },
     /// A token was marked pending and its result never recorded (the operator stopped in
     /// between): record OutcomeUnknown, never send it again.
     RecordUnknown { token: String },
@@ -66,15 +63,55 @@ pub enum ResetStep {
     Decline { token: String, message: String },
     /// A new token that must wait for the flow to exist.
     Defer,
+    /// A new token that must wait until the minimum interval since the last reset has passed.
+    Wait {
+        token: String,
+        not_before: Timestamp,
+    },
+    /// The annotation's value is too long to be a token; it is refused and never echoed whole.
+    Refuse { message: String },
 }
 
-/// The value of the reset annotation, if any.
+/// The value of the reset annotation, if any (an empty value is none).
 pub fn reset_token(flow: &SecurityGroupProvisioningFlow) -> Option<&str> {
     flow.metadata
         .annotations
         .as_ref()
         .and_then(|annotations| annotations.get(crate::crd::RESET_ANNOTATION))
         .map(String::as_str)
+        .filter(|token| !token.is_empty())
+}
+
+/// The token present when the operator first sees the resource (observedGeneration below 1: new,
+/// adopted from another tool, restored from a backup), which is recorded as handled without a
+/// reset. Decided by the generation, not by the presence of `status.reset`, which a status write
+/// may have dropped.
+pub fn first_sight_token(
+    flow: &SecurityGroupProvisioningFlow,
+    status: &SecurityGroupProvisioningFlowStatus,
+) -> Option<String> {
+    let seen = status
+        .observed_generation
+        .is_some_and(|generation| generation >= 1);
+    let token = reset_token(flow)?;
+    let handled = status
+        .reset
+        .as_ref()
+        .is_some_and(|reset| reset.has_handled(token));
+    (!seen && !handled && valid_token(token)).then(|| token.to_owned())
+}
+
+fn valid_token(token: &str) -> bool {
+    token.chars().count() <= MAX_RESET_TOKEN_LENGTH
+}
+
+/// A short, safe rendering of a token for messages: never the whole of an over-long value.
+pub fn describe_token(token: &str) -> String {
+    if valid_token(token) {
+        return format!("{token:?}");
+    }
+    let start: String = token.chars().take(16).collect();
+    format!("{start:?}… ({} characters)", token.chars().count())
 }
 
 /// Whether the status vouches for the current spec with nothing left to do: synced at this
@@ -88,11 +125,10 @@ pub fn settled(
         .conditions
         .iter()
         .any(|condition| condition.type_ == "Ready" && condition.status == "True");
-    let reset_handled = status.reset.as_ref().is_some_and(|reset| {
-        reset.pending_token.is_none()
-            && reset_token(flow)
-                .is_none_or(|token| reset.last_handled_token.as_deref() == Some(token))
-    });
+    let reset = status.reset.clone().unwrap_or_default();
+    let reset_handled = reset.pending_token.is_none()
+        && reset.waiting.is_none()
+        && reset_token(flow).is_none_or(|token| reset.has_handled(token));
     ready
         && reset_handled
         && status.observed_generation == flow.metadata.generation
@@ -106,15 +142,25 @@ pub fn hold_reset_while_paused(
     flow: &SecurityGroupProvisioningFlow,
     status: &mut SecurityGroupProvisioningFlowStatus,
 ) {
-    let (Some(token), Some(reset)) = (reset_token(flow), status.reset.as_mut()) else {
+    let Some(token) = reset_token(flow) else {
         return;
     };
-    if reset.last_handled_token.as_deref() != Some(token) {
-        reset.message = Some(format!(
-            "reset {token:?} is not sent while {} is \"true\"; it is sent once the annotation is removed",
-            crate::crd::PAUSED_ANNOTATION
-        ));
+    let handled = status
+        .reset
+        .as_ref()
+        .is_some_and(|reset| reset.has_handled(token));
+    if handled || !valid_token(token) {
+        return;
     }
+    status.reset.get_or_insert_default().waiting = Some(ResetWaiting {
+        token: token.to_owned(),
+        reason: Reason::Paused.as_str().to_owned(),
+        message: format!(
+            "not sent while {} is \"true\"; it is sent once the annotation is removed",
+            crate::crd::PAUSED_ANNOTATION
+        ),
+        not_before: None,
+    });
 }
 
 /// Decides the flow and reset steps. `observed` is the security-group flow Graph holds in the set
@@ -126,6 +172,7 @@ pub fn plan(
     observed: Option<&GraphFlow>,
     last_update: Option<&SentUpdate>,
     now: Timestamp,
+    min_reset_interval: Duration,
 ) -> Plan {
     let flow_step = match plan_flow(flow, status, observed, now) {
         FlowStep::Update { .. } | FlowStep::Adopt { update: true }
@@ -153,6 +200,10 @@ pub fn plan(
             status,
             flow.spec.management_policy,
             flow_exists,
+            ResetClock {
+                now,
+                min_interval: min_reset_interval,
+            },
         ),
         flow: flow_step,
     }
@@ -235,17 +286,21 @@ fn creating_recently(status: &SecurityGroupProvisioningFlowStatus, now: Timestam
     })
 }
 
+/// When a reset may be sent: `min_interval` after the previous one.
+#[derive(Clone, Copy, Debug)]
+struct ResetClock {
+    now: Timestamp,
+    min_interval: Duration,
+}
+
 fn plan_reset(
     token: Option<&str>,
     status: &SecurityGroupProvisioningFlowStatus,
     policy: ManagementPolicy,
     flow_exists: bool,
+    clock: ResetClock,
 ) -> ResetStep {
-    let Some(reset) = &status.reset else {
-        return ResetStep::RecordFirstSight {
-            token: token.map(str::to_owned),
-        };
-    };
+    let reset = status.reset.clone().unwrap_or_default();
     if let Some(pending) = &reset.pending_token
         && reset.outcome == Some(ResetOutcome::Pending)
     {
@@ -253,10 +308,20 @@ fn plan_reset(
             token: pending.clone(),
         };
     }
-    let Some(token) = token.filter(|token| reset.last_handled_token.as_deref() != Some(*token))
-    else {
+    let Some(token) = token.filter(|token| !reset.has_handled(token)) else {
         return ResetStep::Nothing;
     };
+    if !valid_token(token) {
+        return ResetStep::Refuse {
+            message: format!(
+                "the {} annotation holds {}, longer than the {MAX_RESET_TOKEN_LENGTH} characters a \
+                 reset token may have; no reset is sent: set a shorter token, such as the current \
+                 time in RFC 3339",
+                crate::crd::RESET_ANNOTATION,
+                describe_token(token)
+            ),
+        };
+    }
     if policy == ManagementPolicy::ObserveOnly {
         return ResetStep::Decline {
             token: token.to_owned(),
@@ -265,6 +330,18 @@ fn plan_reset(
     }
     if !flow_exists {
         return ResetStep::Defer;
+    }
+    let not_before = reset.sent_time.as_ref().and_then(|sent| {
+        let interval = jiff::SignedDuration::try_from(clock.min_interval).ok()?;
+        sent.0.checked_add(interval).ok()
+    });
+    if let Some(not_before) = not_before
+        && not_before > clock.now
+    {
+        return ResetStep::Wait {
+            token: token.to_owned(),
+            not_before,
+        };
     }
     ResetStep::Send {
         token: token.to_owned(),

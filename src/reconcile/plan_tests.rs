@@ -13,6 +13,9 @@ use crate::crd::{
 const SET: &str = "9ab41255-5364-4c53-e15c-08dc4ab6ee03";
 const FLOW: &str = "4598f62a-7bd9-40a1-d38a-08dc4ac68cf2";
 
+/// No minimum interval between two resets.
+const NO_INTERVAL: std::time::Duration = std::time::Duration::ZERO;
+
 fn now() -> Timestamp {
     "2026-11-29T10:00:00Z".parse().unwrap()
 }
@@ -94,6 +97,7 @@ fn an_empty_flow_set_gets_a_new_flow() {
         None,
         None,
         now(),
+        NO_INTERVAL,
     );
     assert_eq!(plan.flow, FlowStep::Create { recreate: false });
 }
@@ -107,6 +111,7 @@ fn a_matching_flow_needs_no_write() {
         Some(&flow),
         None,
         now(),
+        NO_INTERVAL,
     );
     assert_eq!(
         plan,
@@ -122,7 +127,14 @@ fn a_spec_change_is_an_update() {
     let mut resource = resource(true, true);
     resource.metadata.generation = Some(2);
     let flow = graph_flow(true, false);
-    let plan = plan(&resource, &synced(true, false), Some(&flow), None, now());
+    let plan = plan(
+        &resource,
+        &synced(true, false),
+        Some(&flow),
+        None,
+        now(),
+        NO_INTERVAL,
+    );
     assert_eq!(
         plan.flow,
         FlowStep::Update {
@@ -140,6 +152,7 @@ fn a_change_made_in_graph_is_drift() {
         Some(&flow),
         None,
         now(),
+        NO_INTERVAL,
     );
     assert_eq!(
         plan.flow,
@@ -158,6 +171,7 @@ fn an_unrecorded_flow_is_adopted_by_default() {
         Some(&flow),
         None,
         now(),
+        NO_INTERVAL,
     );
     assert_eq!(plan.flow, FlowStep::Adopt { update: true });
 }
@@ -168,7 +182,14 @@ fn create_only_refuses_a_foreign_flow_but_adopts_its_own() {
     resource.spec.adoption = AdoptionPolicy::CreateOnly;
     let flow = graph_flow(true, false);
 
-    let foreign = plan(&resource, &Default::default(), Some(&flow), None, now());
+    let foreign = plan(
+        &resource,
+        &Default::default(),
+        Some(&flow),
+        None,
+        now(),
+        NO_INTERVAL,
+    );
     assert!(
         matches!(
             foreign.flow,
@@ -185,7 +206,7 @@ fn create_only_refuses_a_foreign_flow_but_adopts_its_own() {
         ..Default::default()
     };
     assert_eq!(
-        plan(&resource, &ours, Some(&flow), None, now()).flow,
+        plan(&resource, &ours, Some(&flow), None, now(), NO_INTERVAL).flow,
         FlowStep::Adopt { update: false }
     );
 }
@@ -198,7 +219,15 @@ fn a_flow_created_moments_ago_is_awaited_not_created_again() {
         ..Default::default()
     };
     assert_eq!(
-        plan(&resource(true, false), &status, None, None, now()).flow,
+        plan(
+            &resource(true, false),
+            &status,
+            None,
+            None,
+            now(),
+            NO_INTERVAL
+        )
+        .flow,
         FlowStep::AwaitVisibility
     );
 }
@@ -211,7 +240,8 @@ fn a_recorded_flow_gone_for_good_is_recreated() {
             &synced(true, false),
             None,
             None,
-            now()
+            now(),
+            NO_INTERVAL
         )
         .flow,
         FlowStep::Create { recreate: true }
@@ -221,7 +251,15 @@ fn a_recorded_flow_gone_for_good_is_recreated() {
         ..synced(true, false)
     };
     assert_eq!(
-        plan(&resource(true, false), &stale_intent, None, None, now()).flow,
+        plan(
+            &resource(true, false),
+            &stale_intent,
+            None,
+            None,
+            now(),
+            NO_INTERVAL
+        )
+        .flow,
         FlowStep::Create { recreate: true }
     );
 }
@@ -237,13 +275,22 @@ fn observe_only_never_writes() {
             &synced(true, false),
             Some(&differing),
             None,
-            now()
+            now(),
+            NO_INTERVAL
         )
         .flow,
         FlowStep::Keep
     );
     assert!(matches!(
-        plan(&resource, &synced(true, false), None, None, now()).flow,
+        plan(
+            &resource,
+            &synced(true, false),
+            None,
+            None,
+            now(),
+            NO_INTERVAL
+        )
+        .flow,
         FlowStep::Refuse {
             reason: Reason::FlowNotFound,
             ..
@@ -251,20 +298,156 @@ fn observe_only_never_writes() {
     ));
     let token = with_token(resource, "t1");
     assert!(matches!(
-        plan(&token, &synced(true, false), Some(&differing), None, now()).reset,
+        plan(
+            &token,
+            &synced(true, false),
+            Some(&differing),
+            None,
+            now(),
+            NO_INTERVAL
+        )
+        .reset,
         ResetStep::Decline { .. }
     ));
 }
 
 #[test]
-fn a_token_present_at_first_sight_is_recorded_without_a_reset() {
+fn first_sight_is_decided_by_the_observed_generation_not_by_the_reset_record() {
     let resource = with_token(resource(true, false), "2026-11-29T10:00:00Z");
-    let flow = graph_flow(true, false);
-    let plan = plan(&resource, &Default::default(), Some(&flow), None, now());
     assert_eq!(
-        plan.reset,
-        ResetStep::RecordFirstSight {
-            token: Some("2026-11-29T10:00:00Z".into())
+        first_sight_token(&resource, &Default::default()),
+        Some("2026-11-29T10:00:00Z".into()),
+        "a new resource"
+    );
+    let defaulted = SecurityGroupProvisioningFlowStatus {
+        observed_generation: Some(0),
+        ..Default::default()
+    };
+    assert_eq!(
+        first_sight_token(&resource, &defaulted),
+        Some("2026-11-29T10:00:00Z".into()),
+        "the schema's default status: not processed yet"
+    );
+    let mut seen_without_reset_record = synced(true, false);
+    seen_without_reset_record.reset = None;
+    assert_eq!(
+        first_sight_token(&resource, &seen_without_reset_record),
+        None,
+        "a resource the operator has processed, whose reset record a write dropped"
+    );
+    let flow = graph_flow(true, false);
+    assert_eq!(
+        plan(
+            &resource,
+            &seen_without_reset_record,
+            Some(&flow),
+            None,
+            now(),
+            NO_INTERVAL
+        )
+        .reset,
+        ResetStep::Send {
+            token: "2026-11-29T10:00:00Z".into()
+        },
+        "is reset: the token arrived after the operator first saw it"
+    );
+}
+
+#[test]
+fn a_token_handled_at_any_time_in_the_history_never_fires_again() {
+    let flow = graph_flow(true, false);
+    let mut status = synced(true, false);
+    let reset = status.reset.get_or_insert_default();
+    reset.record_handled("A".into(), ResetOutcome::Accepted, None);
+    reset.record_handled("B".into(), ResetOutcome::Accepted, None);
+    let back_to_a = with_token(resource(true, false), "A");
+    assert_eq!(
+        plan(&back_to_a, &status, Some(&flow), None, now(), NO_INTERVAL).reset,
+        ResetStep::Nothing,
+        "GitOps self-heal puts A back after B was set by hand"
+    );
+}
+
+#[test]
+fn the_history_keeps_the_last_sixteen_tokens() {
+    let mut reset = ResetStatus::default();
+    for token in 0..40 {
+        reset.record_handled(format!("t{token}"), ResetOutcome::Accepted, None);
+    }
+    reset.record_handled("t39".into(), ResetOutcome::Accepted, None);
+    assert_eq!(reset.handled_tokens.len(), crate::crd::RESET_HISTORY_LENGTH);
+    assert_eq!(
+        reset.handled_tokens.first().map(String::as_str),
+        Some("t24")
+    );
+    assert_eq!(reset.handled_tokens.last().map(String::as_str), Some("t39"));
+    assert!(reset.has_handled("t24") && !reset.has_handled("t23"));
+}
+
+#[test]
+fn an_over_long_token_is_refused_and_never_echoed_whole() {
+    let long = "x".repeat(crate::crd::MAX_RESET_TOKEN_LENGTH + 1);
+    let refused = with_token(resource(true, false), &long);
+    let flow = graph_flow(true, false);
+    let ResetStep::Refuse { message } = plan(
+        &refused,
+        &synced(true, false),
+        Some(&flow),
+        None,
+        now(),
+        NO_INTERVAL,
+    )
+    .reset
+    else {
+        panic!("an over-long token is refused");
+    };
+    assert!(!message.contains(&long), "{message}");
+    assert!(
+        message.contains("129 characters") && message.contains("128"),
+        "{message}"
+    );
+    assert_eq!(
+        first_sight_token(&refused, &Default::default()),
+        None,
+        "not recorded at first sight either"
+    );
+    let exactly = "y".repeat(crate::crd::MAX_RESET_TOKEN_LENGTH);
+    assert_eq!(
+        plan(
+            &with_token(resource(true, false), &exactly),
+            &synced(true, false),
+            Some(&flow),
+            None,
+            now(),
+            NO_INTERVAL
+        )
+        .reset,
+        ResetStep::Send { token: exactly }
+    );
+}
+
+#[test]
+fn a_reset_sooner_than_the_minimum_interval_waits_until_it_has_passed() {
+    let interval = std::time::Duration::from_secs(300);
+    let resource = with_token(resource(true, false), "next");
+    let flow = graph_flow(true, false);
+    let mut status = synced(true, false);
+    let reset = status.reset.get_or_insert_default();
+    reset.record_handled("previous".into(), ResetOutcome::Accepted, None);
+    reset.sent_time = Some(Time(now() - SignedDuration::from_secs(60)));
+    assert_eq!(
+        plan(&resource, &status, Some(&flow), None, now(), interval).reset,
+        ResetStep::Wait {
+            token: "next".into(),
+            not_before: now() + SignedDuration::from_secs(240)
+        }
+    );
+    status.reset.as_mut().expect("reset").sent_time =
+        Some(Time(now() - SignedDuration::from_secs(300)));
+    assert_eq!(
+        plan(&resource, &status, Some(&flow), None, now(), interval).reset,
+        ResetStep::Send {
+            token: "next".into()
         }
     );
 }
@@ -274,7 +457,15 @@ fn a_new_token_sends_one_reset_and_a_handled_one_none() {
     let resource = with_token(resource(true, false), "t2");
     let flow = graph_flow(true, false);
     assert_eq!(
-        plan(&resource, &synced(true, false), Some(&flow), None, now()).reset,
+        plan(
+            &resource,
+            &synced(true, false),
+            Some(&flow),
+            None,
+            now(),
+            NO_INTERVAL
+        )
+        .reset,
         ResetStep::Send { token: "t2".into() }
     );
 
@@ -285,7 +476,7 @@ fn a_new_token_sends_one_reset_and_a_handled_one_none() {
         ..Default::default()
     });
     assert_eq!(
-        plan(&resource, &handled, Some(&flow), None, now()).reset,
+        plan(&resource, &handled, Some(&flow), None, now(), NO_INTERVAL).reset,
         ResetStep::Nothing
     );
 }
@@ -302,7 +493,7 @@ fn a_pending_reset_found_later_is_never_resent() {
         ..Default::default()
     });
     assert_eq!(
-        plan(&resource, &status, Some(&flow), None, now()).reset,
+        plan(&resource, &status, Some(&flow), None, now(), NO_INTERVAL).reset,
         ResetStep::RecordUnknown { token: "t3".into() }
     );
 }
@@ -311,11 +502,11 @@ fn a_pending_reset_found_later_is_never_resent() {
 fn a_reset_waits_for_the_flow_to_exist() {
     let resource = with_token(resource(true, false), "t4");
     let status = SecurityGroupProvisioningFlowStatus {
-        reset: Some(ResetStatus::default()),
+        observed_generation: Some(1),
         ..Default::default()
     };
     assert_eq!(
-        plan(&resource, &status, None, None, now()).reset,
+        plan(&resource, &status, None, None, now(), NO_INTERVAL).reset,
         ResetStep::Defer
     );
 }
@@ -327,10 +518,9 @@ fn a_reset_token_waits_while_paused_and_says_so() {
     hold_reset_while_paused(&resource, &mut status);
     let reset = status.reset.clone().expect("reset status");
     assert!(
-        reset
-            .message
-            .as_deref()
-            .is_some_and(|m| m.contains("not sent while")),
+        reset.waiting.as_ref().is_some_and(
+            |waiting| waiting.token == "t5" && waiting.message.contains("not sent while")
+        ),
         "{reset:?}"
     );
     assert_eq!(
@@ -340,7 +530,7 @@ fn a_reset_token_waits_while_paused_and_says_so() {
 
     let flow = graph_flow(true, false);
     assert_eq!(
-        plan(&resource, &status, Some(&flow), None, now()).reset,
+        plan(&resource, &status, Some(&flow), None, now(), NO_INTERVAL).reset,
         ResetStep::Send { token: "t5".into() }
     );
 }

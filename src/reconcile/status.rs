@@ -54,12 +54,25 @@ pub fn finish(
 ) -> SecurityGroupProvisioningFlowStatus {
     let previous = flow.status.clone().unwrap_or_default();
     working.observed_generation = flow.metadata.generation;
-    working.conditions = conditions(
-        &previous.conditions,
-        &wanted_conditions(flow, health),
-        flow.metadata.generation,
-        now,
-    );
+    let mut wanted = wanted_conditions(flow, health);
+    if let Health::Synced { .. } = health
+        && let Some(waiting) = working
+            .reset
+            .as_ref()
+            .and_then(|reset| reset.waiting.as_ref())
+        && let Some(reconciling) = wanted
+            .iter_mut()
+            .find(|(kind, ..)| *kind == ConditionType::Reconciling)
+    {
+        // A reset that is due but waits is work in flight.
+        *reconciling = (
+            ConditionType::Reconciling,
+            "True",
+            Reason::ResetWaiting,
+            format!("reset {:?} {}", waiting.token, waiting.message),
+        );
+    }
+    working.conditions = conditions(&previous.conditions, &wanted, flow.metadata.generation, now);
     working.last_sync_time = previous.last_sync_time.clone();
     if working != previous {
         working.last_sync_time = Some(Time(now));

@@ -37,6 +37,8 @@ pub struct Options {
     pub resync_period: Duration,
     pub poll_interval: Duration,
     pub freshness_window: Duration,
+    /// Shortest time between two resets of one flow.
+    pub min_reset_interval: Duration,
     pub default_deletion_policy: DeletionPolicy,
     /// Roles of the registered application.
     pub roles: Vec<&'static str>,
@@ -72,6 +74,7 @@ impl Default for Options {
             resync_period: Duration::from_secs(3600),
             poll_interval: Duration::from_millis(500),
             freshness_window: Duration::from_secs(900),
+            min_reset_interval: Duration::ZERO,
             default_deletion_policy: DeletionPolicy::Orphan,
             roles: vec![graph_emulator::ROLE_READ_WRITE_ALL],
             concurrency: 4,
@@ -147,6 +150,7 @@ impl OperatorUnderTest {
             resync_period: options.resync_period,
             poll_interval: options.poll_interval,
             freshness_window: options.freshness_window,
+            min_reset_interval: options.min_reset_interval,
             graph_timeout: options.graph_timeout,
             concurrency: options.concurrency,
             instance: Some(format!("test-{}", test.namespace)),

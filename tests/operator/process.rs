@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use sds_operator::config::NamespaceAllowList;
-use sds_test_support::{ManagedProcess, ProcessSpec};
+use sds_test_support::{ManagedProcess, ProcessSpec, free_port};
 
 use crate::fixture::{CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, TENANT};
 
@@ -18,6 +18,8 @@ pub struct OperatorProcess {
     spec: ProcessSpec,
     child: Option<ManagedProcess>,
     starts: u32,
+    /// Where its admin endpoints listen (a loopback port chosen at start, kept across restarts).
+    admin_address: String,
 }
 
 impl OperatorProcess {
@@ -54,7 +56,10 @@ impl OperatorProcess {
             ("AZURE_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
             ("SDS_WATCH_NAMESPACE", namespace.clone()),
             // Several operators run at once in a test run: each takes a free admin port.
-            ("SDS_ADMIN_ADDRESS", "127.0.0.1:0".to_owned()),
+            (
+                "SDS_ADMIN_ADDRESS",
+                format!("127.0.0.1:{}", free_port().expect("a free port")),
+            ),
             (
                 "SDS_DEFAULT_CREDENTIAL_NAMESPACES",
                 match &options.default_credential_namespaces {
@@ -68,6 +73,10 @@ impl OperatorProcess {
             ("SDS_POLL_INTERVAL", seconds(options.poll_interval)),
             ("SDS_RESYNC_PERIOD", seconds(options.resync_period)),
             ("SDS_FRESHNESS_WINDOW", seconds(options.freshness_window)),
+            (
+                "SDS_MIN_RESET_INTERVAL",
+                format!("{}s", options.min_reset_interval.as_secs()),
+            ),
             ("SDS_CONCURRENCY", options.concurrency.to_string()),
             ("POD_NAME", format!("process-{namespace}")),
             ("RUST_LOG", "info,sds_operator=debug".to_owned()),
@@ -76,6 +85,11 @@ impl OperatorProcess {
             environment.retain(|(existing, _)| *existing != key);
             environment.push((key, value.to_owned()));
         }
+        let admin_address = environment
+            .iter()
+            .find(|(key, _)| *key == "SDS_ADMIN_ADDRESS")
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default();
         let log = control_plane
             .scratch_dir()
             .join(format!("{namespace}-operator.log"));
@@ -95,6 +109,7 @@ impl OperatorProcess {
             },
             child: None,
             starts: 0,
+            admin_address,
         };
         process.spawn();
         process
@@ -127,6 +142,30 @@ impl OperatorProcess {
     /// How many times the binary was started.
     pub fn starts(&self) -> u32 {
         self.starts
+    }
+
+    /// `http://<admin address><path>`, e.g. `/readyz`.
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.admin_address)
+    }
+
+    /// Reconciles the running process has finished since it started, from its `/metrics`.
+    pub async fn reconciles(&self, http: &reqwest::Client) -> u64 {
+        let url = self.admin_url("/metrics");
+        let text = http
+            .get(&url)
+            .timeout(std::time::Duration::from_secs(10))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .unwrap_or_else(|e| panic!("operator metrics at {url}: {e}"))
+            .text()
+            .await
+            .expect("operator metrics body");
+        text.lines()
+            .filter(|line| line.starts_with("sds_operator_reconciles_total"))
+            .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
+            .sum::<f64>() as u64
     }
 
     /// The last lines of the operator's log, all starts included.

@@ -19,6 +19,6 @@ pub use apiserver_metrics::RequestCount;
 pub use binaries::Binaries;
 pub use control_plane::ControlPlane;
 pub use error::Error;
-pub use process::{ManagedProcess, ProcessSpec};
+pub use process::{ManagedProcess, ProcessSpec, free_port};
 pub use test_context::{TestContext, shared_control_plane};
 pub use wait::{DEFAULT_DEADLINE, eventually};

@@ -192,7 +192,7 @@ pub(crate) fn remove_on_exit(dir: &Path) -> Result<(), Error> {
 }
 
 /// A loopback port that was free a moment ago.
-pub(crate) fn free_port() -> Result<u16, Error> {
+pub fn free_port() -> Result<u16, Error> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(Error::io("bind", "127.0.0.1:0"))?;
     listener
         .local_addr()

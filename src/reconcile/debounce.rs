@@ -1,0 +1,106 @@
+//! Debouncing of annotation-only changes: a loop of `kubectl annotate` (or a tool that rewrites
+//! the reset annotation) reaches Graph at most about once a second per resource.
+
+use std::time::{Duration, Instant};
+
+use kube::ResourceExt;
+
+use crate::crd::{PAUSED_ANNOTATION, RESET_ANNOTATION, SecurityGroupProvisioningFlow};
+
+/// The shortest time between two reconciles that differ only in the operator's annotations.
+pub const ANNOTATION_DEBOUNCE: Duration = Duration::from_secs(1);
+
+/// What a reconcile was started for: a change of anything but the annotations is never delayed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trigger {
+    generation: Option<i64>,
+    deleting: bool,
+    reset: Option<String>,
+    paused: Option<String>,
+}
+
+impl Trigger {
+    pub fn of(flow: &SecurityGroupProvisioningFlow) -> Self {
+        let annotation = |key: &str| flow.annotations().get(key).cloned();
+        Self {
+            generation: flow.metadata.generation,
+            deleting: flow.metadata.deletion_timestamp.is_some(),
+            reset: annotation(RESET_ANNOTATION),
+            paused: annotation(PAUSED_ANNOTATION),
+        }
+    }
+
+    fn annotations_only_change_from(&self, earlier: &Self) -> bool {
+        self.generation == earlier.generation
+            && self.deleting == earlier.deleting
+            && self != earlier
+    }
+}
+
+/// How long a reconcile for `now_seen` waits, given the last reconcile that ran (`last`): only an
+/// annotation-only change within `ANNOTATION_DEBOUNCE` of it waits, for the rest of that time.
+pub fn wait_before(last: Option<&(Trigger, Instant)>, now_seen: &Trigger) -> Option<Duration> {
+    let (earlier, started) = last?;
+    let elapsed = started.elapsed();
+    (now_seen.annotations_only_change_from(earlier) && elapsed < ANNOTATION_DEBOUNCE)
+        .then(|| ANNOTATION_DEBOUNCE - elapsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::crd::{SecurityGroupCreationOptions, SecurityGroupProvisioningFlowSpec};
+
+    fn flow(generation: i64, reset: Option<&str>) -> SecurityGroupProvisioningFlow {
+        let mut flow = SecurityGroupProvisioningFlow::new(
+            "groups",
+            SecurityGroupProvisioningFlowSpec {
+                flow_set_id: "9ab41255-5364-4c53-e15c-08dc4ab6ee03".into(),
+                creation_options: SecurityGroupCreationOptions::default(),
+                adoption: Default::default(),
+                deletion_policy: None,
+                management_policy: Default::default(),
+                credentials_secret_ref: None,
+            },
+        );
+        flow.metadata.generation = Some(generation);
+        flow.metadata.annotations =
+            reset.map(|token| BTreeMap::from([(RESET_ANNOTATION.to_owned(), token.to_owned())]));
+        flow
+    }
+
+    #[test]
+    fn an_annotation_change_right_after_a_reconcile_waits_for_the_rest_of_the_second() {
+        let last = (Trigger::of(&flow(1, Some("a"))), Instant::now());
+        let wait = wait_before(Some(&last), &Trigger::of(&flow(1, Some("b")))).expect("a wait");
+        assert!(
+            wait <= ANNOTATION_DEBOUNCE && wait > ANNOTATION_DEBOUNCE / 2,
+            "{wait:?}"
+        );
+    }
+
+    #[test]
+    fn spec_changes_requeues_and_old_reconciles_do_not_wait() {
+        let now = Instant::now();
+        let last = (Trigger::of(&flow(1, Some("a"))), now);
+        assert_eq!(
+            wait_before(Some(&last), &Trigger::of(&flow(2, Some("b")))),
+            None
+        );
+        assert_eq!(
+            wait_before(Some(&last), &Trigger::of(&flow(1, Some("a")))),
+            None
+        );
+        assert_eq!(wait_before(None, &Trigger::of(&flow(1, Some("b")))), None);
+        let long_ago = now
+            .checked_sub(ANNOTATION_DEBOUNCE * 2)
+            .expect("an earlier instant");
+        let old = (Trigger::of(&flow(1, Some("a"))), long_ago);
+        assert_eq!(
+            wait_before(Some(&old), &Trigger::of(&flow(1, Some("b")))),
+            None
+        );
+    }
+}
