@@ -289,6 +289,17 @@ fn required_fields_follow_the_design() {
 }
 
 #[test]
+fn a_new_resource_reads_as_not_yet_observed() {
+    // kstatus calls a resource without observedGeneration Current; generation 1 with
+    // observedGeneration 0 is InProgress until the operator's first status write.
+    assert_eq!(
+        schema_at("/properties/status")["default"],
+        json!({ "observedGeneration": 0 })
+    );
+    assert_eq!(status_property("observedGeneration")["type"], "integer");
+}
+
+#[test]
 fn conditions_are_a_map_list_keyed_by_type() {
     let conditions = status_property("conditions");
     assert_eq!(conditions["type"], "array");

@@ -253,3 +253,30 @@ fn a_pause_keeps_ready_only_for_the_spec_synced_before_it() {
         ("False", "Paused")
     );
 }
+
+#[test]
+fn a_paused_resource_never_synced_says_so_and_is_not_ready() {
+    let mut flow = resource();
+    // What the API server holds for a new resource: the schema's default status.
+    flow.status = Some(SecurityGroupProvisioningFlowStatus {
+        observed_generation: Some(0),
+        ..SecurityGroupProvisioningFlowStatus::default()
+    });
+    let paused = finish(
+        &flow,
+        flow.status.clone().unwrap_or_default(),
+        &Health::Paused,
+        now(),
+    );
+    let ready = condition(&paused, ConditionType::Ready);
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("False", "Paused")
+    );
+    assert!(
+        ready.message.contains("never been synced"),
+        "{}",
+        ready.message
+    );
+    assert_eq!(paused.observed_generation, Some(3));
+}
