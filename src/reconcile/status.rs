@@ -224,12 +224,16 @@ fn readiness(flow: Option<&GraphFlow>) -> (&'static str, Reason, String, bool, b
             false,
             true,
         ),
+        // Every existing flow in Microsoft's examples reads `disabled`: SDS has simply not turned
+        // it on. That is a resting state, not a failure, so nothing is in flight or stalled.
         ReadinessStatus::Disabled => (
             "False",
-            Reason::FlowDisabled,
-            described("disabled: enable the scenario in the SDS portal"),
+            Reason::Disabled,
+            described(
+                "disabled: SDS has not enabled the flow; it becomes ready once it is enabled in SDS",
+            ),
             false,
-            true,
+            false,
         ),
         ReadinessStatus::Expired => (
             "False",

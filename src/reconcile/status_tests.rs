@@ -110,6 +110,54 @@ fn not_ready_is_reconciling_and_failed_is_stalled() {
     );
 }
 
+/// (type, status, reason) of every condition, in the order they are written.
+fn states(status: &SecurityGroupProvisioningFlowStatus) -> Vec<(&str, &str, &str)> {
+    ConditionType::ALL
+        .iter()
+        .map(|kind| {
+            let condition = condition(status, *kind);
+            (
+                kind.as_str(),
+                condition.status.as_str(),
+                condition.reason.as_str(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn disabled_is_not_ready_but_neither_reconciling_nor_stalled() {
+    let disabled = synced_status(ReadinessStatus::Disabled, now(), &resource());
+    assert_eq!(
+        states(&disabled),
+        [
+            ("Ready", "False", "Disabled"),
+            ("Synced", "True", "InSync"),
+            ("Reconciling", "False", "Disabled"),
+            ("Stalled", "False", "Disabled"),
+        ]
+    );
+    let message = &condition(&disabled, ConditionType::Ready).message;
+    assert!(
+        message.contains("SDS has not enabled the flow"),
+        "{message}"
+    );
+}
+
+#[test]
+fn expired_is_stalled() {
+    let expired = synced_status(ReadinessStatus::Expired, now(), &resource());
+    assert_eq!(
+        states(&expired),
+        [
+            ("Ready", "False", "FlowExpired"),
+            ("Synced", "True", "InSync"),
+            ("Reconciling", "False", "FlowExpired"),
+            ("Stalled", "True", "FlowExpired"),
+        ]
+    );
+}
+
 #[test]
 fn an_unchanged_sync_changes_nothing_not_even_the_sync_time() {
     let mut flow = resource();
