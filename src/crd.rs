@@ -62,6 +62,12 @@ pub const FLOW_SET_ID_IMMUTABLE_MESSAGE: &str =
         description = "Whether the last sync succeeded and Graph reports the flow ready"
     ),
     printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#,
+        description = "Why the resource is or is not ready (the Ready condition's reason)"
+    ),
+    printcolumn(
         name = "Readiness",
         type_ = "string",
         json_path = ".status.readinessStatus",
@@ -83,6 +89,13 @@ pub const FLOW_SET_ID_IMMUTABLE_MESSAGE: &str =
         type_ = "string",
         json_path = ".status.flowId",
         description = "Id of the flow in Graph",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].message"#,
+        description = "What the Ready condition says, including what to fix",
         priority = 1
     )
 )]

@@ -122,7 +122,7 @@ fn status_is_a_subresource() {
 }
 
 #[test]
-fn printer_columns_show_ready_readiness_flow_set_age_and_flow_id_when_wide() {
+fn printer_columns_show_ready_reason_readiness_flow_set_age_and_flow_id_and_message_when_wide() {
     let columns = crd()["spec"]["versions"][0]["additionalPrinterColumns"].clone();
     let summary: Vec<(String, String, String, i64)> = columns
         .as_array()
@@ -144,10 +144,22 @@ fn printer_columns_show_ready_readiness_flow_set_age_and_flow_id_when_wide() {
             "string",
             0,
         ),
+        (
+            "Reason",
+            r#".status.conditions[?(@.type=="Ready")].reason"#,
+            "string",
+            0,
+        ),
         ("Readiness", ".status.readinessStatus", "string", 0),
         ("FlowSet", ".spec.flowSetId", "string", 0),
         ("Age", ".metadata.creationTimestamp", "date", 0),
         ("FlowID", ".status.flowId", "string", 1),
+        (
+            "Message",
+            r#".status.conditions[?(@.type=="Ready")].message"#,
+            "string",
+            1,
+        ),
     ]
     .map(|(name, path, kind, priority)| {
         (name.to_owned(), path.to_owned(), kind.to_owned(), priority)

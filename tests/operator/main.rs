@@ -3,6 +3,7 @@
 //! and controller per test.
 
 mod chart;
+mod columns;
 mod conflicts;
 mod crash;
 mod credential_kinds;
