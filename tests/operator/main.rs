@@ -13,6 +13,7 @@ mod drift;
 mod failures;
 mod fixture;
 mod freshness;
+mod kstatus;
 mod lifecycle;
 mod pause;
 mod policies;
