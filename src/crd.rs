@@ -62,6 +62,12 @@ pub const FLOW_SET_ID_IMMUTABLE_MESSAGE: &str =
         description = "Whether the last sync succeeded and Graph reports the flow ready"
     ),
     printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#,
+        description = "Why the resource is or is not ready (the Ready condition's reason)"
+    ),
+    printcolumn(
         name = "Readiness",
         type_ = "string",
         json_path = ".status.readinessStatus",
@@ -83,6 +89,13 @@ pub const FLOW_SET_ID_IMMUTABLE_MESSAGE: &str =
         type_ = "string",
         json_path = ".status.flowId",
         description = "Id of the flow in Graph",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].message"#,
+        description = "What the Ready condition says, including what to fix",
         priority = 1
     )
 )]
@@ -173,10 +186,14 @@ pub struct LocalSecretReference {
 }
 
 /// Observed state: what Graph reports for the flow and what the operator last did.
+// The schema default gives a new resource `status: {observedGeneration: 0}`, so that kstatus (Flux,
+// kpt) reads "generation 1, observed 0" and calls it InProgress until the operator's first write.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("default" = { "observedGeneration": 0 }))]
 pub struct SecurityGroupProvisioningFlowStatus {
-    /// metadata.generation of the spec this status was written for, on every write, errors included.
+    /// metadata.generation of the spec this status was written for, on every write, errors
+    /// included. 0 (the default of a new resource) until the operator first writes status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
 
@@ -219,6 +236,15 @@ pub struct SecurityGroupProvisioningFlowStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,
+}
+
+impl SecurityGroupProvisioningFlowStatus {
+    /// Whether the operator has written this status (observedGeneration >= 1). A new resource reads
+    /// observedGeneration 0, the schema default, so no other field's presence may stand in for this.
+    pub fn is_observed(&self) -> bool {
+        self.observed_generation
+            .is_some_and(|generation| generation >= 1)
+    }
 }
 
 /// The record of a create request this resource is about to send, or sent without recording its result.
@@ -360,6 +386,19 @@ mod tests {
         assert_eq!(spec.management_policy, ManagementPolicy::Manage);
         assert_eq!(spec.deletion_policy, None);
         assert_eq!(spec.credentials_secret_ref, None);
+    }
+
+    #[test]
+    fn only_an_observed_generation_of_one_or_more_counts_as_observed() {
+        let fresh: SecurityGroupProvisioningFlowStatus =
+            serde_json::from_value(serde_json::json!({"observedGeneration": 0})).unwrap();
+        assert!(!fresh.is_observed());
+        assert!(!SecurityGroupProvisioningFlowStatus::default().is_observed());
+        let written = SecurityGroupProvisioningFlowStatus {
+            observed_generation: Some(1),
+            ..SecurityGroupProvisioningFlowStatus::default()
+        };
+        assert!(written.is_observed());
     }
 
     #[test]

@@ -122,7 +122,7 @@ fn status_is_a_subresource() {
 }
 
 #[test]
-fn printer_columns_show_ready_readiness_flow_set_age_and_flow_id_when_wide() {
+fn printer_columns_show_ready_reason_readiness_flow_set_age_and_flow_id_and_message_when_wide() {
     let columns = crd()["spec"]["versions"][0]["additionalPrinterColumns"].clone();
     let summary: Vec<(String, String, String, i64)> = columns
         .as_array()
@@ -144,10 +144,22 @@ fn printer_columns_show_ready_readiness_flow_set_age_and_flow_id_when_wide() {
             "string",
             0,
         ),
+        (
+            "Reason",
+            r#".status.conditions[?(@.type=="Ready")].reason"#,
+            "string",
+            0,
+        ),
         ("Readiness", ".status.readinessStatus", "string", 0),
         ("FlowSet", ".spec.flowSetId", "string", 0),
         ("Age", ".metadata.creationTimestamp", "date", 0),
         ("FlowID", ".status.flowId", "string", 1),
+        (
+            "Message",
+            r#".status.conditions[?(@.type=="Ready")].message"#,
+            "string",
+            1,
+        ),
     ]
     .map(|(name, path, kind, priority)| {
         (name.to_owned(), path.to_owned(), kind.to_owned(), priority)
@@ -286,6 +298,17 @@ fn required_fields_follow_the_design() {
         schema_at("/properties/status").get("required").is_none(),
         "every status field is optional"
     );
+}
+
+#[test]
+fn a_new_resource_reads_as_not_yet_observed() {
+    // kstatus calls a resource without observedGeneration Current; generation 1 with
+    // observedGeneration 0 is InProgress until the operator's first status write.
+    assert_eq!(
+        schema_at("/properties/status")["default"],
+        json!({ "observedGeneration": 0 })
+    );
+    assert_eq!(status_property("observedGeneration")["type"], "integer");
 }
 
 #[test]

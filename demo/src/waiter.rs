@@ -71,8 +71,37 @@ impl Waiter<'_> {
             .await
             .map(|status| match status.trim() {
                 "" | "[]" => "(none: the operator has written no status)".to_owned(),
+                _ if !written_by_operator(&status) => {
+                    format!(
+                        "{status} (a new resource's default: the operator has written no status)"
+                    )
+                }
                 _ => status,
             })
             .unwrap_or_else(|error| error.to_string())
+    }
+}
+
+/// Whether `kubectl get -o jsonpath-as-json={.status}` shows a status the operator wrote: a new
+/// resource has none, or only the schema's default `{observedGeneration: 0}`.
+fn written_by_operator(status: &str) -> bool {
+    let observed = serde_json::from_str::<serde_json::Value>(status)
+        .ok()
+        .and_then(|value| value.pointer("/0/observedGeneration")?.as_i64());
+    observed.is_some_and(|generation| generation >= 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::written_by_operator;
+
+    #[test]
+    fn only_a_status_with_an_observed_generation_counts_as_written() {
+        assert!(!written_by_operator(""));
+        assert!(!written_by_operator("[]"));
+        assert!(!written_by_operator(r#"[{"observedGeneration": 0}]"#));
+        assert!(written_by_operator(
+            r#"[{"observedGeneration": 2, "flowId": "x"}]"#
+        ));
     }
 }

@@ -23,10 +23,10 @@ fn the_demo_shows_the_example_ready_and_its_reset_accepted() {
         output.status
     );
 
-    // `kubectl get sgpf -o wide`: NAME READY READINESS ...
+    // `kubectl get sgpf -o wide`: NAME READY REASON READINESS ...
     let ready_row = stdout.lines().any(|line| {
         let columns: Vec<&str> = line.split_whitespace().collect();
-        columns.starts_with(&["district-security-groups", "True", "ready"])
+        columns.starts_with(&["district-security-groups", "True", "FlowReady", "ready"])
     });
     assert!(
         ready_row,

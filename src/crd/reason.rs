@@ -108,8 +108,9 @@ pub enum Reason {
     Stale,
     /// Graph reports the flow failed.
     FlowFailed,
-    /// Graph reports the flow disabled.
-    FlowDisabled,
+    /// Graph reports the flow disabled: SDS has not enabled it. Not a failure (neither
+    /// Reconciling nor Stalled).
+    Disabled,
     /// Graph reports the flow expired.
     FlowExpired,
     /// Graph reports a readinessStatus this operator does not know.
@@ -158,7 +159,7 @@ impl Reason {
         Self::KubernetesApiError,
         Self::Stale,
         Self::FlowFailed,
-        Self::FlowDisabled,
+        Self::Disabled,
         Self::FlowExpired,
         Self::UnknownReadiness,
         Self::Deleting,
@@ -202,7 +203,7 @@ impl Reason {
             Self::KubernetesApiError => "KubernetesApiError",
             Self::Stale => "Stale",
             Self::FlowFailed => "FlowFailed",
-            Self::FlowDisabled => "FlowDisabled",
+            Self::Disabled => "Disabled",
             Self::FlowExpired => "FlowExpired",
             Self::UnknownReadiness => "UnknownReadiness",
             Self::Deleting => "Deleting",

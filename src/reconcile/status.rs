@@ -125,13 +125,17 @@ fn wanted_conditions(flow: &SecurityGroupProvisioningFlow, health: &Health) -> W
                 crate::crd::PAUSED_ANNOTATION
             );
             // Ready may only vouch for a spec that was synced before the pause.
-            let spec_synced = flow
-                .status
-                .as_ref()
-                .and_then(|status| status.observed_generation)
-                == flow.metadata.generation;
+            let observed = flow.status.as_ref().filter(|status| status.is_observed());
+            let spec_synced =
+                observed.and_then(|status| status.observed_generation) == flow.metadata.generation;
             let (ready_status, ready_reason, ready_message) = if spec_synced {
                 kept(previous_ready, Reason::Paused, &message)
+            } else if observed.is_none() {
+                (
+                    "False",
+                    Reason::Paused,
+                    format!("{message}; the resource has never been synced"),
+                )
             } else {
                 (
                     "False",
@@ -233,12 +237,16 @@ fn readiness(flow: Option<&GraphFlow>) -> (&'static str, Reason, String, bool, b
             false,
             true,
         ),
+        // Every existing flow in Microsoft's examples reads `disabled`: SDS has simply not turned
+        // it on. That is a resting state, not a failure, so nothing is in flight or stalled.
         ReadinessStatus::Disabled => (
             "False",
-            Reason::FlowDisabled,
-            described("disabled: enable the scenario in the SDS portal"),
+            Reason::Disabled,
+            described(
+                "disabled: SDS has not enabled the flow; it becomes ready once it is enabled in SDS",
+            ),
             false,
-            true,
+            false,
         ),
         ReadinessStatus::Expired => (
             "False",

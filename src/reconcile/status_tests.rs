@@ -110,6 +110,54 @@ fn not_ready_is_reconciling_and_failed_is_stalled() {
     );
 }
 
+/// (type, status, reason) of every condition, in the order they are written.
+fn states(status: &SecurityGroupProvisioningFlowStatus) -> Vec<(&str, &str, &str)> {
+    ConditionType::ALL
+        .iter()
+        .map(|kind| {
+            let condition = condition(status, *kind);
+            (
+                kind.as_str(),
+                condition.status.as_str(),
+                condition.reason.as_str(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn disabled_is_not_ready_but_neither_reconciling_nor_stalled() {
+    let disabled = synced_status(ReadinessStatus::Disabled, now(), &resource());
+    assert_eq!(
+        states(&disabled),
+        [
+            ("Ready", "False", "Disabled"),
+            ("Synced", "True", "InSync"),
+            ("Reconciling", "False", "Disabled"),
+            ("Stalled", "False", "Disabled"),
+        ]
+    );
+    let message = &condition(&disabled, ConditionType::Ready).message;
+    assert!(
+        message.contains("SDS has not enabled the flow"),
+        "{message}"
+    );
+}
+
+#[test]
+fn expired_is_stalled() {
+    let expired = synced_status(ReadinessStatus::Expired, now(), &resource());
+    assert_eq!(
+        states(&expired),
+        [
+            ("Ready", "False", "FlowExpired"),
+            ("Synced", "True", "InSync"),
+            ("Reconciling", "False", "FlowExpired"),
+            ("Stalled", "True", "FlowExpired"),
+        ]
+    );
+}
+
 #[test]
 fn an_unchanged_sync_changes_nothing_not_even_the_sync_time() {
     let mut flow = resource();
@@ -252,4 +300,31 @@ fn a_pause_keeps_ready_only_for_the_spec_synced_before_it() {
         (ready.status.as_str(), ready.reason.as_str()),
         ("False", "Paused")
     );
+}
+
+#[test]
+fn a_paused_resource_never_synced_says_so_and_is_not_ready() {
+    let mut flow = resource();
+    // What the API server holds for a new resource: the schema's default status.
+    flow.status = Some(SecurityGroupProvisioningFlowStatus {
+        observed_generation: Some(0),
+        ..SecurityGroupProvisioningFlowStatus::default()
+    });
+    let paused = finish(
+        &flow,
+        flow.status.clone().unwrap_or_default(),
+        &Health::Paused,
+        now(),
+    );
+    let ready = condition(&paused, ConditionType::Ready);
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("False", "Paused")
+    );
+    assert!(
+        ready.message.contains("never been synced"),
+        "{}",
+        ready.message
+    );
+    assert_eq!(paused.observed_generation, Some(3));
 }

@@ -217,7 +217,7 @@ async fn readiness_changes_in_graph_are_mirrored() {
 
     for (value, reason, stalled) in [
         ("failed", "FlowFailed", "True"),
-        ("disabled", "FlowDisabled", "True"),
+        ("disabled", "Disabled", "False"),
         ("ready", "FlowReady", "False"),
     ] {
         operator
@@ -235,6 +235,7 @@ async fn readiness_changes_in_graph_are_mirrored() {
                     == Some(value)
                     && condition(flow, "Ready").is_some_and(|(_, r, _)| r == reason)
                     && has_condition(flow, "Stalled", stalled)
+                    && has_condition(flow, "Reconciling", "False")
             })
             .await;
     }

@@ -3,6 +3,7 @@
 //! and controller per test.
 
 mod chart;
+mod columns;
 mod conflicts;
 mod crash;
 mod credential_kinds;
@@ -13,6 +14,7 @@ mod failures;
 mod fixture;
 mod freshness;
 mod hot_loops;
+mod kstatus;
 mod lifecycle;
 mod pause;
 mod policies;

@@ -60,7 +60,8 @@ async fn observe_only_mirrors_an_existing_flow_and_never_writes() {
     operator
         .wait_for("groups", "mirroring disabled", |flow| {
             mirrors(flow, &flow_id, "disabled", true, false)
-                && condition_is(flow, "Stalled", "True", "FlowDisabled")
+                && condition_is(flow, "Ready", "False", "Disabled")
+                && condition_is(flow, "Stalled", "False", "Disabled")
         })
         .await;
     operator
