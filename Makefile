@@ -16,6 +16,14 @@ test: lint $(MSAL_PYTHON)
 	SDS_TESTBIN_DIR="$$(bash tools/testbin/build.sh)" SDS_OPERATOR_BIN="$(TARGET_DIR)/debug/sds-operator" \
 		SDS_MSAL_PYTHON="$(MSAL_PYTHON)" cargo test --workspace --locked
 
+# Microsoft's azidentity (MSAL for Go), the second Microsoft client the emulator must satisfy: a
+# program of its own Go module, rebuilt when its sources change; its test finds it by this variable.
+AZIDENTITY_CHECK := $(TOOLS)/azidentity-check-1.15.0/azidentity-check
+test: $(AZIDENTITY_CHECK)
+test: export SDS_AZIDENTITY_CHECK := $(AZIDENTITY_CHECK)
+$(AZIDENTITY_CHECK): $(wildcard tools/azidentity-check/*.go) tools/azidentity-check/go.mod tools/azidentity-check/go.sum
+	cd tools/azidentity-check && go build -trimpath -o "$@.tmp" . && mv "$@.tmp" "$@"
+
 # Starts a local control plane, the Graph emulator and the real sds-operator, shows examples/
 # going Ready and being reset, prints what to try next and runs until Ctrl-C (SDS_DEMO_EXIT=1: exits
 # once shown).
