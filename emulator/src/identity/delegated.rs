@@ -19,15 +19,14 @@ use super::grants::{
 };
 
 use super::token::{
-    GRAPH_RESOURCES, Principal, TokenRequest, authenticate_client, check_tenant, find_client, mint,
+    GRAPH_RESOURCES, Principal, TokenRequest, authenticate_client, check_tenant, find_client,
+    is_oidc_scope, mint,
 };
 use crate::context::RequestIds;
 use crate::state::{Inner, Shared};
 
 /// `grant_type` of the device flow's token requests.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-/// OpenID Connect scopes that name no Graph permission.
-const OIDC_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 
 /// A parsed `scope`: Graph permissions by name, whether `.default` was asked, `offline_access`.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -45,10 +44,7 @@ fn parse_scopes(scope: &str) -> Result<Scopes, AadError> {
             parsed.offline = true;
             continue;
         }
-        if OIDC_SCOPES
-            .iter()
-            .any(|oidc| oidc.eq_ignore_ascii_case(item))
-        {
+        if is_oidc_scope(item) {
             continue;
         }
         let name = match item.rsplit_once('/') {

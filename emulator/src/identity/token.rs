@@ -26,6 +26,10 @@ use crate::state::{Inner, Shared};
 /// Resource identifiers that name Microsoft Graph in a scope.
 pub(crate) const GRAPH_RESOURCES: [&str; 2] =
     [GRAPH_AUDIENCE, "00000003-0000-0000-c000-000000000000"];
+/// The reserved OpenID Connect scopes: they name no resource, so the identity platform takes them
+/// beside any resource's scopes, `/.default` included (MSAL for Go adds the first three to every
+/// request, client credentials too).
+const OIDC_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 /// Tenant aliases that the client-credentials grant cannot use.
 const MULTI_TENANT_ALIASES: [&str; 3] = ["common", "consumers", "organizations"];
 
@@ -222,9 +226,20 @@ pub(crate) fn authenticate_client(
     Ok(())
 }
 
-/// A client-credentials scope must be exactly one resource's `/.default`.
+/// Whether `item` is one of the reserved OpenID Connect scopes, in any case.
+pub(crate) fn is_oidc_scope(item: &str) -> bool {
+    OIDC_SCOPES
+        .iter()
+        .any(|oidc| oidc.eq_ignore_ascii_case(item))
+}
+
+/// A client-credentials scope must be exactly one resource's `/.default`, with or without
+/// reserved OpenID Connect scopes beside it; no other scope may be combined with `/.default`.
 fn check_scope(scope: &str) -> Result<(), AadError> {
-    let scopes: Vec<&str> = scope.split_whitespace().collect();
+    let scopes: Vec<&str> = scope
+        .split_whitespace()
+        .filter(|item| !is_oidc_scope(item))
+        .collect();
     let mut resources: Vec<String> = scopes
         .iter()
         .filter_map(|s| {
@@ -349,6 +364,39 @@ mod tests {
         assert_eq!(
             check_scope(
                 "https://graph.microsoft.com/.default https://management.azure.com/.default"
+            )
+            .unwrap_err()
+            .code,
+            700022
+        );
+    }
+
+    #[test]
+    fn reserved_oidc_scopes_may_stand_beside_default() {
+        for scope in [
+            "https://graph.microsoft.com/.default openid offline_access profile",
+            "openid https://graph.microsoft.com/.default email",
+            "00000003-0000-0000-c000-000000000000/.default offline_access",
+            "https://graph.microsoft.com/.default OpenID Profile",
+        ] {
+            assert!(check_scope(scope).is_ok(), "{scope}");
+        }
+    }
+
+    #[test]
+    fn reserved_oidc_scopes_do_not_make_other_combinations_valid() {
+        for scope in [
+            "openid offline_access profile",
+            "https://graph.microsoft.com/.default openid User.Read",
+            "https://graph.microsoft.com/.default https://graph.microsoft.com/User.Read profile",
+            "https://graph.microsoft.com/.default phone",
+            "https://management.azure.com/.default openid",
+        ] {
+            assert_eq!(check_scope(scope).unwrap_err().code, 70011, "{scope}");
+        }
+        assert_eq!(
+            check_scope(
+                "https://graph.microsoft.com/.default openid https://management.azure.com/.default"
             )
             .unwrap_err()
             .code,

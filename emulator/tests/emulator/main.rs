@@ -4,6 +4,7 @@
 // Helpers outside `#[test]` functions are test code too; a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod azidentity;
 mod binary;
 mod delegated;
 mod disconnects;

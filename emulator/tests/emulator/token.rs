@@ -173,6 +173,45 @@ async fn bad_scope_is_aadsts70011() {
     }
 }
 
+/// MSAL for Go sends `openid offline_access profile` beside `.default` on every request; the
+/// identity platform takes the reserved OpenID Connect scopes beside a resource's `.default`.
+#[tokio::test]
+async fn reserved_oidc_scopes_beside_default_get_an_app_token() {
+    let h = Harness::start().await;
+    for scope in [
+        "https://graph.microsoft.com/.default openid offline_access profile",
+        "https://graph.microsoft.com/.default email",
+    ] {
+        let response = h
+            .token_request(TENANT, &form(WRITER, WRITER_SECRET, scope))
+            .await;
+        assert_eq!(response.status(), 200, "{scope}");
+        let body: Value = response.json().await.unwrap();
+        assert!(body.get("refresh_token").is_none(), "{scope}");
+        assert!(body.get("id_token").is_none(), "{scope}");
+        let claims = claims_of(body["access_token"].as_str().unwrap());
+        assert_eq!(claims["idtyp"], "app");
+        assert_eq!(
+            claims["roles"],
+            serde_json::json!(["IndustryData-OutboundFlow.ReadWrite.All"])
+        );
+    }
+}
+
+#[tokio::test]
+async fn reserved_oidc_scopes_alone_or_beside_a_permission_are_aadsts70011() {
+    let h = Harness::start().await;
+    for scope in [
+        "openid offline_access profile",
+        "https://graph.microsoft.com/.default openid User.Read",
+    ] {
+        let response = h
+            .token_request(TENANT, &form(WRITER, WRITER_SECRET, scope))
+            .await;
+        aad_error(response, 400, "invalid_scope", 70011).await;
+    }
+}
+
 #[tokio::test]
 async fn scope_spanning_two_resources_is_aadsts700022() {
     let h = Harness::start().await;
