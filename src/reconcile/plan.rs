@@ -286,6 +286,9 @@ fn creating_recently(status: &SecurityGroupProvisioningFlowStatus, now: Timestam
     })
 }
 
+/// The precision of a `metav1.Time` in status.
+const TIME_PRECISION: jiff::SignedDuration = jiff::SignedDuration::from_secs(1);
+
 /// When a reset may be sent: `min_interval` after the previous one.
 #[derive(Clone, Copy, Debug)]
 struct ResetClock {
@@ -331,11 +334,13 @@ fn plan_reset(
     if !flow_exists {
         return ResetStep::Defer;
     }
+    // sentTime keeps whole seconds: the reset may have left up to a second after it.
     let not_before = reset.sent_time.as_ref().and_then(|sent| {
         let interval = jiff::SignedDuration::try_from(clock.min_interval).ok()?;
-        sent.0.checked_add(interval).ok()
+        sent.0.checked_add(interval + TIME_PRECISION).ok()
     });
-    if let Some(not_before) = not_before
+    if !clock.min_interval.is_zero()
+        && let Some(not_before) = not_before
         && not_before > clock.now
     {
         return ResetStep::Wait {

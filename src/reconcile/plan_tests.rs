@@ -439,11 +439,11 @@ fn a_reset_sooner_than_the_minimum_interval_waits_until_it_has_passed() {
         plan(&resource, &status, Some(&flow), None, now(), interval).reset,
         ResetStep::Wait {
             token: "next".into(),
-            not_before: now() + SignedDuration::from_secs(240)
+            not_before: now() + SignedDuration::from_secs(241)
         }
     );
     status.reset.as_mut().expect("reset").sent_time =
-        Some(Time(now() - SignedDuration::from_secs(300)));
+        Some(Time(now() - SignedDuration::from_secs(301)));
     assert_eq!(
         plan(&resource, &status, Some(&flow), None, now(), interval).reset,
         ResetStep::Send {

@@ -10,7 +10,8 @@ use sds_test_support::{DEFAULT_DEADLINE, eventually};
 use serde_json::json;
 
 use crate::fixture::{
-    CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, is_ready, stalled_with,
+    CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, calls_after_settling, is_ready,
+    stalled_with,
 };
 use crate::process::OperatorProcess;
 
@@ -121,6 +122,8 @@ async fn a_loop_of_annotation_edits_reaches_graph_about_once_a_second() {
     operator
         .apply_ready(&operator.resource("groups", true, false))
         .await;
+    // Settled: the poll that follows the create has read the flow.
+    calls_after_settling(&operator, 0, 1).await;
 
     // Other tools' annotations are not read: they trigger nothing at all.
     let position = operator.journal_position().await;
