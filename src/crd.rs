@@ -276,6 +276,7 @@ pub struct ResetStatus {
     /// token listed here never causes a reset again, so a GitOps tool that puts an older token
     /// back cannot reprovision the flow a second time.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("items" = {"type": "string", "description": "A handled reset token."}))]
     pub handled_tokens: Vec<String>,
 
     /// An annotation value whose reset is being sent. Found present at startup, it means the

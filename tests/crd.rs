@@ -358,12 +358,14 @@ fn status_records_what_the_design_asks() {
     assert_eq!(
         reset,
         [
+            "handledTokens",
             "lastHandledToken",
             "message",
             "outcome",
             "pendingToken",
             "requestId",
-            "sentTime"
+            "sentTime",
+            "waiting"
         ]
     );
 }

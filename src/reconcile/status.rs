@@ -255,8 +255,9 @@ fn readiness(flow: Option<&GraphFlow>) -> (&'static str, Reason, String, bool, b
             false,
             true,
         ),
+        // A state added after this operator was written: neither ready nor a reason to stall.
         ReadinessStatus::UnknownFutureValue | ReadinessStatus::Other(_) => (
-            "False",
+            "Unknown",
             Reason::UnknownReadiness,
             described("in a state this operator does not know"),
             false,

@@ -145,6 +145,25 @@ fn disabled_is_not_ready_but_neither_reconciling_nor_stalled() {
 }
 
 #[test]
+fn a_readiness_this_operator_does_not_know_is_ready_unknown_not_stalled() {
+    for readiness in [
+        ReadinessStatus::UnknownFutureValue,
+        ReadinessStatus::Other("paused".into()),
+    ] {
+        let status = synced_status(readiness, now(), &resource());
+        assert_eq!(
+            states(&status),
+            [
+                ("Ready", "Unknown", "UnknownReadiness"),
+                ("Synced", "True", "InSync"),
+                ("Reconciling", "False", "UnknownReadiness"),
+                ("Stalled", "False", "UnknownReadiness"),
+            ]
+        );
+    }
+}
+
+#[test]
 fn expired_is_stalled() {
     let expired = synced_status(ReadinessStatus::Expired, now(), &resource());
     assert_eq!(
