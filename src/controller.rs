@@ -61,7 +61,7 @@ impl Context {
         Self {
             recorder: Recorder::new(client.clone(), reporter),
             graph_clients: GraphClients::new(
-                reqwest::Client::new(),
+                crate::graph::http_client(),
                 config.endpoints.clone(),
                 GraphClientOptions {
                     request_timeout: config.graph_timeout,
