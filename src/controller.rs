@@ -17,7 +17,7 @@ use crate::admin::OperatorState;
 use crate::config::Config;
 use crate::crd::{FIELD_MANAGER, SecurityGroupProvisioningFlow};
 use crate::graph::{CredentialKey, GraphClientOptions, GraphClients};
-use crate::reconcile::{self, Error, Memory, Retry, switch_credential};
+use crate::reconcile::{self, Error, Memory, Retry, same_flow_set, switch_credential};
 
 /// Shortest and longest wait between retries of a transient failure.
 const BACKOFF_MIN: Duration = Duration::from_secs(2);
@@ -209,7 +209,8 @@ fn waiting_for(
         .state()
         .iter()
         .filter(|other| {
-            other.spec.flow_set_id == leaving.spec.flow_set_id && other.uid() != leaving.uid()
+            same_flow_set(&other.spec.flow_set_id, &leaving.spec.flow_set_id)
+                && other.uid() != leaving.uid()
         })
         .map(|other| ObjectRef::from_obj(other.as_ref()))
         .collect()
@@ -258,6 +259,43 @@ pub fn jittered(duration: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn resource(name: &str, flow_set: &str, deleting: bool) -> SecurityGroupProvisioningFlow {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "industrydata.sds-operator.io/v1alpha1",
+            "kind": "SecurityGroupProvisioningFlow",
+            "metadata": {
+                "name": name, "namespace": "sds", "uid": name,
+                "deletionTimestamp": deleting.then_some("2026-01-01T00:00:00Z"),
+            },
+            "spec": {
+                "flowSetId": flow_set,
+                "creationOptions": {
+                    "createBasedOnRoleGroup": true, "createBasedOnOrgPlusRoleGroup": false,
+                },
+            },
+        }))
+        .expect("a resource")
+    }
+
+    #[test]
+    fn a_deletion_wakes_the_claimants_of_its_flow_set_whatever_the_case_of_its_id() {
+        const SET: &str = "9ab41255-5364-4c53-e15c-08dc4ab6ee03";
+        let leaving = resource("leaving", SET, true);
+        let mut writer = reflector::store::Writer::default();
+        for flow in [
+            leaving.clone(),
+            resource("shouting", &SET.to_ascii_uppercase(), false),
+            resource("elsewhere", "8c33d025-5e64-4550-2aa3-08dc4ac66fca", false),
+        ] {
+            writer.apply_watcher_event(&watcher::Event::Apply(flow));
+        }
+        let woken: Vec<String> = waiting_for(&writer.as_reader(), &leaving)
+            .into_iter()
+            .map(|reference| reference.name)
+            .collect();
+        assert_eq!(woken, ["shouting"]);
+    }
 
     #[test]
     fn backoff_doubles_from_two_seconds_up_to_five_minutes() {
