@@ -576,9 +576,11 @@ async fn a_huge_retry_after_is_a_throttling_error_capped_at_an_hour() {
 
 /// A listener that would see any request the client sent to where a redirect pointed.
 fn redirect_target() -> (std::net::TcpListener, String) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    listener
+        .set_nonblocking(true)
+        .expect("a non-blocking listener");
+    let base = format!("http://{}", listener.local_addr().expect("its address"));
     (listener, base)
 }
 
