@@ -63,7 +63,7 @@ impl Context {
         Self {
             recorder: Recorder::new(client.clone(), reporter),
             graph_clients: GraphClients::new(
-                reqwest::Client::new(),
+                crate::graph::http_client(),
                 config.endpoints.clone(),
                 GraphClientOptions {
                     request_timeout: config.graph_timeout,
@@ -270,6 +270,56 @@ pub fn jittered(duration: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn resource(name: &str, flow_set: &str, deleting: bool) -> SecurityGroupProvisioningFlow {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "industrydata.sds-operator.io/v1alpha1",
+            "kind": "SecurityGroupProvisioningFlow",
+            "metadata": {
+                "name": name, "namespace": "sds", "uid": name,
+                "deletionTimestamp": deleting.then_some("2026-01-01T00:00:00Z"),
+            },
+            "spec": {
+                "flowSetId": flow_set,
+                "creationOptions": {
+                    "createBasedOnRoleGroup": true, "createBasedOnOrgPlusRoleGroup": false,
+                },
+            },
+        }))
+        .expect("a resource")
+    }
+
+    #[test]
+    fn a_deletion_wakes_only_the_next_claimant_of_its_flow_set_whatever_the_case_of_its_id() {
+        const SET: &str = "9ab41255-5364-4c53-e15c-08dc4ab6ee03";
+        let leaving = resource("a-leaving", SET, true);
+        let late_leaver = resource("z-leaving", SET, true);
+        let mut writer = reflector::store::Writer::default();
+        for flow in [
+            leaving.clone(),
+            late_leaver.clone(),
+            resource("b-shouting", &SET.to_ascii_uppercase(), false),
+            resource("c-waiting-too", SET, false),
+            resource("a-elsewhere", "8c33d025-5e64-4550-2aa3-08dc4ac66fca", false),
+        ] {
+            writer.apply_watcher_event(&watcher::Event::Apply(flow));
+        }
+        let woken = |flow: &SecurityGroupProvisioningFlow| -> Vec<String> {
+            next_claimant(&writer.as_reader(), flow)
+                .into_iter()
+                .map(|reference| reference.name)
+                .collect()
+        };
+        assert_eq!(woken(&leaving), ["b-shouting"]);
+        assert!(
+            woken(&late_leaver).is_empty(),
+            "it blocked nobody: the next claimant already came before it"
+        );
+        assert!(
+            woken(&resource("a-leaving", SET, false)).is_empty(),
+            "not being deleted"
+        );
+    }
 
     #[test]
     fn the_cache_keeps_only_the_operators_own_annotations_and_no_managed_fields() {

@@ -19,7 +19,10 @@ use oauth2::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::graph::{EndpointError, GraphEndpoints, REFRESH_TOKEN_KEY};
+use crate::graph::{
+    BodyError, EndpointError, GraphEndpoints, MAX_RETRY_AFTER, MAX_TOKEN_BODY, REFRESH_TOKEN_KEY,
+    read_body, redirect_target,
+};
 
 /// Field manager of the Secret fields `login` writes (the operator's write-back forces its own
 /// manager onto `refreshToken` afterwards).
@@ -87,8 +90,7 @@ pub async fn login(request: &LoginRequest, out: &mut impl Write) -> Result<(), L
         .set_token_uri(
             TokenUrl::new(endpoints.token_url(&request.tenant_id).into()).map_err(url_error)?,
         );
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
+    let http = crate::graph::http_client_builder()
         .build()
         .map_err(|error| LoginError::DeviceAuthorization(error.to_string()))?;
     let send = |request: HttpRequest| {
@@ -105,6 +107,16 @@ pub async fn login(request: &LoginRequest, out: &mut impl Write) -> Result<(), L
         .request_async(&send)
         .await
         .map_err(|error| LoginError::DeviceAuthorization(describe(&error)))?;
+    // `oauth2` lengthens the interval on `slow_down` with a plain addition; an absurd interval
+    // would overflow it, and would never let the sign-in finish anyway.
+    if details.interval() > MAX_RETRY_AFTER {
+        return Err(LoginError::DeviceAuthorization(format!(
+            "the identity platform asks to poll only every {} s, more than the {} s this client \
+             waits at most",
+            details.interval().as_secs(),
+            MAX_RETRY_AFTER.as_secs()
+        )));
+    }
     let instructions = details.extra_fields().message.clone().unwrap_or_else(|| {
         format!(
             "To sign in, use a web browser to open the page {} and enter the code {} to authenticate.",
@@ -183,22 +195,49 @@ fn describe<RE: std::error::Error + 'static, TE: oauth2::ErrorResponse + 'static
     }
 }
 
+/// Why one request of the device-code flow got no answer to hand to `oauth2`.
+#[derive(Debug, thiserror::Error)]
+enum ExchangeError {
+    #[error(transparent)]
+    Transport(#[from] reqwest::Error),
+    #[error(
+        "the identity platform answered HTTP {status} with a redirect to {}, which was not followed so that nothing is sent elsewhere; check --authority-host",
+        target.as_deref().unwrap_or("no readable Location")
+    )]
+    Redirected { status: u16, target: Option<String> },
+    #[error(transparent)]
+    Body(BodyError),
+    #[error("the request URL {0} is not valid")]
+    Url(String),
+}
+
 /// Adapts our reqwest (0.13) to `oauth2`'s HTTP client interface; the crate's own reqwest
-/// support is for an older reqwest.
-async fn send(
-    http: &reqwest::Client,
-    request: HttpRequest,
-) -> Result<HttpResponse, reqwest::Error> {
+/// support is for an older reqwest. A redirect and an oversized answer are errors here, as for
+/// every request to the identity platform.
+async fn send(http: &reqwest::Client, request: HttpRequest) -> Result<HttpResponse, ExchangeError> {
     let (parts, body) = request.into_parts();
+    let url = reqwest::Url::parse(&parts.uri.to_string())
+        .map_err(|_| ExchangeError::Url(parts.uri.to_string()))?;
     let response = http
-        .request(parts.method, parts.uri.to_string())
+        .request(parts.method, url.clone())
         .headers(parts.headers)
         .body(body)
         .send()
         .await?;
     let status = response.status();
+    if status.is_redirection() {
+        return Err(ExchangeError::Redirected {
+            status: status.as_u16(),
+            target: redirect_target(&url, &response),
+        });
+    }
     let headers = response.headers().clone();
-    let body = response.bytes().await?.to_vec();
+    let body = read_body(response, MAX_TOKEN_BODY)
+        .await
+        .map_err(|error| match error {
+            BodyError::Transport(source) => ExchangeError::Transport(source),
+            too_large => ExchangeError::Body(too_large),
+        })?;
     let mut answer = HttpResponse::new(body);
     *answer.status_mut() = status;
     *answer.headers_mut() = headers;

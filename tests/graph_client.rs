@@ -10,7 +10,8 @@ use graph_emulator::{
 use sds_operator::crd::ReadinessStatus;
 use sds_operator::graph::{
     Credential, ErrorClass, GraphClient, GraphClientOptions, GraphEndpoints, GraphError,
-    ProvisioningFlow, SecretString, SecurityGroupCreationOptions, TokenErrorKind,
+    MAX_GRAPH_BODY, MAX_RETRY_AFTER, MAX_TOKEN_BODY, ProvisioningFlow, SecretString,
+    SecurityGroupCreationOptions, TokenErrorKind, http_client_builder,
 };
 use serde_json::{Map, json};
 use uuid::Uuid;
@@ -63,7 +64,7 @@ fn client_with(emu: &Emulator, tenant: &str, client_id: &str, secret: &str) -> G
 }
 
 fn http() -> reqwest::Client {
-    reqwest::Client::builder()
+    http_client_builder()
         .no_proxy()
         .build()
         .expect("an HTTP client")
@@ -511,6 +512,199 @@ async fn after_a_429_no_call_of_that_credential_is_sent_until_retry_after_passes
         .await
         .expect("another application is not held back");
     assert_eq!(graph_calls(journal(&emu).await), 2);
+}
+
+#[tokio::test]
+async fn a_huge_retry_after_is_a_throttling_error_capped_at_an_hour() {
+    let emu = emulator().await;
+    let client = writer(&emu);
+    add_fault(
+        &emu,
+        FaultRule {
+            retry_after_seconds: Some(u64::MAX),
+            ..graph_fault("GET", 429)
+        },
+    )
+    .await;
+    let seconds = client.list_flows(FLOW_SET).await.unwrap_err();
+    assert_eq!(seconds.class(), ErrorClass::Throttled, "{seconds}");
+    assert_eq!(seconds.retry_after(), Some(MAX_RETRY_AFTER));
+    let held = client.get_flow_set(FLOW_SET).await.unwrap_err();
+    assert_eq!(held.class(), ErrorClass::Throttled);
+    assert!(
+        held.retry_after()
+            .is_some_and(|wait| wait <= MAX_RETRY_AFTER)
+    );
+
+    // The latest HTTP-date the emulator can write: the end of time.
+    add_fault(
+        &emu,
+        FaultRule {
+            retry_after_seconds: Some(u64::MAX),
+            retry_after_format: RetryAfterFormat::HttpDate,
+            ..graph_fault("GET", 429)
+        },
+    )
+    .await;
+    let reader = client_with(&emu, TENANT, READER, READER_SECRET);
+    let date = reader.list_flows(FLOW_SET).await.unwrap_err();
+    assert_eq!(date.class(), ErrorClass::Throttled, "{date}");
+    assert_eq!(date.retry_after(), Some(MAX_RETRY_AFTER));
+
+    add_fault(
+        &emu,
+        FaultRule {
+            target: FaultTarget::Token,
+            status: Some(429),
+            retry_after_seconds: Some(u64::MAX),
+            times: Some(1),
+            ..FaultRule::default()
+        },
+    )
+    .await;
+    let token = client_with(&emu, TENANT, EXPIRED, EXPIRED_SECRET)
+        .get_flow_set(FLOW_SET)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        token.class(),
+        ErrorClass::Token(TokenErrorKind::Unavailable),
+        "{token}"
+    );
+    assert_eq!(token.retry_after(), Some(MAX_RETRY_AFTER));
+}
+
+/// A listener that would see any request the client sent to where a redirect pointed.
+fn redirect_target() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    listener
+        .set_nonblocking(true)
+        .expect("a non-blocking listener");
+    let base = format!("http://{}", listener.local_addr().expect("its address"));
+    (listener, base)
+}
+
+/// Whether anything connected to `listener`. Called after the client's call returned, so a
+/// followed redirect would already wait in the listener's backlog.
+fn reached(listener: &std::net::TcpListener) -> bool {
+    match listener.accept() {
+        Ok(_) => true,
+        Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => false,
+        Err(error) => panic!("the redirect target's listener failed: {error}"),
+    }
+}
+
+#[tokio::test]
+async fn a_redirect_is_never_followed_and_the_error_says_where_it_pointed() {
+    let emu = emulator().await;
+    let (listener, elsewhere) = redirect_target();
+    add_fault(
+        &emu,
+        FaultRule {
+            target: FaultTarget::Token,
+            redirect_to: Some(format!("{elsewhere}/steal?client_secret=leak#frag")),
+            times: Some(1),
+            ..FaultRule::default()
+        },
+    )
+    .await;
+    let token = writer(&emu).get_flow_set(FLOW_SET).await.unwrap_err();
+    assert_eq!(token.class(), ErrorClass::Redirected, "{token}");
+    assert_eq!(token.status(), Some(307));
+    assert!(!token.class().is_transient());
+    let shown = token.to_string();
+    assert!(
+        shown.contains(&format!(
+            "pointed to {elsewhere}/steal and was not followed"
+        )),
+        "{shown}"
+    );
+    assert!(shown.contains("--authority-host"), "{shown}");
+    assert!(
+        !shown.contains("leak") && !shown.contains(WRITER_SECRET),
+        "{shown}"
+    );
+    assert!(
+        !reached(&listener),
+        "the token form went to the redirect target"
+    );
+
+    add_fault(
+        &emu,
+        FaultRule {
+            redirect_to: Some(format!("{elsewhere}/beta/stolen")),
+            status: Some(308),
+            ..graph_fault("GET", 308)
+        },
+    )
+    .await;
+    let graph = writer(&emu).list_flows(FLOW_SET).await.unwrap_err();
+    assert_eq!(graph.class(), ErrorClass::Redirected, "{graph}");
+    assert_eq!(graph.status(), Some(308));
+    let shown = graph.to_string();
+    assert!(
+        shown.contains(&format!("pointed to {elsewhere}/beta/stolen"))
+            && shown.contains("--graph-endpoint"),
+        "{shown}"
+    );
+    assert!(
+        !reached(&listener),
+        "the bearer token went to the redirect target"
+    );
+
+    let entries = journal(&emu).await;
+    let statuses: Vec<_> = entries.iter().map(|e| (e.target, e.status)).collect();
+    assert_eq!(
+        statuses,
+        [
+            (FaultTarget::Token, 307),
+            (FaultTarget::Token, 200),
+            (FaultTarget::Graph, 308),
+        ],
+        "each redirect answered one request, none repeated"
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_answer_is_refused_without_reading_it_all() {
+    let emu = emulator().await;
+    let client = writer(&emu);
+    let body_of = |bytes: usize, rule: FaultRule| FaultRule {
+        body_bytes: Some(bytes as u64),
+        ..rule
+    };
+    add_fault(&emu, body_of(MAX_GRAPH_BODY + 1, graph_fault("GET", 200))).await;
+    let graph = client.list_flows(FLOW_SET).await.unwrap_err();
+    assert_eq!(graph.class(), ErrorClass::ResponseTooLarge, "{graph}");
+    assert_eq!(graph.status(), Some(200));
+    assert!(
+        graph.to_string().contains("larger than 4096 KiB"),
+        "{graph}"
+    );
+
+    // Exactly at the limit the body is read (and found not to be a flow set).
+    add_fault(&emu, body_of(MAX_GRAPH_BODY, graph_fault("GET", 200))).await;
+    let at_limit = client.get_flow_set(FLOW_SET).await.unwrap_err();
+    assert_eq!(at_limit.class(), ErrorClass::Unexpected, "{at_limit}");
+
+    let token_fault = FaultRule {
+        target: FaultTarget::Token,
+        times: Some(1),
+        ..FaultRule::default()
+    };
+    add_fault(&emu, body_of(MAX_TOKEN_BODY + 1, token_fault)).await;
+    let token = client_with(&emu, TENANT, READER, READER_SECRET)
+        .get_flow_set(FLOW_SET)
+        .await
+        .unwrap_err();
+    assert_eq!(token.class(), ErrorClass::ResponseTooLarge, "{token}");
+    assert!(
+        token
+            .to_string()
+            .contains("because no access token could be acquired"),
+        "{token}"
+    );
+    assert!(token.to_string().contains("authority host"), "{token}");
 }
 
 #[tokio::test]

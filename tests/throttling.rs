@@ -172,6 +172,58 @@ async fn a_429_holds_back_every_resource_of_the_credential_until_retry_after() {
     );
 }
 
+/// `Retry-After: 18446744073709551615` once made the operator exit (an `Instant + Duration`
+/// overflow). Now the wait is capped at an hour: the resource says it is throttled with that
+/// wait, and the operator keeps reconciling (a second resource of the same credential gets its
+/// status, held back by the same capped wait).
+#[tokio::test]
+async fn a_retry_after_of_u64_max_is_capped_at_an_hour_and_the_operator_keeps_running() {
+    let _turn = beside_others().await;
+    let operator = OperatorUnderTest::start("throttle-huge-retry-after").await;
+    operator
+        .apply(&operator.resource("first", true, false))
+        .await;
+    operator.wait_for("first", "Ready", is_ready).await;
+    operator
+        .emulator
+        .admin()
+        .add_fault(&FaultRule {
+            target: FaultTarget::Graph,
+            method: Some("PATCH".into()),
+            status: Some(429),
+            retry_after_seconds: Some(u64::MAX),
+            times: Some(1),
+            ..FaultRule::default()
+        })
+        .await
+        .expect("fault");
+    operator
+        .apply(&operator.resource("first", true, true))
+        .await;
+    let throttled = operator
+        .wait_for("first", "Synced False with reason Throttled", |flow| {
+            condition_is(flow, "Synced", "False", "Throttled")
+        })
+        .await;
+    let (_, _, message) = condition(&throttled, "Synced").expect("Synced");
+    assert!(message.contains("retry in 3600 s"), "{message}");
+
+    let other_set = operator
+        .emulator
+        .admin()
+        .seed_flow_set(&SeedFlowSet::default())
+        .await
+        .expect("seed a second flow set");
+    let mut second = operator.resource("second", true, false);
+    second.spec.flow_set_id.clone_from(&other_set);
+    operator.apply(&second).await;
+    operator
+        .wait_for("second", "held back by the same capped wait", |flow| {
+            condition_is(flow, "Synced", "False", "Throttled")
+        })
+        .await;
+}
+
 /// How a transient Graph outage shows itself, for [`outage_keeps_ready_and_heals`].
 struct Outage {
     what: &'static str,

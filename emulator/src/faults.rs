@@ -56,6 +56,14 @@ pub struct FaultRule {
     /// Fire only on every k-th matching call (the k-th, 2k-th, ...); absent or 0 means every call.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub every: Option<u32>,
+    /// Answer with a redirect to this URL instead: `status` (307 when absent) with this
+    /// `Location` and an empty body, as a misconfigured proxy or a hostile endpoint would.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_to: Option<String>,
+    /// Answer with a JSON body of this many bytes (whitespace-padded), streamed in chunks
+    /// without a `Content-Length`, with `status` (200 when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_bytes: Option<u64>,
     /// Delay before the call is handled. A client that disconnects during it leaves the call
     /// unhandled (journaled with status 499): nothing changed in the emulator.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,6 +73,13 @@ pub struct FaultRule {
     /// carried out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delay_after_ms: Option<u64>,
+}
+
+impl FaultRule {
+    /// Whether a firing rule answers the call itself (rather than only delaying it).
+    pub fn answers(&self) -> bool {
+        self.status.is_some() || self.redirect_to.is_some() || self.body_bytes.is_some()
+    }
 }
 
 /// A rule as listed by the admin API, with its counters.
@@ -118,7 +133,7 @@ impl FaultBook {
     }
 
     /// Counts the call against every matching rule and decides its fate. The first firing rule
-    /// with a status answers; latencies of all firing rules add up.
+    /// that [answers](FaultRule::answers) does; latencies of all firing rules add up.
     pub fn decide(&mut self, target: FaultTarget, method: &str, path: &str) -> FaultDecision {
         let mut decision = FaultDecision::default();
         for entry in &mut self.rules {
@@ -140,7 +155,7 @@ impl FaultBook {
             entry.fired += 1;
             decision.latency_ms += rule.latency_ms.unwrap_or(0);
             decision.delay_after_ms += rule.delay_after_ms.unwrap_or(0);
-            if decision.answer.is_none() && rule.status.is_some() {
+            if decision.answer.is_none() && rule.answers() {
                 decision.answer = Some(rule.clone());
             }
         }
@@ -204,6 +219,35 @@ mod tests {
             })
             .collect();
         assert_eq!(fired, [false, false, true, false, false, true]);
+    }
+
+    #[test]
+    fn redirects_and_oversized_bodies_answer_without_a_status() {
+        let mut book = FaultBook::default();
+        book.add(FaultRule {
+            latency_ms: Some(1),
+            ..FaultRule::default()
+        });
+        assert!(
+            book.decide(FaultTarget::Token, "POST", "/t")
+                .answer
+                .is_none()
+        );
+        book.add(FaultRule {
+            redirect_to: Some("http://127.0.0.1:1/elsewhere".to_owned()),
+            times: Some(1),
+            ..FaultRule::default()
+        });
+        book.add(FaultRule {
+            target: FaultTarget::Graph,
+            body_bytes: Some(10),
+            times: Some(1),
+            ..FaultRule::default()
+        });
+        let first = book.decide(FaultTarget::Token, "POST", "/t").answer;
+        assert!(first.is_some_and(|rule| rule.redirect_to.is_some()));
+        let second = book.decide(FaultTarget::Graph, "GET", "/beta/x").answer;
+        assert!(second.is_some_and(|rule| rule.body_bytes == Some(10)));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -93,7 +93,11 @@ pub async fn intercept(
         async move {
             let response = match decision.answer {
                 Some(rule) => {
-                    entry.fault_reason = Some(format!("injected {}", rule.status.unwrap_or(0)));
+                    entry.fault_reason = Some(match (&rule.redirect_to, rule.body_bytes) {
+                        (Some(_), _) => "injected redirect".to_owned(),
+                        (None, Some(bytes)) => format!("injected {bytes}-byte body"),
+                        (None, None) => format!("injected {}", rule.status.unwrap_or(0)),
+                    });
                     fault_response(&rule, target, &ids, &shared.base_url)
                 }
                 None => {
@@ -151,10 +155,18 @@ fn fault_response(
     ids: &RequestIds,
     base_url: &str,
 ) -> Response {
-    let status = rule
-        .status
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let status = |absent| {
+        rule.status
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .unwrap_or(absent)
+    };
+    if let Some(location) = &rule.redirect_to {
+        return redirect(status(StatusCode::TEMPORARY_REDIRECT), location);
+    }
+    if let Some(bytes) = rule.body_bytes {
+        return oversized(status(StatusCode::OK), bytes);
+    }
+    let status = status(StatusCode::SERVICE_UNAVAILABLE);
     let mut response = match target {
         FaultTarget::Token => AadError::custom(
             status,
@@ -181,6 +193,27 @@ fn fault_response(
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
+}
+
+/// A redirect with an empty body; an unusable `location` is sent as an empty `Location`.
+fn redirect(status: StatusCode, location: &str) -> Response {
+    let location = HeaderValue::from_str(location).unwrap_or(HeaderValue::from_static(""));
+    (status, [(header::LOCATION, location)]).into_response()
+}
+
+/// A JSON object of `bytes` bytes (at least its two braces), padded with spaces and streamed in
+/// chunks, so that no `Content-Length` announces its size.
+fn oversized(status: StatusCode, bytes: u64) -> Response {
+    const CHUNK: u64 = 64 * 1024;
+    let padding = bytes.saturating_sub(2);
+    let chunk = Bytes::from(vec![b' '; CHUNK as usize]);
+    let last = Bytes::from(vec![b' '; (padding % CHUNK) as usize]);
+    let parts = std::iter::once(Bytes::from_static(b"{"))
+        .chain(std::iter::repeat_n(chunk, (padding / CHUNK) as usize))
+        .chain([last, Bytes::from_static(b"}")])
+        .map(Ok::<_, std::convert::Infallible>);
+    let body = Body::from_stream(futures::stream::iter(parts));
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 fn graph_fault_defaults(status: StatusCode) -> (&'static str, &'static str) {

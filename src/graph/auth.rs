@@ -22,8 +22,9 @@ use uuid::Uuid;
 
 use super::credential::{Credential, SecretString};
 use super::delegated::{DELEGATED_SCOPE, RefreshState, rotated_refresh_token};
-use super::endpoints::GraphEndpoints;
+use super::endpoints::{EndpointRole, GraphEndpoints};
 use super::error::{GraphError, Operation};
+use super::http::{BodyError, MAX_TOKEN_BODY, is_redirect, read_body, redirect_target};
 use super::response::ResponseMeta;
 use super::token_error::{AadErrorBody, TokenErrorKind};
 
@@ -36,6 +37,10 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer
 
 /// Refresh this long before expiry, or at half the lifetime for tokens shorter than twice this.
 const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// The longest lifetime believed of a token answer: the identity platform issues tokens for at
+/// most a day, and a larger `expires_in` must not overflow the cache's deadline.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// When a token obtained now should be replaced, given its lifetime.
 pub(crate) fn refresh_after(lifetime: Duration) -> Duration {
@@ -238,7 +243,7 @@ impl TokenSource {
         };
         form.extend(proof.iter().map(|(name, value)| (*name, value.as_str())));
         let sent = http
-            .post(token_url)
+            .post(token_url.clone())
             .header(ACCEPT, "application/json")
             .header("client-request-id", &client_request_id)
             .form(&form)
@@ -257,7 +262,29 @@ impl TokenSource {
         };
         let response = sent.map_err(unavailable)?;
         let meta = ResponseMeta::from_headers(response.status().as_u16(), response.headers());
-        let body = response.bytes().await.map_err(unavailable)?;
+        if is_redirect(meta.status) {
+            let target = redirect_target(&token_url, &response);
+            return Err(GraphError::redirected(
+                Operation::AcquireToken,
+                EndpointRole::Authority,
+                client_request_id,
+                meta,
+                target,
+            ));
+        }
+        let body = match read_body(response, MAX_TOKEN_BODY).await {
+            Ok(body) => body,
+            Err(BodyError::Transport(source)) => return Err(unavailable(source)),
+            Err(BodyError::TooLarge { limit }) => {
+                return Err(GraphError::too_large(
+                    Operation::AcquireToken,
+                    EndpointRole::Authority,
+                    client_request_id,
+                    meta,
+                    limit,
+                ));
+            }
+        };
         tracing::debug!(
             status = meta.status,
             request_id = meta.request_id.as_deref(),
@@ -364,7 +391,8 @@ fn scrub(mut text: String, sent: &[&SecretString]) -> String {
     text
 }
 
-/// `access_token` and `expires_in` (a number, or a string as some endpoints send it).
+/// `access_token` and `expires_in` (a number, or a string as some endpoints send it), the
+/// lifetime capped at [`MAX_TOKEN_LIFETIME`].
 fn read_token(body: &[u8]) -> Option<(SecretString, Duration)> {
     #[derive(Deserialize)]
     struct TokenResponse {
@@ -382,7 +410,7 @@ fn read_token(body: &[u8]) -> Option<(SecretString, Duration)> {
     }
     Some((
         SecretString::new(parsed.access_token),
-        Duration::from_secs(seconds),
+        Duration::from_secs(seconds).min(MAX_TOKEN_LIFETIME),
     ))
 }
 
@@ -416,6 +444,12 @@ mod tests {
         assert_eq!(lifetime, Duration::from_secs(3599));
         let (_, lifetime) = read_token(br#"{"expires_in":"60","access_token":"x"}"#).unwrap();
         assert_eq!(lifetime, Duration::from_secs(60));
+        let (_, lifetime) =
+            read_token(br#"{"expires_in":18446744073709551615,"access_token":"x"}"#).unwrap();
+        assert_eq!(
+            lifetime, MAX_TOKEN_LIFETIME,
+            "capped, so no deadline overflows"
+        );
         assert!(read_token(br#"{"expires_in":60}"#).is_none());
         assert!(read_token(br#"{"expires_in":-1,"access_token":"x"}"#).is_none());
         assert!(read_token(b"not json").is_none());

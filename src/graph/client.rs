@@ -15,8 +15,9 @@ use uuid::Uuid;
 use super::auth::TokenSource;
 use super::claims::TokenClaims;
 use super::credential::{Credential, SecretString};
-use super::endpoints::GraphEndpoints;
+use super::endpoints::{EndpointRole, GraphEndpoints};
 use super::error::{GraphError, Operation};
+use super::http::{BodyError, MAX_GRAPH_BODY, is_redirect, read_body, redirect_target};
 use super::model::{
     FlowSet, Page, ProvisioningFlow, SecurityGroupCreationOptions, SecurityGroupFlowBody,
 };
@@ -70,7 +71,8 @@ struct Answer {
 
 impl GraphClient {
     /// `http` should be shared process-wide (it pools connections); it must trust the Graph
-    /// endpoint's certificate.
+    /// endpoint's certificate and follow no redirects (build it from
+    /// [`http_client_builder`](super::http_client_builder)).
     pub fn new(http: reqwest::Client, endpoints: GraphEndpoints, credential: Credential) -> Self {
         Self::with_options(http, endpoints, credential, GraphClientOptions::default())
     }
@@ -313,7 +315,7 @@ impl GraphClient {
     }
 
     /// Sends one request with a token and the correlation headers; a non-2xx answer becomes a
-    /// classified error.
+    /// classified error, a redirect among them.
     async fn send(
         &self,
         operation: Operation,
@@ -345,7 +347,29 @@ impl GraphClient {
             |source| GraphError::transport(operation, client_request_id.clone(), source);
         let response = request.send().await.map_err(transport)?;
         let meta = ResponseMeta::from_headers(response.status().as_u16(), response.headers());
-        let body = response.bytes().await.map_err(transport)?.to_vec();
+        if is_redirect(meta.status) {
+            let target = redirect_target(&url, &response);
+            return Err(GraphError::redirected(
+                operation,
+                EndpointRole::Graph,
+                client_request_id,
+                meta,
+                target,
+            ));
+        }
+        let body = match read_body(response, MAX_GRAPH_BODY).await {
+            Ok(body) => body,
+            Err(BodyError::Transport(source)) => return Err(transport(source)),
+            Err(BodyError::TooLarge { limit }) => {
+                return Err(GraphError::too_large(
+                    operation,
+                    EndpointRole::Graph,
+                    client_request_id,
+                    meta,
+                    limit,
+                ));
+            }
+        };
         tracing::debug!(
             %method,
             path = url.path(),

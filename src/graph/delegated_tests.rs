@@ -66,7 +66,7 @@ async fn emulator() -> Emulator {
 }
 
 fn http() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
+    super::http_client_builder().no_proxy().build().unwrap()
 }
 
 /// A refresh token from the emulator's device flow, approved by a simulated user.

@@ -5,8 +5,9 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
+use super::endpoints::EndpointRole;
 use super::odata_error::ODataErrorSummary;
-use super::response::ResponseMeta;
+use super::response::{MAX_RETRY_AFTER, ResponseMeta};
 use super::token_error::TokenErrorKind;
 
 /// The client call that failed, so that an error says what was being attempted.
@@ -56,6 +57,11 @@ pub enum ErrorClass {
     Conflict,
     /// The token endpoint refused or failed.
     Token(TokenErrorKind),
+    /// Graph or the token endpoint answered with a redirect, which is never followed: a person
+    /// must check the configured endpoints and whatever stands between them and the operator.
+    Redirected,
+    /// The answer's body exceeded the size this client reads.
+    ResponseTooLarge,
     /// Anything else, including answers that could not be read.
     Unexpected,
 }
@@ -83,6 +89,10 @@ pub(crate) enum Failure {
     Unreadable,
     /// Not sent: Graph throttled this credential a moment ago and its wait is not over.
     HeldBack,
+    /// A 3xx answer from `by`, not followed.
+    Redirected { by: EndpointRole },
+    /// An answer from `by` whose body exceeded `limit` bytes, not read to its end.
+    TooLarge { by: EndpointRole, limit: usize },
 }
 
 /// A failed Graph or token call. Its `Display` is a sentence meant for a person (it becomes a
@@ -128,7 +138,7 @@ impl GraphError {
         self.0.status = Some(meta.status);
         self.0.request_id = meta.request_id;
         self.0.date = meta.date;
-        self.0.retry_after = meta.retry_after;
+        self.0.retry_after = meta.retry_after.map(|wait| wait.min(MAX_RETRY_AFTER));
         self
     }
 
@@ -195,8 +205,42 @@ impl GraphError {
         wait: Duration,
     ) -> Self {
         let mut error = Self::new(operation, Failure::HeldBack, client_request_id);
-        error.0.retry_after = Some(wait);
+        error.0.retry_after = Some(wait.min(MAX_RETRY_AFTER));
         error
+    }
+
+    /// `by` answered with a redirect (`meta.status`), not followed. `target` is where it pointed,
+    /// already stripped of anything that may carry a secret (see `http::redirect_target`).
+    pub(crate) fn redirected(
+        operation: Operation,
+        by: EndpointRole,
+        client_request_id: String,
+        meta: ResponseMeta,
+        target: Option<String>,
+    ) -> Self {
+        let mut error =
+            Self::new(operation, Failure::Redirected { by }, client_request_id).with_meta(meta);
+        error.0.message = Some(match target {
+            Some(target) => format!("the redirect pointed to {target} and was not followed"),
+            None => "the redirect had no readable Location and was not followed".to_owned(),
+        });
+        error
+    }
+
+    /// `by` answered (`meta.status`) with a body larger than `limit` bytes, left unread.
+    pub(crate) fn too_large(
+        operation: Operation,
+        by: EndpointRole,
+        client_request_id: String,
+        meta: ResponseMeta,
+        limit: usize,
+    ) -> Self {
+        Self::new(
+            operation,
+            Failure::TooLarge { by, limit },
+            client_request_id,
+        )
+        .with_meta(meta)
     }
 
     /// The token endpoint refused or failed; `message` must already be free of secrets.
@@ -235,6 +279,8 @@ impl GraphError {
             Failure::Transport { .. } => ErrorClass::Unavailable,
             Failure::Unreadable => ErrorClass::Unexpected,
             Failure::HeldBack => ErrorClass::Throttled,
+            Failure::Redirected { .. } => ErrorClass::Redirected,
+            Failure::TooLarge { .. } => ErrorClass::ResponseTooLarge,
             Failure::Status => match self.0.status {
                 Some(429) => ErrorClass::Throttled,
                 Some(500 | 502 | 503 | 504) => ErrorClass::Unavailable,
@@ -286,18 +332,20 @@ impl GraphError {
         self.0.date.as_deref()
     }
 
-    /// How long Graph asked the caller to wait, from `Retry-After`.
+    /// How long Graph asked the caller to wait, from `Retry-After`; never more than an hour
+    /// ([`MAX_RETRY_AFTER`]), so a caller may add it to an `Instant` without overflow.
     pub fn retry_after(&self) -> Option<Duration> {
         self.0.retry_after
     }
 
     /// Whether the request certainly had no effect, so sending it again cannot repeat it: it
     /// never left (held back by throttling, no token, no connection), or Graph answered that it
-    /// could not handle it now (429, 5xx). A timeout or a broken answer may hide a request that
-    /// Graph carried out: that one is not safe to send again.
+    /// could not handle it now (429, 5xx) or pointed elsewhere (a redirect, not followed). A
+    /// timeout or a broken or oversized answer may hide a request that Graph carried out: that
+    /// one is not safe to send again.
     pub fn had_no_effect(&self) -> bool {
         match self.0.failure {
-            Failure::HeldBack | Failure::Token(_) => true,
+            Failure::HeldBack | Failure::Token(_) | Failure::Redirected { .. } => true,
             Failure::Status => self.class().is_transient(),
             Failure::Transport { timeout: false } => {
                 self.0.source.as_deref().is_some_and(|source| {
@@ -306,7 +354,9 @@ impl GraphError {
                         .is_some_and(reqwest::Error::is_connect)
                 })
             }
-            Failure::Transport { timeout: true } | Failure::Unreadable => false,
+            Failure::Transport { timeout: true }
+            | Failure::Unreadable
+            | Failure::TooLarge { .. } => false,
         }
     }
 
@@ -361,6 +411,29 @@ impl GraphError {
                     .into()
             }
             ErrorClass::Token(kind) => kind.advice(),
+            ErrorClass::Redirected => {
+                let flag = match self.0.failure {
+                    Failure::Redirected {
+                        by: EndpointRole::Authority,
+                    } => "--authority-host",
+                    _ => "--graph-endpoint",
+                };
+                format!(
+                    "the {} answered with a redirect, which this client never follows so that                      no credential or token is sent anywhere else; check {flag} and any proxy                      in between",
+                    self.endpoint_role()
+                )
+            }
+            ErrorClass::ResponseTooLarge => {
+                let limit = match self.0.failure {
+                    Failure::TooLarge { limit, .. } => limit,
+                    _ => 0,
+                };
+                format!(
+                    "the {}'s answer is larger than {} KiB, the most this client reads; check                      the endpoint and any proxy in between",
+                    self.endpoint_role(),
+                    limit / 1024
+                )
+            }
             ErrorClass::Unexpected => {
                 "Graph's answer was not what this client understands; if it persists, report \
                  it with the ids below"
@@ -371,6 +444,15 @@ impl GraphError {
 }
 
 impl GraphError {
+    /// Which endpoint a redirect or oversized answer came from.
+    fn endpoint_role(&self) -> EndpointRole {
+        match self.0.failure {
+            Failure::Redirected { by } | Failure::TooLarge { by, .. } => by,
+            Failure::Token(_) => EndpointRole::Authority,
+            _ => EndpointRole::Graph,
+        }
+    }
+
     /// The sentence without the ids of this one request: stable from one failed attempt to the
     /// next, so a condition carrying it is not rewritten on every retry.
     pub fn summary(&self) -> String {
@@ -385,7 +467,7 @@ impl fmt::Display for Summary<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let error = self.0;
         write!(f, "{} failed", error.0.operation)?;
-        if matches!(error.0.failure, Failure::Token(_))
+        if error.endpoint_role() == EndpointRole::Authority
             && error.0.operation != Operation::AcquireToken
         {
             f.write_str(" because no access token could be acquired")?;

@@ -17,6 +17,7 @@ mod delegated_tests;
 mod endpoints;
 mod environment;
 mod error;
+mod http;
 mod model;
 mod odata_error;
 mod registry;
@@ -42,10 +43,14 @@ pub use endpoints::{
 };
 pub use environment::{EnvironmentCredential, EnvironmentCredentialError};
 pub use error::{ErrorClass, GraphError, Operation};
+pub use http::{
+    BodyError, MAX_GRAPH_BODY, MAX_TOKEN_BODY, http_client, http_client_builder, read_body,
+    redirect_target,
+};
 pub use model::{
     FlowSet, ProvisioningFlow, SECURITY_GROUP_FLOW_TYPE, SecurityGroupCreationOptions,
     SecurityGroupProvisioningFlow,
 };
 pub use registry::GraphClients;
-pub use response::Response;
+pub use response::{MAX_RETRY_AFTER, Response};
 pub use token_error::TokenErrorKind;

@@ -44,16 +44,27 @@ impl ResponseMeta {
     }
 }
 
-/// Reads `Retry-After` as delay-seconds or as an HTTP-date (RFC 9110 §10.2.3). A date in the past
-/// means "now". Values that are neither form are ignored rather than guessed at.
+/// The longest wait a `Retry-After` can impose: a longer one is read as this (DESIGN §5), so that
+/// no answer can hold a credential's resources back for days or overflow a deadline.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60 * 60);
+
+/// Reads `Retry-After` as delay-seconds or as an HTTP-date (RFC 9110 §10.2.3), capped at
+/// [`MAX_RETRY_AFTER`]. A date in the past means "now"; a number of seconds too large for any
+/// integer type still means "a long time", so it is the cap. Values that are neither form
+/// (negative, fractional, text) are ignored rather than guessed at.
 pub(crate) fn parse_retry_after(value: &str, now: Timestamp) -> Option<Duration> {
     let value = value.trim();
-    if !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_digit()) {
-        return value.parse::<u64>().ok().map(Duration::from_secs);
-    }
-    let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
-    let wait = at.duration_since(now);
-    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
+    let wait = if !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_digit()) {
+        value
+            .parse::<u64>()
+            .map_or(MAX_RETRY_AFTER, Duration::from_secs)
+    } else {
+        let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+        // Both ends lie within jiff's ±10,000 years, so the difference cannot overflow; a
+        // negative one (a date in the past) does not convert and means "now".
+        Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
@@ -90,8 +101,68 @@ mod tests {
 
     #[test]
     fn retry_after_garbage_is_ignored() {
-        for value in ["", "-1", "soon", "1.5", "99999999999999999999999"] {
+        for value in [
+            "",
+            "-1",
+            "-18446744073709551616",
+            "+5",
+            "soon",
+            "1.5",
+            "1e9",
+            "0x10",
+            "3 s",
+            "Fri, 32 Mar 2024 23:55:36 GMT",
+            "Fri, 22 Mar 99999 23:55:36 GMT",
+        ] {
             assert_eq!(parse_retry_after(value, now()), None, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn huge_delay_seconds_are_capped_at_an_hour() {
+        for value in [
+            "3601",
+            "86400",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999999999999999999999999999",
+        ] {
+            assert_eq!(
+                parse_retry_after(value, now()),
+                Some(MAX_RETRY_AFTER),
+                "{value:?}"
+            );
+        }
+        assert_eq!(
+            parse_retry_after("3600", now()),
+            Some(Duration::from_secs(3600))
+        );
+    }
+
+    #[test]
+    fn http_dates_far_away_are_capped_or_mean_now() {
+        for (value, wait) in [
+            ("Thu, 30 Dec 9999 00:00:00 GMT", MAX_RETRY_AFTER),
+            ("Sat, 23 Mar 2024 01:55:06 GMT", MAX_RETRY_AFTER),
+            ("Mon, 01 Jan 0001 00:00:00 GMT", Duration::ZERO),
+            ("Thu, 01 Jan 1970 00:00:00 GMT", Duration::ZERO),
+        ] {
+            assert_eq!(parse_retry_after(value, now()), Some(wait), "{value:?}");
+        }
+        // Past the last instant jiff represents: not a date this client can read, so ignored.
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now()),
+            None
+        );
+        // The same extremes seen from the ends of time do not overflow either.
+        for now in [Timestamp::MIN, Timestamp::MAX] {
+            for value in [
+                "Thu, 30 Dec 9999 00:00:00 GMT",
+                "Mon, 01 Jan 0001 00:00:00 GMT",
+            ] {
+                let wait = parse_retry_after(value, now).expect("a date is read");
+                assert!(wait <= MAX_RETRY_AFTER, "{value:?} from {now}: {wait:?}");
+            }
         }
     }
 

@@ -6,6 +6,8 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::response::MAX_RETRY_AFTER;
+
 /// Used when Graph throttles without saying for how long.
 const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 
@@ -26,14 +28,17 @@ impl Throttle {
             .filter(|wait| !wait.is_zero())
     }
 
-    /// Records Graph's answer: a 429, or a 503 carrying Retry-After, holds every request back.
+    /// Records Graph's answer: a 429, or a 503 carrying Retry-After, holds every request back,
+    /// for at most [`MAX_RETRY_AFTER`].
     pub fn observe(&self, status: u16, retry_after: Option<Duration>) {
         let wait = match (status, retry_after) {
             (429, wait) => wait.unwrap_or(DEFAULT_WAIT),
             (503, Some(wait)) => wait,
             _ => return,
         };
-        let candidate = Instant::now() + wait;
+        let Some(candidate) = Instant::now().checked_add(wait.min(MAX_RETRY_AFTER)) else {
+            return;
+        };
         let mut until = self
             .until
             .lock()
@@ -66,6 +71,18 @@ mod tests {
         throttle.observe(429, Some(Duration::from_secs(60)));
         throttle.observe(503, Some(Duration::from_secs(1)));
         assert!(throttle.remaining().expect("held back") > Duration::from_secs(59));
+    }
+
+    #[test]
+    fn the_longest_wait_is_an_hour_and_nothing_overflows() {
+        let throttle = Throttle::default();
+        throttle.observe(429, Some(Duration::MAX));
+        throttle.observe(503, Some(Duration::from_secs(u64::MAX)));
+        let wait = throttle.remaining().expect("held back");
+        assert!(
+            wait <= MAX_RETRY_AFTER && wait > MAX_RETRY_AFTER - Duration::from_secs(1),
+            "{wait:?}"
+        );
     }
 
     #[test]

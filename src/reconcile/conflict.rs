@@ -8,6 +8,12 @@ use kube::ResourceExt;
 
 use crate::crd::SecurityGroupProvisioningFlow;
 
+/// Whether two flow set ids name the same flow set. They are GUIDs, which Graph compares without
+/// regard to case, so an upper-case copy of an id is the same flow set (DESIGN §4).
+pub fn same_flow_set(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
 /// The resource that owns `flow`'s flow set instead of `flow`, if any: among the resources naming
 /// the same flow set, one that has recorded a flow id comes first, then the oldest (creation
 /// times have whole seconds, so namespace and name break ties).
@@ -25,7 +31,8 @@ pub fn first_claimant<'a>(
 ) -> Option<Arc<SecurityGroupProvisioningFlow>> {
     others
         .filter(|other| {
-            other.uid() != flow.uid() && other.spec.flow_set_id == flow.spec.flow_set_id
+            other.uid() != flow.uid()
+                && same_flow_set(&other.spec.flow_set_id, &flow.spec.flow_set_id)
         })
         .min_by_key(|other| precedence(other))
         .cloned()
@@ -105,6 +112,27 @@ mod tests {
         assert_eq!(
             older_claimant(&new, &all).and_then(|o| o.namespace()),
             Some("north".into())
+        );
+        assert!(older_claimant(&old, &all).is_none());
+    }
+
+    #[test]
+    fn flow_set_ids_are_compared_without_regard_to_case() {
+        assert!(same_flow_set(SET, &SET.to_ascii_uppercase()));
+        assert!(same_flow_set(" 9AB41255-5364-4c53-E15C-08dc4ab6ee03", SET));
+        assert!(!same_flow_set(SET, OTHER_SET));
+        let old = resource("north", "groups", SET, "2026-01-01T00:00:00Z");
+        let shouting = resource(
+            "south",
+            "groups",
+            &SET.to_ascii_uppercase(),
+            "2026-02-01T00:00:00Z",
+        );
+        let all = vec![old.clone(), shouting.clone()];
+        assert_eq!(
+            older_claimant(&shouting, &all).and_then(|o| o.namespace()),
+            Some("north".into()),
+            "an upper-case copy of the id names the same flow set"
         );
         assert!(older_claimant(&old, &all).is_none());
     }

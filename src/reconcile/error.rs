@@ -71,7 +71,10 @@ impl Error {
         match self {
             Self::Graph(error) => match error.class() {
                 ErrorClass::Throttled => Reason::Throttled,
-                ErrorClass::Unavailable | ErrorClass::Unexpected => Reason::GraphUnavailable,
+                ErrorClass::Unavailable
+                | ErrorClass::Unexpected
+                | ErrorClass::Redirected
+                | ErrorClass::ResponseTooLarge => Reason::GraphUnavailable,
                 ErrorClass::NotFound => Reason::FlowNotFound,
                 ErrorClass::BadRequest => Reason::GraphBadRequest,
                 ErrorClass::Unauthorized | ErrorClass::Forbidden => Reason::PermissionDenied,

@@ -21,6 +21,7 @@ use kube::runtime::events::{Event as KubeEvent, EventType};
 use kube::runtime::finalizer::{self, Event};
 use kube::{Api, CustomResourceExt as _, Resource, ResourceExt};
 
+pub use conflict::same_flow_set;
 pub use error::{Error, Retry};
 pub use memory::{Memory, SentUpdate, switch_credential};
 

@@ -191,3 +191,54 @@ async fn new_flows_are_invisible_for_the_configured_reads() {
         [true, true, false]
     );
 }
+
+#[tokio::test]
+async fn redirects_carry_their_location_and_an_empty_body() {
+    let h = Harness::start().await;
+    let rule = FaultRule {
+        target: FaultTarget::Token,
+        redirect_to: Some("https://elsewhere.example/token".to_owned()),
+        times: Some(1),
+        ..FaultRule::default()
+    };
+    h.emu.admin().add_fault(&rule).await.unwrap();
+    let following_none = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = format!("{}/{TENANT}/oauth2/v2.0/token", h.emu.base_url());
+    let response = following_none.post(&url).send().await.unwrap();
+    assert_eq!(response.status(), 307);
+    assert_eq!(
+        response.headers()["location"],
+        "https://elsewhere.example/token"
+    );
+    assert!(response.bytes().await.unwrap().is_empty());
+    let journal = h.emu.admin().journal(0).await.unwrap();
+    assert_eq!(journal[0].status, 307);
+    assert_eq!(
+        journal[0].fault_reason.as_deref(),
+        Some("injected redirect")
+    );
+}
+
+#[tokio::test]
+async fn oversized_bodies_stream_without_a_content_length() {
+    let h = Harness::start().await;
+    let token = h.writer_token().await;
+    let rule = FaultRule {
+        target: FaultTarget::Graph,
+        body_bytes: Some(200_000),
+        times: Some(1),
+        ..FaultRule::default()
+    };
+    h.emu.admin().add_fault(&rule).await.unwrap();
+    let response = h.graph_with(&token, Method::GET, SETS, None).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().get("content-length").is_none());
+    let body = response.bytes().await.unwrap();
+    assert_eq!(body.len(), 200_000);
+    let parsed: Value = serde_json::from_slice(&body).unwrap();
+    assert!(parsed.as_object().is_some_and(|object| object.is_empty()));
+}
