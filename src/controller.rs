@@ -16,7 +16,8 @@ use kube::{Api, Client, Resource as _, ResourceExt as _};
 use crate::admin::OperatorState;
 use crate::config::Config;
 use crate::crd::{
-    FIELD_MANAGER, PAUSED_ANNOTATION, RESET_ANNOTATION, SecurityGroupProvisioningFlow,
+    FIELD_MANAGER, OTHER_ANNOTATIONS_DIGEST, PAUSED_ANNOTATION, RESET_ANNOTATION,
+    SecurityGroupProvisioningFlow,
 };
 use crate::graph::{CredentialKey, GraphClientOptions, GraphClients};
 use crate::reconcile::{self, Error, Memory, Retry, conflict, switch_credential};
@@ -201,12 +202,29 @@ pub async fn run(
 
 /// Drops from a watched resource what the operator never reads, before it is cached:
 /// managedFields and every annotation but the operator's own (kubectl's last-applied copy of the
-/// manifest, other tools' notes), which were most of each cached resource's memory. Changes to
-/// foreign annotations then trigger no reconcile either.
+/// manifest, other tools' notes), which were most of each cached resource's memory. A digest of
+/// the dropped annotations stays, so that touching a resource (`kubectl annotate`) still triggers
+/// a reconcile, debounced like any annotation edit.
 fn trim_for_cache(flow: &mut SecurityGroupProvisioningFlow) {
     flow.managed_fields_mut().clear();
-    flow.annotations_mut()
-        .retain(|key, _| key == RESET_ANNOTATION || key == PAUSED_ANNOTATION);
+    let annotations = flow.annotations_mut();
+    let mut digest = std::hash::DefaultHasher::new();
+    let mut foreign = 0;
+    annotations.retain(|key, value| {
+        let ours = key == RESET_ANNOTATION || key == PAUSED_ANNOTATION;
+        if !ours {
+            std::hash::Hash::hash(&(key, value), &mut digest);
+            foreign += 1;
+        }
+        ours
+    });
+    if foreign > 0 {
+        let digest = std::hash::Hasher::finish(&digest);
+        annotations.insert(
+            OTHER_ANNOTATIONS_DIGEST.to_owned(),
+            format!("{digest:016x}"),
+        );
+    }
 }
 
 /// The resource that takes over `leaving`'s flow set once `leaving` is gone: only it can change
@@ -342,10 +360,28 @@ mod tests {
             },
         }))
         .expect("a resource");
+        let mut touched = flow.clone();
+        touched
+            .annotations_mut()
+            .insert("example.com/note".into(), "hello again".into());
         trim_for_cache(&mut flow);
         let kept: Vec<&str> = flow.annotations().keys().map(String::as_str).collect();
-        assert_eq!(kept, [PAUSED_ANNOTATION, RESET_ANNOTATION]);
+        assert_eq!(
+            kept,
+            [
+                OTHER_ANNOTATIONS_DIGEST,
+                PAUSED_ANNOTATION,
+                RESET_ANNOTATION
+            ]
+        );
+        assert_eq!(flow.annotations()[OTHER_ANNOTATIONS_DIGEST].len(), 16);
         assert!(flow.managed_fields().is_empty());
+        trim_for_cache(&mut touched);
+        assert_ne!(
+            touched.annotations()[OTHER_ANNOTATIONS_DIGEST],
+            flow.annotations()[OTHER_ANNOTATIONS_DIGEST],
+            "a touch is still seen"
+        );
     }
 
     #[test]

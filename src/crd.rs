@@ -21,6 +21,9 @@ pub use reason::{ConditionType, Reason};
 pub const RESET_ANNOTATION: &str = "industrydata.sds-operator.io/reset";
 /// Annotation that, set to `"true"`, stops all Graph calls for the resource.
 pub const PAUSED_ANNOTATION: &str = "industrydata.sds-operator.io/paused";
+/// Key under which the operator's cache keeps a digest of the annotations it does not read, in
+/// place of their values; never written to the API server.
+pub const OTHER_ANNOTATIONS_DIGEST: &str = "industrydata.sds-operator.io/other-annotations-digest";
 /// Finalizer that lets the operator apply the deletion policy before the resource goes away.
 pub const FINALIZER: &str = "industrydata.sds-operator.io/cleanup";
 /// Server-side-apply field manager for everything the operator writes.

@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use kube::ResourceExt;
 
-use crate::crd::{PAUSED_ANNOTATION, RESET_ANNOTATION, SecurityGroupProvisioningFlow};
+use crate::crd::{
+    OTHER_ANNOTATIONS_DIGEST, PAUSED_ANNOTATION, RESET_ANNOTATION, SecurityGroupProvisioningFlow,
+};
 
 /// The shortest time between two reconciles that differ only in the operator's annotations.
 pub const ANNOTATION_DEBOUNCE: Duration = Duration::from_secs(1);
@@ -17,6 +19,8 @@ pub struct Trigger {
     deleting: bool,
     reset: Option<String>,
     paused: Option<String>,
+    /// The digest of the other annotations, which the cache keeps instead of them.
+    other: Option<String>,
 }
 
 impl Trigger {
@@ -27,6 +31,7 @@ impl Trigger {
             deleting: flow.metadata.deletion_timestamp.is_some(),
             reset: annotation(RESET_ANNOTATION),
             paused: annotation(PAUSED_ANNOTATION),
+            other: annotation(OTHER_ANNOTATIONS_DIGEST),
         }
     }
 
