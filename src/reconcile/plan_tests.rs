@@ -16,6 +16,15 @@ const FLOW: &str = "4598f62a-7bd9-40a1-d38a-08dc4ac68cf2";
 /// No minimum interval between two resets.
 const NO_INTERVAL: std::time::Duration = std::time::Duration::ZERO;
 
+/// The plan at `now()` with no update sent before and no minimum reset interval.
+fn plan_now(
+    flow: &SecurityGroupProvisioningFlow,
+    status: &SecurityGroupProvisioningFlowStatus,
+    observed: Option<&GraphFlow>,
+) -> Plan {
+    plan(flow, status, observed, None, now(), NO_INTERVAL)
+}
+
 fn now() -> Timestamp {
     "2026-11-29T10:00:00Z".parse().unwrap()
 }
@@ -91,28 +100,14 @@ fn intent(age_seconds: i64) -> Option<CreateIntent> {
 
 #[test]
 fn an_empty_flow_set_gets_a_new_flow() {
-    let plan = plan(
-        &resource(true, false),
-        &Default::default(),
-        None,
-        None,
-        now(),
-        NO_INTERVAL,
-    );
+    let plan = plan_now(&resource(true, false), &Default::default(), None);
     assert_eq!(plan.flow, FlowStep::Create { recreate: false });
 }
 
 #[test]
 fn a_matching_flow_needs_no_write() {
     let flow = graph_flow(true, false);
-    let plan = plan(
-        &resource(true, false),
-        &synced(true, false),
-        Some(&flow),
-        None,
-        now(),
-        NO_INTERVAL,
-    );
+    let plan = plan_now(&resource(true, false), &synced(true, false), Some(&flow));
     assert_eq!(
         plan,
         Plan {
@@ -127,14 +122,7 @@ fn a_spec_change_is_an_update() {
     let mut resource = resource(true, true);
     resource.metadata.generation = Some(2);
     let flow = graph_flow(true, false);
-    let plan = plan(
-        &resource,
-        &synced(true, false),
-        Some(&flow),
-        None,
-        now(),
-        NO_INTERVAL,
-    );
+    let plan = plan_now(&resource, &synced(true, false), Some(&flow));
     assert_eq!(
         plan.flow,
         FlowStep::Update {
@@ -146,14 +134,7 @@ fn a_spec_change_is_an_update() {
 #[test]
 fn a_change_made_in_graph_is_drift() {
     let flow = graph_flow(false, true);
-    let plan = plan(
-        &resource(true, false),
-        &synced(true, false),
-        Some(&flow),
-        None,
-        now(),
-        NO_INTERVAL,
-    );
+    let plan = plan_now(&resource(true, false), &synced(true, false), Some(&flow));
     assert_eq!(
         plan.flow,
         FlowStep::Update {
@@ -165,14 +146,7 @@ fn a_change_made_in_graph_is_drift() {
 #[test]
 fn an_unrecorded_flow_is_adopted_by_default() {
     let flow = graph_flow(true, true);
-    let plan = plan(
-        &resource(true, false),
-        &Default::default(),
-        Some(&flow),
-        None,
-        now(),
-        NO_INTERVAL,
-    );
+    let plan = plan_now(&resource(true, false), &Default::default(), Some(&flow));
     assert_eq!(plan.flow, FlowStep::Adopt { update: true });
 }
 
@@ -182,14 +156,7 @@ fn create_only_refuses_a_foreign_flow_but_adopts_its_own() {
     resource.spec.adoption = AdoptionPolicy::CreateOnly;
     let flow = graph_flow(true, false);
 
-    let foreign = plan(
-        &resource,
-        &Default::default(),
-        Some(&flow),
-        None,
-        now(),
-        NO_INTERVAL,
-    );
+    let foreign = plan_now(&resource, &Default::default(), Some(&flow));
     assert!(
         matches!(
             foreign.flow,
@@ -206,7 +173,7 @@ fn create_only_refuses_a_foreign_flow_but_adopts_its_own() {
         ..Default::default()
     };
     assert_eq!(
-        plan(&resource, &ours, Some(&flow), None, now(), NO_INTERVAL).flow,
+        plan_now(&resource, &ours, Some(&flow)).flow,
         FlowStep::Adopt { update: false }
     );
 }
@@ -219,15 +186,7 @@ fn a_flow_created_moments_ago_is_awaited_not_created_again() {
         ..Default::default()
     };
     assert_eq!(
-        plan(
-            &resource(true, false),
-            &status,
-            None,
-            None,
-            now(),
-            NO_INTERVAL
-        )
-        .flow,
+        plan_now(&resource(true, false), &status, None).flow,
         FlowStep::AwaitVisibility
     );
 }
@@ -235,15 +194,7 @@ fn a_flow_created_moments_ago_is_awaited_not_created_again() {
 #[test]
 fn a_recorded_flow_gone_for_good_is_recreated() {
     assert_eq!(
-        plan(
-            &resource(true, false),
-            &synced(true, false),
-            None,
-            None,
-            now(),
-            NO_INTERVAL
-        )
-        .flow,
+        plan_now(&resource(true, false), &synced(true, false), None).flow,
         FlowStep::Create { recreate: true }
     );
     let stale_intent = SecurityGroupProvisioningFlowStatus {
@@ -251,15 +202,7 @@ fn a_recorded_flow_gone_for_good_is_recreated() {
         ..synced(true, false)
     };
     assert_eq!(
-        plan(
-            &resource(true, false),
-            &stale_intent,
-            None,
-            None,
-            now(),
-            NO_INTERVAL
-        )
-        .flow,
+        plan_now(&resource(true, false), &stale_intent, None).flow,
         FlowStep::Create { recreate: true }
     );
 }
@@ -270,27 +213,11 @@ fn observe_only_never_writes() {
     resource.spec.management_policy = ManagementPolicy::ObserveOnly;
     let differing = graph_flow(false, false);
     assert_eq!(
-        plan(
-            &resource,
-            &synced(true, false),
-            Some(&differing),
-            None,
-            now(),
-            NO_INTERVAL
-        )
-        .flow,
+        plan_now(&resource, &synced(true, false), Some(&differing)).flow,
         FlowStep::Keep
     );
     assert!(matches!(
-        plan(
-            &resource,
-            &synced(true, false),
-            None,
-            None,
-            now(),
-            NO_INTERVAL
-        )
-        .flow,
+        plan_now(&resource, &synced(true, false), None).flow,
         FlowStep::Refuse {
             reason: Reason::FlowNotFound,
             ..
@@ -298,15 +225,7 @@ fn observe_only_never_writes() {
     ));
     let token = with_token(resource, "t1");
     assert!(matches!(
-        plan(
-            &token,
-            &synced(true, false),
-            Some(&differing),
-            None,
-            now(),
-            NO_INTERVAL
-        )
-        .reset,
+        plan_now(&token, &synced(true, false), Some(&differing)).reset,
         ResetStep::Decline { .. }
     ));
 }
@@ -337,15 +256,7 @@ fn first_sight_is_decided_by_the_observed_generation_not_by_the_reset_record() {
     );
     let flow = graph_flow(true, false);
     assert_eq!(
-        plan(
-            &resource,
-            &seen_without_reset_record,
-            Some(&flow),
-            None,
-            now(),
-            NO_INTERVAL
-        )
-        .reset,
+        plan_now(&resource, &seen_without_reset_record, Some(&flow)).reset,
         ResetStep::Send {
             token: "2026-11-29T10:00:00Z".into()
         },
@@ -362,7 +273,7 @@ fn a_token_handled_at_any_time_in_the_history_never_fires_again() {
     reset.record_handled("B".into(), ResetOutcome::Accepted, None);
     let back_to_a = with_token(resource(true, false), "A");
     assert_eq!(
-        plan(&back_to_a, &status, Some(&flow), None, now(), NO_INTERVAL).reset,
+        plan_now(&back_to_a, &status, Some(&flow)).reset,
         ResetStep::Nothing,
         "GitOps self-heal puts A back after B was set by hand"
     );
@@ -389,15 +300,7 @@ fn an_over_long_token_is_refused_and_never_echoed_whole() {
     let long = "x".repeat(crate::crd::MAX_RESET_TOKEN_LENGTH + 1);
     let refused = with_token(resource(true, false), &long);
     let flow = graph_flow(true, false);
-    let ResetStep::Refuse { message } = plan(
-        &refused,
-        &synced(true, false),
-        Some(&flow),
-        None,
-        now(),
-        NO_INTERVAL,
-    )
-    .reset
+    let ResetStep::Refuse { message } = plan_now(&refused, &synced(true, false), Some(&flow)).reset
     else {
         panic!("an over-long token is refused");
     };
@@ -413,13 +316,10 @@ fn an_over_long_token_is_refused_and_never_echoed_whole() {
     );
     let exactly = "y".repeat(crate::crd::MAX_RESET_TOKEN_LENGTH);
     assert_eq!(
-        plan(
+        plan_now(
             &with_token(resource(true, false), &exactly),
             &synced(true, false),
-            Some(&flow),
-            None,
-            now(),
-            NO_INTERVAL
+            Some(&flow)
         )
         .reset,
         ResetStep::Send { token: exactly }
@@ -457,15 +357,7 @@ fn a_new_token_sends_one_reset_and_a_handled_one_none() {
     let resource = with_token(resource(true, false), "t2");
     let flow = graph_flow(true, false);
     assert_eq!(
-        plan(
-            &resource,
-            &synced(true, false),
-            Some(&flow),
-            None,
-            now(),
-            NO_INTERVAL
-        )
-        .reset,
+        plan_now(&resource, &synced(true, false), Some(&flow)).reset,
         ResetStep::Send { token: "t2".into() }
     );
 
@@ -476,7 +368,7 @@ fn a_new_token_sends_one_reset_and_a_handled_one_none() {
         ..Default::default()
     });
     assert_eq!(
-        plan(&resource, &handled, Some(&flow), None, now(), NO_INTERVAL).reset,
+        plan_now(&resource, &handled, Some(&flow)).reset,
         ResetStep::Nothing
     );
 }
@@ -493,7 +385,7 @@ fn a_pending_reset_found_later_is_never_resent() {
         ..Default::default()
     });
     assert_eq!(
-        plan(&resource, &status, Some(&flow), None, now(), NO_INTERVAL).reset,
+        plan_now(&resource, &status, Some(&flow)).reset,
         ResetStep::RecordUnknown { token: "t3".into() }
     );
 }
@@ -505,10 +397,7 @@ fn a_reset_waits_for_the_flow_to_exist() {
         observed_generation: Some(1),
         ..Default::default()
     };
-    assert_eq!(
-        plan(&resource, &status, None, None, now(), NO_INTERVAL).reset,
-        ResetStep::Defer
-    );
+    assert_eq!(plan_now(&resource, &status, None).reset, ResetStep::Defer);
 }
 
 #[test]
@@ -530,7 +419,7 @@ fn a_reset_token_waits_while_paused_and_says_so() {
 
     let flow = graph_flow(true, false);
     assert_eq!(
-        plan(&resource, &status, Some(&flow), None, now(), NO_INTERVAL).reset,
+        plan_now(&resource, &status, Some(&flow)).reset,
         ResetStep::Send { token: "t5".into() }
     );
 }

@@ -1,7 +1,7 @@
 //! Nothing hot-loops, whatever users do: a mass deletion of resources that name one flow set, a
 //! loop of `kubectl annotate`, foreign annotations, and a deletion whose credential is gone.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};

@@ -40,6 +40,22 @@ fn handled(flow: &SecurityGroupProvisioningFlow, token: &str, outcome: ResetOutc
         })
 }
 
+/// Applies `manifest` with reset `token`, as Git would, and waits until Graph accepted the reset.
+async fn reset_accepted(
+    operator: &OperatorUnderTest,
+    manifest: &SecurityGroupProvisioningFlow,
+    token: &str,
+) -> SecurityGroupProvisioningFlow {
+    operator.apply(&with_token(manifest.clone(), token)).await;
+    operator
+        .wait_for(
+            &manifest.name_any(),
+            &format!("reset {token} accepted"),
+            |flow| handled(flow, token, ResetOutcome::Accepted),
+        )
+        .await
+}
+
 #[tokio::test]
 async fn each_new_token_resets_once_however_often_it_is_applied() {
     let operator = OperatorUnderTest::start("reset-once").await;
@@ -207,30 +223,20 @@ async fn a_throttled_or_failing_reset_waits_visibly_and_is_sent_exactly_once() {
     operator.apply_ready(&manifest).await;
 
     // The first reset this resource ever handles, then later ones.
-    reset_through(
-        &operator,
-        &manifest,
-        "first",
-        &refusing_resets(429),
-        "Throttled",
-    )
-    .await;
-    reset_through(
-        &operator,
-        &manifest,
-        "second",
-        &refusing_resets(429),
-        "Throttled",
-    )
-    .await;
-    reset_through(
-        &operator,
-        &manifest,
-        "third",
-        &refusing_resets(503),
-        "GraphUnavailable",
-    )
-    .await;
+    for (token, status, reason) in [
+        ("first", 429, "Throttled"),
+        ("second", 429, "Throttled"),
+        ("third", 503, "GraphUnavailable"),
+    ] {
+        reset_through(
+            &operator,
+            &manifest,
+            token,
+            &refusing_resets(status),
+            reason,
+        )
+        .await;
+    }
 
     let operator = OperatorUnderTest::start("reset-5xx-first").await;
     let manifest = operator.resource("groups", true, false);
@@ -258,12 +264,7 @@ async fn a_token_fires_once_ever_even_when_gitops_puts_an_older_one_back() {
     operator.apply_ready(&manifest).await;
 
     // Git holds A.
-    operator.apply(&with_token(manifest.clone(), "A")).await;
-    operator
-        .wait_for("groups", "A handled", |flow| {
-            handled(flow, "A", ResetOutcome::Accepted)
-        })
-        .await;
+    reset_accepted(&operator, &manifest, "A").await;
     // Someone annotates B by hand.
     let output = operator
         .kubectl(&[
@@ -323,12 +324,7 @@ async fn a_reset_sooner_than_the_minimum_interval_waits_and_status_says_until_wh
     .await;
     let manifest = operator.resource("groups", true, false);
     operator.apply_ready(&manifest).await;
-    operator.apply(&with_token(manifest.clone(), "one")).await;
-    operator
-        .wait_for("groups", "one handled", |flow| {
-            handled(flow, "one", ResetOutcome::Accepted)
-        })
-        .await;
+    reset_accepted(&operator, &manifest, "one").await;
 
     operator.apply(&with_token(manifest.clone(), "two")).await;
     let waiting = operator

@@ -6,8 +6,6 @@
 
 use std::process::Command;
 
-use graph_emulator::{Emulator, EmulatorConfig};
-
 use crate::support::*;
 
 #[tokio::test]
@@ -16,22 +14,7 @@ async fn azidentity_for_go_gets_a_token_that_lists_flow_sets() {
         "SDS_AZIDENTITY_CHECK names the azidentity-check program built from tools/azidentity-check; \
          `make test` builds it and sets it",
     );
-    let ca_path = std::env::temp_dir().join(format!(
-        "graph-emulator-azidentity-ca-{}.pem",
-        uuid::Uuid::new_v4()
-    ));
-    let emu = Emulator::start(EmulatorConfig {
-        clients: clients(),
-        tls: Some(ca_path.clone()),
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
-    let set = emu
-        .admin()
-        .seed_flow_set(&Default::default())
-        .await
-        .unwrap();
+    let (emu, set, ca_path) = https_emulator_with_flow_set("azidentity").await;
 
     let base = emu.base_url().to_owned();
     let ca = ca_path.clone();

@@ -4,30 +4,13 @@
 
 use std::process::Command;
 
-use graph_emulator::{Emulator, EmulatorConfig};
-
 use crate::support::*;
 
 #[tokio::test]
 async fn msal_for_python_gets_a_token_that_lists_flow_sets() {
     let python = std::env::var("SDS_MSAL_PYTHON")
         .expect("SDS_MSAL_PYTHON names a Python with msal installed; `make test` sets it up");
-    let ca_path = std::env::temp_dir().join(format!(
-        "graph-emulator-msal-ca-{}.pem",
-        uuid::Uuid::new_v4()
-    ));
-    let emu = Emulator::start(EmulatorConfig {
-        clients: clients(),
-        tls: Some(ca_path.clone()),
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
-    let set = emu
-        .admin()
-        .seed_flow_set(&Default::default())
-        .await
-        .unwrap();
+    let (emu, set, ca_path) = https_emulator_with_flow_set("msal").await;
 
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/msal/list_flow_sets.py");
     let base = emu.base_url().to_owned();

@@ -161,3 +161,26 @@ pub async fn odata_error(response: Response, status: u16, code: &str) -> Value {
     assert!(body["error"]["message"].is_string());
     body
 }
+
+/// An emulator serving HTTPS, with the known clients and one flow set, for Microsoft's own
+/// clients (which insist on HTTPS): the emulator, the flow set's id, and the file that holds the
+/// CA certificate to trust (the caller removes it).
+pub async fn https_emulator_with_flow_set(tag: &str) -> (Emulator, String, std::path::PathBuf) {
+    let ca_path = std::env::temp_dir().join(format!(
+        "graph-emulator-{tag}-ca-{}.pem",
+        uuid::Uuid::new_v4()
+    ));
+    let emu = Emulator::start(EmulatorConfig {
+        clients: clients(),
+        tls: Some(ca_path.clone()),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let set = emu
+        .admin()
+        .seed_flow_set(&Default::default())
+        .await
+        .unwrap();
+    (emu, set, ca_path)
+}
