@@ -85,3 +85,33 @@ async fn credentials_come_from_the_referenced_secret() {
         "the secret never reaches status"
     );
 }
+
+#[tokio::test]
+async fn an_event_too_long_for_the_api_is_recorded_cut_not_dropped() {
+    let operator = OperatorUnderTest::start("graph-long-message").await;
+    let long_message = format!("{} and the end of the message.", "Graph says: ".repeat(200));
+    operator
+        .emulator
+        .admin()
+        .add_fault(&FaultRule {
+            target: FaultTarget::Graph,
+            method: Some("POST".into()),
+            status: Some(400),
+            error_code: Some("invalidRequest".into()),
+            message: Some(long_message.clone()),
+            ..FaultRule::default()
+        })
+        .await
+        .expect("fault");
+    operator
+        .apply(&operator.resource("groups", true, false))
+        .await;
+    let event = operator.wait_for_event("groups", "GraphBadRequest").await;
+    let note = event.note.unwrap_or_default();
+    assert!(
+        note.len() <= 1024 && note.contains("Message: Graph says") && note.ends_with(" …"),
+        "{} bytes: {note}",
+        note.len()
+    );
+    assert!(long_message.len() > 1024);
+}
