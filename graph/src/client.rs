@@ -12,17 +12,17 @@ use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use super::auth::TokenSource;
-use super::claims::TokenClaims;
-use super::credential::{Credential, SecretString};
-use super::endpoints::{EndpointRole, GraphEndpoints};
-use super::error::{GraphError, Operation};
-use super::http::{BodyError, MAX_GRAPH_BODY, is_redirect, read_body, redirect_target};
-use super::model::{
+use crate::endpoints::{EndpointRole, GraphEndpoints};
+use crate::error::{GraphError, Operation};
+use crate::http::{BodyError, MAX_GRAPH_BODY, is_redirect, read_body, redirect_target};
+use crate::identity::claims::TokenClaims;
+use crate::identity::credential::{Credential, SecretString};
+use crate::identity::token_source::TokenSource;
+use crate::model::{
     FlowSet, Page, ProvisioningFlow, SecurityGroupCreationOptions, SecurityGroupFlowBody,
 };
-use super::response::{Response, ResponseMeta};
-use super::throttle::Throttle;
+use crate::response::{Response, ResponseMeta};
+use crate::throttle::Throttle;
 
 /// Default time a single request (token or Graph) may take.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -72,7 +72,7 @@ struct Answer {
 impl GraphClient {
     /// `http` should be shared process-wide (it pools connections); it must trust the Graph
     /// endpoint's certificate and follow no redirects (build it from
-    /// [`http_client_builder`](super::http_client_builder)).
+    /// [`http_client_builder`](crate::http_client_builder)).
     pub fn new(http: reqwest::Client, endpoints: GraphEndpoints, credential: Credential) -> Self {
         Self::with_options(http, endpoints, credential, GraphClientOptions::default())
     }
@@ -279,7 +279,7 @@ impl GraphClient {
     async fn access_token(
         &self,
         operation: Operation,
-    ) -> Result<super::auth::AccessToken, GraphError> {
+    ) -> Result<crate::identity::token_source::AccessToken, GraphError> {
         let inner = &self.inner;
         inner
             .tokens
@@ -371,6 +371,7 @@ impl GraphClient {
             }
         };
         tracing::debug!(
+            target: crate::LOG_TARGET_CLIENT,
             %method,
             path = url.path(),
             status = meta.status,

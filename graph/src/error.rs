@@ -5,10 +5,10 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
-use super::endpoints::EndpointRole;
-use super::odata_error::ODataErrorSummary;
-use super::response::{MAX_RETRY_AFTER, ResponseMeta};
-use super::token_error::TokenErrorKind;
+use crate::endpoints::EndpointRole;
+use crate::identity::token_error::TokenErrorKind;
+use crate::odata_error::ODataErrorSummary;
+use crate::response::{MAX_RETRY_AFTER, ResponseMeta};
 
 /// The client call that failed, so that an error says what was being attempted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

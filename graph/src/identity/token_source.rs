@@ -22,11 +22,11 @@ use uuid::Uuid;
 
 use super::credential::{Credential, SecretString};
 use super::delegated::{DELEGATED_SCOPE, RefreshState, rotated_refresh_token};
-use super::endpoints::{EndpointRole, GraphEndpoints};
-use super::error::{GraphError, Operation};
-use super::http::{BodyError, MAX_TOKEN_BODY, is_redirect, read_body, redirect_target};
-use super::response::ResponseMeta;
 use super::token_error::{AadErrorBody, TokenErrorKind};
+use crate::endpoints::{EndpointRole, GraphEndpoints};
+use crate::error::{GraphError, Operation};
+use crate::http::{BodyError, MAX_TOKEN_BODY, is_redirect, read_body, redirect_target};
+use crate::response::ResponseMeta;
 
 /// The only scope this client asks for: the API is global-only (graph-api.md §5.9), so the
 /// resource is always the global Graph, whichever host serves the token endpoint.
@@ -286,6 +286,7 @@ impl TokenSource {
             }
         };
         tracing::debug!(
+            target: crate::LOG_TARGET_TOKENS,
             status = meta.status,
             request_id = meta.request_id.as_deref(),
             client_request_id,
