@@ -1,16 +1,18 @@
 //! The command line: subcommands, and every flag and environment variable, parsed once into a
 //! typed [`Config`]. Nothing else in the operator reads the environment.
 
+mod credential;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use graph::{
+    AssertionAlgorithm, Credential, CredentialError, EndpointError, GraphEndpoints, SecretString,
+};
 
 use crate::crd::DeletionPolicy;
-use crate::graph::{
-    AssertionAlgorithm, Credential, CredentialError, EndpointError, EnvironmentCredential,
-    EnvironmentCredentialError, GraphEndpoints, SecretString,
-};
+use credential::{EnvironmentCredential, EnvironmentCredentialError};
 
 /// Kubernetes operator for Microsoft Graph School Data Sync security-group provisioning flows.
 #[derive(Debug, Parser)]

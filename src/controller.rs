@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use graph::{CredentialKey, GraphClientOptions, GraphClients};
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -19,7 +20,6 @@ use crate::crd::{
     FIELD_MANAGER, OTHER_ANNOTATIONS_DIGEST, PAUSED_ANNOTATION, RESET_ANNOTATION,
     SecurityGroupProvisioningFlow,
 };
-use crate::graph::{CredentialKey, GraphClientOptions, GraphClients};
 use crate::reconcile::{self, Error, Memory, Retry, conflict, switch_credential};
 
 /// Shortest and longest wait between retries of a transient failure.
@@ -64,7 +64,7 @@ impl Context {
         Self {
             recorder: Recorder::new(client.clone(), reporter),
             graph_clients: GraphClients::new(
-                crate::graph::http_client(),
+                graph::http_client(),
                 config.endpoints.clone(),
                 GraphClientOptions {
                     request_timeout: config.graph_timeout,

@@ -7,6 +7,7 @@
 mod generate;
 mod readiness;
 mod reason;
+mod wire;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};

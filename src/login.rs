@@ -8,6 +8,10 @@ use std::io::Write;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use graph::{
+    BodyError, EndpointError, GraphEndpoints, MAX_RETRY_AFTER, MAX_TOKEN_BODY, read_body,
+    redirect_target,
+};
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
@@ -19,10 +23,7 @@ use oauth2::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::graph::{
-    BodyError, EndpointError, GraphEndpoints, MAX_RETRY_AFTER, MAX_TOKEN_BODY, REFRESH_TOKEN_KEY,
-    read_body, redirect_target,
-};
+use crate::credentials_secret::{CLIENT_ID_KEY, REFRESH_TOKEN_KEY, TENANT_ID_KEY};
 
 /// Field manager of the Secret fields `login` writes (the operator's write-back forces its own
 /// manager onto `refreshToken` afterwards).
@@ -77,10 +78,7 @@ impl ExtraDeviceAuthorizationFields for Message {}
 /// Runs the device-code flow, prints the sign-in instructions to `out`, and stores `tenantId`,
 /// `clientId` and `refreshToken` in the Secret (created or updated). Prints no token.
 pub async fn login(request: &LoginRequest, out: &mut impl Write) -> Result<(), LoginError> {
-    let endpoints = GraphEndpoints::new(
-        crate::graph::DEFAULT_GRAPH_ENDPOINT,
-        &request.authority_host,
-    )?;
+    let endpoints = GraphEndpoints::new(graph::DEFAULT_GRAPH_ENDPOINT, &request.authority_host)?;
     let url_error = |error: oauth2::url::ParseError| LoginError::Url(error.to_string());
     let client = BasicClient::new(ClientId::new(request.client_id.clone()))
         .set_device_authorization_url(
@@ -90,7 +88,7 @@ pub async fn login(request: &LoginRequest, out: &mut impl Write) -> Result<(), L
         .set_token_uri(
             TokenUrl::new(endpoints.token_url(&request.tenant_id).into()).map_err(url_error)?,
         );
-    let http = crate::graph::http_client_builder()
+    let http = graph::http_client_builder()
         .build()
         .map_err(|error| LoginError::DeviceAuthorization(error.to_string()))?;
     let send = |request: HttpRequest| {
@@ -171,8 +169,8 @@ async fn store(request: &LoginRequest, refresh_token: &str) -> Result<bool, Logi
         "metadata": { "name": request.secret },
         "type": "Opaque",
         "data": {
-            "tenantId": STANDARD.encode(&request.tenant_id),
-            "clientId": STANDARD.encode(&request.client_id),
+            TENANT_ID_KEY: STANDARD.encode(&request.tenant_id),
+            CLIENT_ID_KEY: STANDARD.encode(&request.client_id),
             REFRESH_TOKEN_KEY: STANDARD.encode(refresh_token),
         },
     });

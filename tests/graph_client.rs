@@ -3,15 +3,14 @@
 
 use std::time::Duration;
 
+use graph::{
+    Credential, ErrorClass, GraphClient, GraphClientOptions, GraphEndpoints, GraphError,
+    MAX_GRAPH_BODY, MAX_RETRY_AFTER, MAX_TOKEN_BODY, ProvisioningFlow, ReadinessStatus,
+    SecretString, SecurityGroupCreationOptions, TokenErrorKind, http_client_builder,
+};
 use graph_emulator::{
     ClientRegistration, Emulator, EmulatorConfig, FaultRule, FaultTarget, JournalEntry,
     ROLE_READ_ALL, RetryAfterFormat, SeedFlow, Settings, SettingsPatch,
-};
-use sds_operator::crd::ReadinessStatus;
-use sds_operator::graph::{
-    Credential, ErrorClass, GraphClient, GraphClientOptions, GraphEndpoints, GraphError,
-    MAX_GRAPH_BODY, MAX_RETRY_AFTER, MAX_TOKEN_BODY, ProvisioningFlow, SecretString,
-    SecurityGroupCreationOptions, TokenErrorKind, http_client_builder,
 };
 use serde_json::{Map, json};
 use uuid::Uuid;

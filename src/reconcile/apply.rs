@@ -2,6 +2,7 @@
 //! recorded in status before (create intent, pending reset) or right after (flow id) its call,
 //! so a restarted operator never creates a second flow or sends a reset twice.
 
+use graph::{GraphClient, SecurityGroupCreationOptions, SecurityGroupFlow};
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use uuid::Uuid;
@@ -13,9 +14,6 @@ use super::status::{StatusWriter, mirror};
 use crate::crd::{
     CreateIntent, Reason, ResetOutcome, ResetStatus, ResetWaiting, SecurityGroupProvisioningFlow,
     SecurityGroupProvisioningFlowStatus,
-};
-use crate::graph::{
-    GraphClient, SecurityGroupCreationOptions, SecurityGroupProvisioningFlow as GraphFlow,
 };
 
 /// Something worth an event.
@@ -48,7 +46,7 @@ impl Note {
 #[derive(Debug, Default)]
 pub struct Applied {
     /// Graph's flow after the writes, as far as we know it (None: not visible yet).
-    pub flow: Option<GraphFlow>,
+    pub flow: Option<SecurityGroupFlow>,
     /// Whether this reconcile wrote to Graph (then Graph is read again soon).
     pub wrote: bool,
     /// The creationOptions change Graph accepted, if one was sent.
@@ -71,7 +69,7 @@ pub struct Target<'a> {
 pub async fn apply(
     target: &Target<'_>,
     plan: Plan,
-    observed: Option<GraphFlow>,
+    observed: Option<SecurityGroupFlow>,
     status: &mut SecurityGroupProvisioningFlowStatus,
     writer: &mut StatusWriter,
     notes: &mut Vec<Note>,
@@ -93,7 +91,7 @@ pub async fn apply(
 async fn apply_flow(
     target: &Target<'_>,
     step: FlowStep,
-    observed: Option<GraphFlow>,
+    observed: Option<SecurityGroupFlow>,
     status: &mut SecurityGroupProvisioningFlowStatus,
     writer: &mut StatusWriter,
     notes: &mut Vec<Note>,
@@ -313,7 +311,7 @@ async fn send_reset(
                 format!("Graph accepted reset {token:?}"),
             ));
             if let Some(flow) = applied.flow.as_mut() {
-                flow.readiness_status = crate::crd::ReadinessStatus::NotReady;
+                flow.readiness_status = graph::ReadinessStatus::NotReady;
             }
             applied.wrote = true;
             reset.request_id = response.request_id;

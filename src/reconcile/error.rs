@@ -3,8 +3,10 @@
 
 use std::time::Duration;
 
+use graph::{ErrorClass, GraphError};
+
 use crate::crd::Reason;
-use crate::graph::{CredentialError, ErrorClass, GraphError};
+use crate::credentials_secret::SecretCredentialError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -20,7 +22,7 @@ pub enum Error {
     SecretInvalid {
         namespace: String,
         name: String,
-        source: CredentialError,
+        source: SecretCredentialError,
     },
 
     #[error(

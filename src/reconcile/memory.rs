@@ -3,8 +3,9 @@
 
 use std::time::Instant;
 
+use graph::{CredentialKey, SecurityGroupCreationOptions};
+
 use super::debounce::Trigger;
-use crate::graph::{CredentialKey, SecurityGroupCreationOptions};
 
 #[derive(Clone, Debug, Default)]
 pub struct Memory {
@@ -50,7 +51,7 @@ pub struct SentUpdate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{Credential, SecretString};
+    use graph::{Credential, SecretString};
 
     fn key(secret: &str) -> CredentialKey {
         Credential::client_secret(

@@ -25,14 +25,15 @@ pub use conflict::same_flow_set;
 pub use error::{Error, Retry};
 pub use memory::{Memory, SentUpdate, switch_credential};
 
+use graph::ErrorClass;
+
 use self::apply::{Applied, Note, Target};
 use self::status::{Health, StatusWriter};
 use crate::controller::Context;
 use crate::crd::{
-    ConditionType, DeletionPolicy, FINALIZER, ManagementPolicy, PAUSED_ANNOTATION, ReadinessStatus,
-    Reason, SecurityGroupProvisioningFlow,
+    ConditionType, DeletionPolicy, FINALIZER, ManagementPolicy, PAUSED_ANNOTATION, Reason,
+    SecurityGroupProvisioningFlow,
 };
-use crate::graph::ErrorClass;
 
 /// Reconciles one resource; errors go to `controller::error_policy` after status and events say
 /// what went wrong.
@@ -308,7 +309,7 @@ fn next_sync(context: &Context, applied: &Applied, now: Timestamp) -> Action {
         || applied
             .flow
             .as_ref()
-            .is_none_or(|flow| flow.readiness_status == ReadinessStatus::NotReady);
+            .is_none_or(|flow| flow.readiness_status == graph::ReadinessStatus::NotReady);
     let wait = if settling {
         context.config.poll_interval
     } else {

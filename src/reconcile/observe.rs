@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use graph::{ErrorClass, GraphClient, ProvisioningFlow, SecurityGroupFlow, StoreHandle};
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, ResourceExt};
 
@@ -13,10 +14,7 @@ use crate::controller::Context;
 use crate::crd::{
     ManagementPolicy, SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus,
 };
-use crate::graph::{
-    Credential, ErrorClass, GraphClient, ProvisioningFlow,
-    SecurityGroupProvisioningFlow as GraphFlow, StoreHandle,
-};
+use crate::credentials_secret::credential_from_secret_data;
 
 /// The Graph client for the credential this resource uses.
 pub async fn graph_client(
@@ -33,7 +31,7 @@ pub async fn graph_client(
                     namespace: namespace.clone(),
                     name: reference.name.clone(),
                 })?;
-            let credential = Credential::from_secret_data(&secret.data.unwrap_or_default())
+            let credential = credential_from_secret_data(&secret.data.unwrap_or_default())
                 .map_err(|source| Error::SecretInvalid {
                     namespace: namespace.clone(),
                     name: reference.name.clone(),
@@ -104,7 +102,7 @@ pub async fn observe_flow(
     graph: &GraphClient,
     flow: &SecurityGroupProvisioningFlow,
     status: &SecurityGroupProvisioningFlowStatus,
-) -> Result<Option<GraphFlow>, Error> {
+) -> Result<Option<SecurityGroupFlow>, Error> {
     let flow_set_id = &flow.spec.flow_set_id;
     if let Some(flow_id) = &status.flow_id {
         match graph.get_flow(flow_set_id, flow_id).await {

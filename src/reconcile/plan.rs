@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use graph::{SecurityGroupCreationOptions, SecurityGroupFlow};
 use jiff::Timestamp;
 
 use super::memory::SentUpdate;
@@ -10,7 +11,6 @@ use crate::crd::{
     AdoptionPolicy, MAX_RESET_TOKEN_LENGTH, ManagementPolicy, Reason, ResetOutcome, ResetWaiting,
     SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus,
 };
-use crate::graph::{SecurityGroupCreationOptions, SecurityGroupProvisioningFlow as GraphFlow};
 
 /// How long a flow we created may stay invisible to reads before we believe it is gone: Graph is
 /// eventually consistent, and a 404 right after a create is not a deletion.
@@ -169,7 +169,7 @@ pub fn hold_reset_while_paused(
 pub fn plan(
     flow: &SecurityGroupProvisioningFlow,
     status: &SecurityGroupProvisioningFlowStatus,
-    observed: Option<&GraphFlow>,
+    observed: Option<&SecurityGroupFlow>,
     last_update: Option<&SentUpdate>,
     now: Timestamp,
     min_reset_interval: Duration,
@@ -212,7 +212,7 @@ pub fn plan(
 fn plan_flow(
     flow: &SecurityGroupProvisioningFlow,
     status: &SecurityGroupProvisioningFlowStatus,
-    observed: Option<&GraphFlow>,
+    observed: Option<&SecurityGroupFlow>,
     now: Timestamp,
 ) -> FlowStep {
     let spec = &flow.spec;
@@ -272,7 +272,11 @@ fn plan_flow(
 }
 
 /// Graph answered our PATCH with success, yet the flow is exactly as it was before it.
-fn ignored(sent: &SentUpdate, found: &GraphFlow, flow: &SecurityGroupProvisioningFlow) -> bool {
+fn ignored(
+    sent: &SentUpdate,
+    found: &SecurityGroupFlow,
+    flow: &SecurityGroupProvisioningFlow,
+) -> bool {
     sent.desired == SecurityGroupCreationOptions::from(flow.spec.creation_options)
         && found.creation_options == sent.replaced
         && found.last_modified_date_time == sent.replaced_modified

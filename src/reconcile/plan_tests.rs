@@ -6,7 +6,7 @@ use kube::api::ObjectMeta;
 
 use super::*;
 use crate::crd::{
-    CreateIntent, ReadinessStatus, ResetStatus, SecurityGroupCreationOptions as SpecOptions,
+    CreateIntent, ResetStatus, SecurityGroupCreationOptions as SpecOptions,
     SecurityGroupProvisioningFlowSpec,
 };
 
@@ -64,12 +64,12 @@ fn with_token(
     flow
 }
 
-fn graph_flow(role: bool, org: bool) -> GraphFlow {
-    GraphFlow {
+fn graph_flow(role: bool, org: bool) -> SecurityGroupFlow {
+    SecurityGroupFlow {
         id: FLOW.into(),
         created_date_time: Some("2026-11-29T09:00:00.0000000Z".into()),
         last_modified_date_time: Some("2026-11-29T09:00:00.0000000Z".into()),
-        readiness_status: ReadinessStatus::Ready,
+        readiness_status: graph::ReadinessStatus::Ready,
         creation_options: SecurityGroupCreationOptions {
             create_based_on_role_group: role,
             create_based_on_org_plus_role_group: org,

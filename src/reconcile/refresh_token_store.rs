@@ -6,13 +6,14 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use futures::future::BoxFuture;
+use graph::{RefreshTokenStore, RefreshTokenStoreError, SecretString};
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
 use serde_json::json;
 
 use crate::crd::FIELD_MANAGER;
-use crate::graph::{REFRESH_TOKEN_KEY, RefreshTokenStore, RefreshTokenStoreError, SecretString};
+use crate::credentials_secret::REFRESH_TOKEN_KEY;
 
 /// The Secret `namespace/name` as a [`RefreshTokenStore`].
 #[derive(Clone)]

@@ -1,6 +1,7 @@
 //! Status: mirror what Graph reports, derive the four conditions, and write the result with one
 //! server-side-apply patch, skipped when nothing but the sync time would change.
 
+use graph::{ReadinessStatus, SecurityGroupCreationOptions, SecurityGroupFlow};
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::Api;
@@ -8,17 +9,16 @@ use kube::api::{Patch, PatchParams};
 use serde_json::json;
 
 use crate::crd::{
-    ConditionType, FIELD_MANAGER, ManagementPolicy, ReadinessStatus, Reason,
-    SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus,
+    ConditionType, FIELD_MANAGER, ManagementPolicy, Reason, SecurityGroupProvisioningFlow,
+    SecurityGroupProvisioningFlowStatus,
 };
-use crate::graph::{SecurityGroupCreationOptions, SecurityGroupProvisioningFlow as GraphFlow};
 
 /// What the reconcile learned, as the conditions need it.
 #[derive(Clone, Debug)]
 pub enum Health {
     /// The sync succeeded; `flow` is Graph's flow after our writes (None while a new flow is not
     /// yet visible).
-    Synced { flow: Option<GraphFlow> },
+    Synced { flow: Option<SecurityGroupFlow> },
     /// The paused annotation is set: nothing was read or written.
     Paused,
     /// The sync failed and will be retried by itself. `stale`: Graph has not been read for
@@ -33,9 +33,9 @@ pub enum Health {
 }
 
 /// Copies what Graph reports about `flow` into `status`.
-pub fn mirror(status: &mut SecurityGroupProvisioningFlowStatus, flow: &GraphFlow) {
+pub fn mirror(status: &mut SecurityGroupProvisioningFlowStatus, flow: &SecurityGroupFlow) {
     status.flow_id = Some(flow.id.clone());
-    status.readiness_status = Some(flow.readiness_status.clone());
+    status.readiness_status = Some(flow.readiness_status.clone().into());
     status.created_date_time.clone_from(&flow.created_date_time);
     status
         .last_modified_date_time
@@ -203,7 +203,7 @@ fn kept(
 }
 
 /// Ready status, reason, message, whether work is still settling, whether a person must act.
-fn readiness(flow: Option<&GraphFlow>) -> (&'static str, Reason, String, bool, bool) {
+fn readiness(flow: Option<&SecurityGroupFlow>) -> (&'static str, Reason, String, bool, bool) {
     let Some(flow) = flow else {
         return (
             "False",
@@ -268,7 +268,7 @@ fn readiness(flow: Option<&GraphFlow>) -> (&'static str, Reason, String, bool, b
 
 fn sync_state(
     flow: &SecurityGroupProvisioningFlow,
-    graph_flow: Option<&GraphFlow>,
+    graph_flow: Option<&SecurityGroupFlow>,
 ) -> (&'static str, Reason, String) {
     let desired = SecurityGroupCreationOptions::from(flow.spec.creation_options);
     match graph_flow {

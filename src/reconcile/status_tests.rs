@@ -32,8 +32,8 @@ fn resource() -> SecurityGroupProvisioningFlow {
     flow
 }
 
-fn graph_flow(readiness: ReadinessStatus) -> GraphFlow {
-    GraphFlow {
+fn graph_flow(readiness: ReadinessStatus) -> SecurityGroupFlow {
+    SecurityGroupFlow {
         id: "4598f62a-7bd9-40a1-d38a-08dc4ac68cf2".into(),
         created_date_time: Some("2024-03-22T23:55:06.3141592Z".into()),
         last_modified_date_time: Some("2024-03-22T23:55:06.3141592Z".into()),
@@ -77,7 +77,10 @@ fn a_ready_flow_in_sync_is_ready_and_nothing_else() {
         ]
     );
     assert_eq!(status.observed_generation, Some(3));
-    assert_eq!(status.readiness_status, Some(ReadinessStatus::Ready));
+    assert_eq!(
+        status.readiness_status,
+        Some(crate::crd::ReadinessStatus::Ready)
+    );
     assert!(
         status
             .conditions

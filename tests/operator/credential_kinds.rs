@@ -8,13 +8,13 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use graph::Credential;
 use graph_emulator::{ClientRegistration, FederatedCredential, JournalEntry};
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use kube::Api;
 use kube::api::{ObjectMeta, PostParams};
 use sds_operator::crd::LocalSecretReference;
-use sds_operator::graph::Credential;
 use tracing::subscriber::DefaultGuard;
 
 use crate::fixture::{

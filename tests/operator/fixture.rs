@@ -6,6 +6,7 @@ use std::process::Output;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use graph::{Credential, GraphEndpoints, SecretString};
 use graph_emulator::{
     ClientRegistration, Emulator, EmulatorConfig, JournalEntry, SeedFlowSet, Settings,
 };
@@ -20,7 +21,6 @@ use sds_operator::crd::{
     AdoptionPolicy, DeletionPolicy, ManagementPolicy, SecurityGroupCreationOptions,
     SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowSpec,
 };
-use sds_operator::graph::{Credential, GraphEndpoints, SecretString};
 use sds_test_support::{DEFAULT_DEADLINE, TestContext, eventually, shared_control_plane};
 use serde_json::json;
 use tokio::sync::oneshot;

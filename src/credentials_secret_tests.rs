@@ -1,4 +1,8 @@
-//! Unit tests of reading credentials from Secrets and the environment.
+//! Unit tests of reading credentials from a Secret's data.
+
+use std::path::Path;
+
+use rcgen::{CertificateParams, KeyPair, PKCS_RSA_SHA256};
 
 use super::*;
 
@@ -21,7 +25,7 @@ fn complete() -> BTreeMap<String, ByteString> {
 
 #[test]
 fn reads_a_secret_and_never_shows_the_value() {
-    let credential = Credential::from_secret_data(&complete()).unwrap();
+    let credential = credential_from_secret_data(&complete()).unwrap();
     assert_eq!(
         credential.tenant_id(),
         "8c33d025-5e64-4550-2aa3-08dc4ac66fca"
@@ -39,10 +43,10 @@ fn reads_a_secret_and_never_shows_the_value() {
 fn a_missing_key_is_named_with_the_expected_keys() {
     let mut partial = complete();
     partial.remove("clientSecret");
-    let error = Credential::from_secret_data(&partial).unwrap_err();
+    let error = credential_from_secret_data(&partial).unwrap_err();
     assert_eq!(
         error,
-        CredentialError::MissingKey {
+        SecretCredentialError::MissingKey {
             key: "clientSecret"
         }
     );
@@ -55,47 +59,57 @@ fn refuses_bad_values_without_echoing_secrets() {
     let mut empty = complete();
     empty.insert("clientSecret".to_owned(), ByteString(b"  \n".to_vec()));
     assert_eq!(
-        Credential::from_secret_data(&empty).unwrap_err(),
-        CredentialError::Empty {
+        credential_from_secret_data(&empty).unwrap_err(),
+        SecretCredentialError::Credential(CredentialError::Empty {
             key: "clientSecret"
-        }
+        })
     );
     let mut binary = complete();
     binary.insert("clientSecret".to_owned(), ByteString(vec![0xff, 0xfe]));
     assert_eq!(
-        Credential::from_secret_data(&binary).unwrap_err(),
-        CredentialError::NotUtf8 {
+        credential_from_secret_data(&binary).unwrap_err(),
+        SecretCredentialError::NotUtf8 {
             key: "clientSecret"
         }
     );
     let mut path = complete();
     path.insert("tenantId".to_owned(), ByteString(b"x/../y".to_vec()));
     assert_eq!(
-        Credential::from_secret_data(&path).unwrap_err(),
-        CredentialError::InvalidTenant
+        credential_from_secret_data(&path).unwrap_err(),
+        SecretCredentialError::Credential(CredentialError::InvalidTenant)
     );
     let mut common = complete();
     common.insert("tenantId".to_owned(), ByteString(b"Common".to_vec()));
     assert!(matches!(
-        Credential::from_secret_data(&common).unwrap_err(),
-        CredentialError::MultiTenantAlias { .. }
+        credential_from_secret_data(&common).unwrap_err(),
+        SecretCredentialError::Credential(CredentialError::MultiTenantAlias { .. })
     ));
 }
 
 #[test]
 fn fingerprint_is_stable_and_follows_rotation() {
-    let one = Credential::from_secret_data(&complete()).unwrap();
-    let same = Credential::from_secret_data(&complete()).unwrap();
+    let one = credential_from_secret_data(&complete()).unwrap();
+    let same = credential_from_secret_data(&complete()).unwrap();
     assert_eq!(one.fingerprint(), same.fingerprint());
     let mut rotated = complete();
     rotated.insert("clientSecret".to_owned(), ByteString(b"another".to_vec()));
-    let rotated = Credential::from_secret_data(&rotated).unwrap();
+    let rotated = credential_from_secret_data(&rotated).unwrap();
     assert_ne!(one.fingerprint(), rotated.fingerprint());
     assert_eq!(one.fingerprint().to_string().len(), 64);
 }
 
+/// An RSA key (PKCS#8 PEM) and its self-signed certificate (PEM).
+fn rsa_certificate() -> (String, String) {
+    let key = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
+    let certificate = CertificateParams::new(vec!["sds-operator".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    (key.serialize_pem(), certificate.pem())
+}
+
 fn certificate_secret(algorithm: Option<&str>) -> (BTreeMap<String, ByteString>, String) {
-    let (key, certificate, _) = crate::graph::certificate::tests::rsa_certificate();
+    let (key, certificate) = rsa_certificate();
     let mut pairs = vec![
         ("tenantId", "8c33d025-5e64-4550-2aa3-08dc4ac66fca"),
         ("clientId", "6f0b5e43-1c6a-4f0e-9a43-0a1b2c3d4e5f"),
@@ -116,7 +130,7 @@ fn reads_a_certificate_secret_and_never_shows_the_key() {
         (Some("rs256"), AssertionAlgorithm::Rs256),
     ] {
         let (secret, key) = certificate_secret(value);
-        let credential = Credential::from_secret_data(&secret).unwrap();
+        let credential = credential_from_secret_data(&secret).unwrap();
         let Credential::ClientCertificate { certificate, .. } = &credential else {
             panic!("not a certificate credential: {credential}");
         };
@@ -137,27 +151,27 @@ fn certificate_secrets_name_what_is_missing_or_wrong() {
     let mut no_key = complete.clone();
     no_key.remove("tls.key");
     assert_eq!(
-        Credential::from_secret_data(&no_key).unwrap_err(),
-        CredentialError::MissingKey { key: "tls.key" }
+        credential_from_secret_data(&no_key).unwrap_err(),
+        SecretCredentialError::MissingKey { key: "tls.key" }
     );
     let mut no_certificate = complete.clone();
     no_certificate.remove("tls.crt");
     assert_eq!(
-        Credential::from_secret_data(&no_certificate).unwrap_err(),
-        CredentialError::MissingKey { key: "tls.crt" }
+        credential_from_secret_data(&no_certificate).unwrap_err(),
+        SecretCredentialError::MissingKey { key: "tls.crt" }
     );
     let mut both = complete.clone();
     both.insert("clientSecret".to_owned(), ByteString(b"x".to_vec()));
     assert_eq!(
-        Credential::from_secret_data(&both).unwrap_err(),
-        CredentialError::AmbiguousSecret
+        credential_from_secret_data(&both).unwrap_err(),
+        SecretCredentialError::AmbiguousSecret
     );
     let mut bad_algorithm = complete.clone();
     bad_algorithm.insert(
         "assertionAlgorithm".to_owned(),
         ByteString(b"HS256".to_vec()),
     );
-    let error = Credential::from_secret_data(&bad_algorithm).unwrap_err();
+    let error = credential_from_secret_data(&bad_algorithm).unwrap_err();
     assert!(
         error
             .to_string()
@@ -166,7 +180,7 @@ fn certificate_secrets_name_what_is_missing_or_wrong() {
     let (other, _) = certificate_secret(None);
     let mut mismatched = complete.clone();
     mismatched.insert("tls.key".to_owned(), other["tls.key"].clone());
-    let error = Credential::from_secret_data(&mismatched).unwrap_err();
+    let error = credential_from_secret_data(&mismatched).unwrap_err();
     assert_eq!(
         error.to_string(),
         "the credentials Secret's `tls.key` holds a private key that does not belong to the certificate"
@@ -174,7 +188,7 @@ fn certificate_secrets_name_what_is_missing_or_wrong() {
     let mut nothing = complete;
     nothing.remove("tls.key");
     nothing.remove("tls.crt");
-    let text = Credential::from_secret_data(&nothing)
+    let text = credential_from_secret_data(&nothing)
         .unwrap_err()
         .to_string();
     assert!(
@@ -186,24 +200,22 @@ fn certificate_secrets_name_what_is_missing_or_wrong() {
 #[test]
 fn fingerprints_differ_by_kind_algorithm_and_key() {
     let (secret, _) = certificate_secret(None);
-    let rs256 = Credential::from_secret_data(&secret).unwrap();
+    let rs256 = credential_from_secret_data(&secret).unwrap();
     let mut ps = secret.clone();
     ps.insert(
         "assertionAlgorithm".to_owned(),
         ByteString(b"PS256".to_vec()),
     );
-    let ps256 = Credential::from_secret_data(&ps).unwrap();
+    let ps256 = credential_from_secret_data(&ps).unwrap();
     assert_ne!(rs256.fingerprint(), ps256.fingerprint());
     assert_eq!(
         rs256.fingerprint(),
-        Credential::from_secret_data(&secret).unwrap().fingerprint()
+        credential_from_secret_data(&secret).unwrap().fingerprint()
     );
     let (renewed, _) = certificate_secret(None);
     assert_ne!(
         rs256.fingerprint(),
-        Credential::from_secret_data(&renewed)
-            .unwrap()
-            .fingerprint()
+        credential_from_secret_data(&renewed).unwrap().fingerprint()
     );
     let tenant = "8c33d025-5e64-4550-2aa3-08dc4ac66fca";
     let client = "6f0b5e43-1c6a-4f0e-9a43-0a1b2c3d4e5f";
@@ -214,32 +226,26 @@ fn fingerprints_differ_by_kind_algorithm_and_key() {
 }
 
 #[test]
-fn reads_a_combined_certificate_file() {
-    let (key, certificate, _) = crate::graph::certificate::tests::rsa_certificate();
-    let dir = std::env::temp_dir().join(format!("sds-credential-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("client.pem");
-    std::fs::write(&path, format!("{key}{certificate}")).unwrap();
-    let tenant = "contoso.example";
-    let credential =
-        Credential::client_certificate_file(tenant, "app", &path, AssertionAlgorithm::Ps256)
-            .unwrap();
-    assert!(matches!(credential, Credential::ClientCertificate { .. }));
-    std::fs::write(&path, &certificate).unwrap();
-    let error =
-        Credential::client_certificate_file(tenant, "app", &path, AssertionAlgorithm::Ps256)
-            .unwrap_err();
-    assert!(error.to_string().starts_with(&format!(
-        "the client certificate file {} holds no PEM private key",
-        path.display()
-    )));
-    let missing = dir.join("missing.pem");
-    let error =
-        Credential::client_certificate_file(tenant, "app", &missing, AssertionAlgorithm::Rs256)
-            .unwrap_err();
-    assert!(
-        matches!(error, CredentialError::CertificateFile { .. }),
-        "{error}"
+fn reads_a_delegated_secret_and_refuses_one_with_a_certificate_too() {
+    let tenant = "8c33d025-5e64-4550-2aa3-08dc4ac66fca";
+    let client = "1d2e3f40-5a6b-4c7d-8e9f-a0b1c2d3e4f5";
+    let delegated = data(&[
+        ("tenantId", tenant),
+        ("clientId", client),
+        ("refreshToken", "rt-one"),
+    ]);
+    let credential = credential_from_secret_data(&delegated).unwrap();
+    let expected =
+        Credential::delegated(tenant, client, None, SecretString::new("rt-one")).unwrap();
+    assert_eq!(credential, expected);
+    assert_eq!(
+        credential.refresh_token().map(SecretString::expose_secret),
+        Some("rt-one")
     );
-    std::fs::remove_dir_all(&dir).unwrap();
+    let mut both = delegated;
+    both.insert("tls.crt".to_owned(), ByteString(b"x".to_vec()));
+    assert_eq!(
+        credential_from_secret_data(&both),
+        Err(SecretCredentialError::AmbiguousSecret)
+    );
 }

@@ -150,7 +150,7 @@ impl ClientCertificate {
         &self.0.thumbprint
     }
 
-    /// Bytes that identify the certificate, key and algorithm, for [`super::Credential::fingerprint`].
+    /// Bytes that identify the certificate, key and algorithm, for [`crate::Credential::fingerprint`].
     pub(crate) fn identity(&self) -> [&[u8]; 3] {
         let algorithm: &[u8] = match self.0.algorithm {
             AssertionAlgorithm::Rs256 => b"RS256",

@@ -5,8 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::certificate::AssertionAlgorithm;
-use super::credential::{Credential, CredentialError, SecretString};
+use graph::{AssertionAlgorithm, Credential, CredentialError, SecretString};
 
 /// The raw settings, as parsed from flags and environment variables.
 #[derive(Debug, Clone, Default)]

@@ -6,7 +6,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::response::MAX_RETRY_AFTER;
+use crate::response::MAX_RETRY_AFTER;
 
 /// Used when Graph throttles without saying for how long.
 const DEFAULT_WAIT: Duration = Duration::from_secs(5);

@@ -2,7 +2,6 @@
 //! grants: reading the Secret, keying, rotation written to the store before use, a failing
 //! store, and refusals classified with the `sds-operator login` advice.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::future::BoxFuture;
@@ -10,10 +9,9 @@ use graph_emulator::{
     ClientRegistration, DeviceCodeApproval, Emulator, EmulatorConfig, RefreshTokenRevocation,
     Settings,
 };
-use k8s_openapi::ByteString;
 use serde_json::Value;
 
-use super::*;
+use crate::*;
 
 const TENANT: &str = "8c33d025-5e64-4550-2aa3-08dc4ac66fca";
 const CLIENT: &str = "1d2e3f40-5a6b-4c7d-8e9f-a0b1c2d3e4f5";
@@ -66,7 +64,7 @@ async fn emulator() -> Emulator {
 }
 
 fn http() -> reqwest::Client {
-    super::http_client_builder().no_proxy().build().unwrap()
+    crate::http_client_builder().no_proxy().build().unwrap()
 }
 
 /// A refresh token from the emulator's device flow, approved by a simulated user.
@@ -133,36 +131,19 @@ async fn redeemable(emu: &Emulator, token: &str) -> bool {
 }
 
 #[test]
-fn reads_delegated_secrets_and_keys_them_by_store_not_token() {
-    let data = |token: &str| -> BTreeMap<String, ByteString> {
-        [
-            ("tenantId", TENANT),
-            ("clientId", CLIENT),
-            ("refreshToken", token),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), ByteString(v.as_bytes().to_vec())))
-        .collect()
-    };
+fn delegated_credentials_are_keyed_by_store_not_token() {
+    let read = |token: &str| Credential::delegated(TENANT, CLIENT, None, SecretString::new(token));
     let store = StoreHandle::new(Arc::new(RecordingStore::default()));
-    let first = Credential::from_secret_data(&data("rt-one"))
+    let first = read("rt-one")
         .unwrap()
         .with_refresh_token_store(store.clone());
-    let rotated = Credential::from_secret_data(&data("rt-two"))
-        .unwrap()
-        .with_refresh_token_store(store);
+    let rotated = read("rt-two").unwrap().with_refresh_token_store(store);
     assert_eq!(first.fingerprint(), rotated.fingerprint());
-    let unstored = Credential::from_secret_data(&data("rt-one")).unwrap();
+    let unstored = read("rt-one").unwrap();
     assert_ne!(first.fingerprint(), unstored.fingerprint());
     let shown = format!("{first} {first:?}");
     assert!(!shown.contains("rt-one"), "{shown}");
     assert!(shown.contains("secret test/delegated"), "{shown}");
-    let mut both = data("rt-one");
-    both.insert("tls.crt".to_owned(), ByteString(b"x".to_vec()));
-    assert_eq!(
-        Credential::from_secret_data(&both),
-        Err(CredentialError::AmbiguousSecret)
-    );
 }
 
 #[tokio::test]

@@ -1,40 +1,25 @@
 //! Credentials: for the client-credentials grant a client secret, a client certificate, or Azure
 //! Workload Identity's federated token file; for delegated access a user's refresh token from
-//! `sds-operator login`. Read from a Kubernetes Secret or given directly.
+//! `sds-operator login`. Built from plain values; where those values are kept (a Kubernetes
+//! Secret, the environment) is the caller's business.
 //! Secret values and keys are wrapped so that no `Debug`, `Display` or error can print them.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use aws_lc_rs::digest;
-use k8s_openapi::ByteString;
-
 use super::certificate::{AssertionAlgorithm, CertificateError, ClientCertificate, PemPart};
 use super::delegated::StoreHandle;
-pub use super::secret::SecretString;
 
-/// Keys a credentials Secret must hold for a client secret.
-pub const SECRET_KEYS: [&str; 3] = [TENANT_ID_KEY, CLIENT_ID_KEY, CLIENT_SECRET_KEY];
-/// Keys a credentials Secret must hold for a client certificate (`assertionAlgorithm` optional).
-pub const CERTIFICATE_SECRET_KEYS: [&str; 4] = [
-    TENANT_ID_KEY,
-    CLIENT_ID_KEY,
-    TLS_CERTIFICATE_KEY,
-    TLS_KEY_KEY,
-];
-const TENANT_ID_KEY: &str = "tenantId";
-const CLIENT_ID_KEY: &str = "clientId";
-const CLIENT_SECRET_KEY: &str = "clientSecret";
-/// The keys of a `kubernetes.io/tls` Secret, as cert-manager writes them.
-const TLS_CERTIFICATE_KEY: &str = "tls.crt";
-const TLS_KEY_KEY: &str = "tls.key";
-const ALGORITHM_KEY: &str = "assertionAlgorithm";
-/// Keys of a delegated credentials Secret, as `sds-operator login` writes them (`clientSecret`
-/// optional, for confidential clients).
-pub const DELEGATED_SECRET_KEYS: [&str; 3] = [TENANT_ID_KEY, CLIENT_ID_KEY, REFRESH_TOKEN_KEY];
-/// The key the refresh token is kept under, and written back to after each rotation.
-pub const REFRESH_TOKEN_KEY: &str = "refreshToken";
+mod fingerprint;
+
+pub use super::secret::SecretString;
+pub use fingerprint::CredentialKey;
+
+// The credential's parts as the identity platform names them, for error messages.
+const TENANT_ID: &str = "tenantId";
+const CLIENT_ID: &str = "clientId";
+const CLIENT_SECRET: &str = "clientSecret";
+const REFRESH_TOKEN: &str = "refreshToken";
 
 /// How the operator proves its identity to the Microsoft identity platform. Everything that
 /// depends on the kind matches on it, so a new variant shows every place to extend.
@@ -75,16 +60,16 @@ pub enum Credential {
 }
 
 impl Credential {
-    /// A client-secret credential, checked like one read from a Secret.
+    /// A client-secret credential; surrounding whitespace is trimmed and empty values refused.
     pub fn client_secret(
         tenant_id: &str,
         client_id: &str,
         client_secret: SecretString,
     ) -> Result<Self, CredentialError> {
-        let tenant_id = required(TENANT_ID_KEY, tenant_id)?;
+        let tenant_id = required(TENANT_ID, tenant_id)?;
         check_tenant(&tenant_id)?;
-        let client_id = required(CLIENT_ID_KEY, client_id)?;
-        let secret = required(CLIENT_SECRET_KEY, client_secret.expose_secret())?;
+        let client_id = required(CLIENT_ID, client_id)?;
+        let secret = required(CLIENT_SECRET, client_secret.expose_secret())?;
         Ok(Self::ClientSecret {
             tenant_id,
             client_id,
@@ -102,9 +87,9 @@ impl Credential {
         algorithm: AssertionAlgorithm,
         origin: CertificateOrigin,
     ) -> Result<Self, CredentialError> {
-        let tenant_id = required(TENANT_ID_KEY, tenant_id)?;
+        let tenant_id = required(TENANT_ID, tenant_id)?;
         check_tenant(&tenant_id)?;
-        let client_id = required(CLIENT_ID_KEY, client_id)?;
+        let client_id = required(CLIENT_ID, client_id)?;
         let certificate = ClientCertificate::from_pem(certificate_pem, key_pem, algorithm)
             .map_err(|(part, problem)| CredentialError::Certificate {
                 origin: origin.describe(part),
@@ -139,9 +124,9 @@ impl Credential {
         client_id: &str,
         token_file: &Path,
     ) -> Result<Self, CredentialError> {
-        let tenant_id = required(TENANT_ID_KEY, tenant_id)?;
+        let tenant_id = required(TENANT_ID, tenant_id)?;
         check_tenant(&tenant_id)?;
-        let client_id = required(CLIENT_ID_KEY, client_id)?;
+        let client_id = required(CLIENT_ID, client_id)?;
         if token_file.as_os_str().is_empty() {
             return Err(CredentialError::Empty {
                 key: "federated token file",
@@ -162,13 +147,13 @@ impl Credential {
         client_secret: Option<SecretString>,
         refresh_token: SecretString,
     ) -> Result<Self, CredentialError> {
-        let tenant_id = required(TENANT_ID_KEY, tenant_id)?;
+        let tenant_id = required(TENANT_ID, tenant_id)?;
         check_tenant(&tenant_id)?;
-        let client_id = required(CLIENT_ID_KEY, client_id)?;
-        let refresh_token = required(REFRESH_TOKEN_KEY, refresh_token.expose_secret())?;
+        let client_id = required(CLIENT_ID, client_id)?;
+        let refresh_token = required(REFRESH_TOKEN, refresh_token.expose_secret())?;
         let client_secret = match client_secret {
             Some(secret) => Some(SecretString::new(required(
-                CLIENT_SECRET_KEY,
+                CLIENT_SECRET,
                 secret.expose_secret(),
             )?)),
             None => None,
@@ -198,58 +183,6 @@ impl Credential {
         }
     }
 
-    /// Reads a Secret's `data`: `tenantId`, `clientId`, and either `clientSecret`, or `tls.crt`
-    /// and `tls.key` with an optional `assertionAlgorithm` (RS256, the default, or PS256), or
-    /// `refreshToken` (delegated, with `clientSecret` optional).
-    pub fn from_secret_data(data: &BTreeMap<String, ByteString>) -> Result<Self, CredentialError> {
-        let bytes = |key: &'static str| -> Result<&[u8], CredentialError> {
-            let value = data.get(key).ok_or(CredentialError::MissingKey { key })?;
-            Ok(&value.0)
-        };
-        let text = |key: &'static str| -> Result<String, CredentialError> {
-            String::from_utf8(bytes(key)?.to_vec()).map_err(|_| CredentialError::NotUtf8 { key })
-        };
-        let tenant_id = text(TENANT_ID_KEY)?;
-        let client_id = text(CLIENT_ID_KEY)?;
-        let has_secret = data.contains_key(CLIENT_SECRET_KEY);
-        let has_certificate =
-            data.contains_key(TLS_CERTIFICATE_KEY) || data.contains_key(TLS_KEY_KEY);
-        if data.contains_key(REFRESH_TOKEN_KEY) {
-            if has_certificate {
-                return Err(CredentialError::AmbiguousSecret);
-            }
-            let client_secret = match has_secret {
-                true => Some(SecretString::new(text(CLIENT_SECRET_KEY)?)),
-                false => None,
-            };
-            let refresh_token = SecretString::new(text(REFRESH_TOKEN_KEY)?);
-            return Self::delegated(&tenant_id, &client_id, client_secret, refresh_token);
-        }
-        match (has_secret, has_certificate) {
-            (true, true) => Err(CredentialError::AmbiguousSecret),
-            (false, true) => {
-                let algorithm = match data.contains_key(ALGORITHM_KEY) {
-                    true => text(ALGORITHM_KEY)?
-                        .parse()
-                        .map_err(|_| CredentialError::InvalidAlgorithm { key: ALGORITHM_KEY })?,
-                    false => AssertionAlgorithm::default(),
-                };
-                Self::client_certificate(
-                    &tenant_id,
-                    &client_id,
-                    bytes(TLS_CERTIFICATE_KEY)?,
-                    bytes(TLS_KEY_KEY)?,
-                    algorithm,
-                    CertificateOrigin::Secret,
-                )
-            }
-            _ => {
-                let client_secret = SecretString::new(text(CLIENT_SECRET_KEY)?);
-                Self::client_secret(&tenant_id, &client_id, client_secret)
-            }
-        }
-    }
-
     /// The tenant (directory) the application signs in to.
     pub fn tenant_id(&self) -> &str {
         match self {
@@ -268,81 +201,6 @@ impl Credential {
             | Self::WorkloadIdentity { client_id, .. }
             | Self::Delegated { client_id, .. } => client_id,
         }
-    }
-
-    /// A key that changes whenever any part of the credential does (a rotated secret gets a new
-    /// client), derived by SHA-256 so that it can be logged and compared without the secret.
-    ///
-    /// A delegated credential is keyed by tenant, client, client secret and the store (the
-    /// Secret's namespace and name), not by the refresh token: the operator rotates that token
-    /// itself on every refresh, and keying by it would retire the client, its cached access
-    /// token and its record of replaced tokens at each write-back. A token put into the Secret
-    /// by a new `sds-operator login` reaches the same client through
-    /// `GraphClient::offer_refresh_token`.
-    pub fn fingerprint(&self) -> CredentialKey {
-        let mut context = digest::Context::new(&digest::SHA256);
-        let mut parts: Vec<&[u8]> = Vec::with_capacity(6);
-        match self {
-            Self::ClientSecret {
-                tenant_id,
-                client_id,
-                client_secret,
-            } => parts.extend([
-                b"client-secret".as_slice(),
-                tenant_id.as_bytes(),
-                client_id.as_bytes(),
-                client_secret.expose_secret().as_bytes(),
-            ]),
-            Self::ClientCertificate {
-                tenant_id,
-                client_id,
-                certificate,
-            } => {
-                parts.extend([
-                    b"client-certificate".as_slice(),
-                    tenant_id.as_bytes(),
-                    client_id.as_bytes(),
-                ]);
-                parts.extend(certificate.identity());
-            }
-            Self::WorkloadIdentity {
-                tenant_id,
-                client_id,
-                token_file,
-            } => parts.extend([
-                b"workload-identity".as_slice(),
-                tenant_id.as_bytes(),
-                client_id.as_bytes(),
-                token_file.as_os_str().as_encoded_bytes(),
-            ]),
-            Self::Delegated {
-                tenant_id,
-                client_id,
-                client_secret,
-                store,
-                ..
-            } => parts.extend([
-                b"delegated".as_slice(),
-                tenant_id.as_bytes(),
-                client_id.as_bytes(),
-                client_secret
-                    .as_ref()
-                    .map_or(b"".as_slice(), |secret| secret.expose_secret().as_bytes()),
-                store.as_ref().map_or("", StoreHandle::id).as_bytes(),
-            ]),
-        }
-        // Length-prefixed so that no two different sequences hash the same input.
-        for part in parts {
-            context.update(&(part.len() as u64).to_be_bytes());
-            context.update(part);
-        }
-        let hex: String = context
-            .finish()
-            .as_ref()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
-        CredentialKey(hex)
     }
 }
 
@@ -390,29 +248,9 @@ impl fmt::Display for Credential {
     }
 }
 
-/// Identifies a credential by value without revealing it (see [`Credential::fingerprint`]).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CredentialKey(String);
-
-impl fmt::Display for CredentialKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// Why a credential could not be built. Names keys, never values.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CredentialError {
-    #[error(
-        "the credentials Secret has no `{key}` key; it must hold tenantId, clientId, and either clientSecret, both tls.crt and tls.key, or refreshToken (written by `sds-operator login`)"
-    )]
-    MissingKey { key: &'static str },
-    #[error(
-        "the credentials Secret holds tls.crt/tls.key together with clientSecret or refreshToken; keep only the credential to use"
-    )]
-    AmbiguousSecret,
-    #[error("the credentials Secret's `{key}` must be RS256 or PS256")]
-    InvalidAlgorithm { key: &'static str },
     #[error("{origin} {problem}")]
     Certificate {
         origin: String,
@@ -420,8 +258,6 @@ pub enum CredentialError {
     },
     #[error("the client certificate file {} could not be read: {reason}", path.display())]
     CertificateFile { path: PathBuf, reason: String },
-    #[error("the credentials Secret's `{key}` value is not UTF-8 text")]
-    NotUtf8 { key: &'static str },
     #[error("the credential's `{key}` is empty")]
     Empty { key: &'static str },
     #[error(
@@ -437,8 +273,8 @@ pub enum CredentialError {
 /// Where a certificate and key were read from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CertificateOrigin {
-    /// A credentials Secret's `tls.crt` and `tls.key`.
-    Secret,
+    /// Named by the caller, e.g. "the credentials Secret's `tls.crt`" and "... `tls.key`".
+    Labelled { certificate: String, key: String },
     /// A combined PEM file (`AZURE_CLIENT_CERTIFICATE_PATH`).
     File(PathBuf),
     /// Given in code.
@@ -448,10 +284,8 @@ pub enum CertificateOrigin {
 impl CertificateOrigin {
     fn describe(&self, part: PemPart) -> String {
         match (self, part) {
-            (Self::Secret, PemPart::Certificate) => {
-                format!("the credentials Secret's `{TLS_CERTIFICATE_KEY}`")
-            }
-            (Self::Secret, PemPart::Key) => format!("the credentials Secret's `{TLS_KEY_KEY}`"),
+            (Self::Labelled { certificate, .. }, PemPart::Certificate) => certificate.clone(),
+            (Self::Labelled { key, .. }, PemPart::Key) => key.clone(),
             (Self::File(path), _) => format!("the client certificate file {}", path.display()),
             (Self::Direct, PemPart::Certificate) => "the client certificate".to_owned(),
             (Self::Direct, PemPart::Key) => "the client certificate's private key".to_owned(),

@@ -75,12 +75,12 @@ impl GraphEndpoints {
     }
 
     /// `{authority_host}/{tenant}/oauth2/v2.0/token`.
-    pub(crate) fn token_url(&self, tenant: &str) -> Url {
+    pub fn token_url(&self, tenant: &str) -> Url {
         with_segments(&self.authority_host, [tenant, "oauth2", "v2.0", "token"])
     }
 
     /// `{authority_host}/{tenant}/oauth2/v2.0/devicecode`: the device authorization endpoint.
-    pub(crate) fn device_code_url(&self, tenant: &str) -> Url {
+    pub fn device_code_url(&self, tenant: &str) -> Url {
         with_segments(
             &self.authority_host,
             [tenant, "oauth2", "v2.0", "devicecode"],

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::client::{GraphClient, GraphClientOptions};
-use super::credential::{Credential, CredentialKey};
-use super::endpoints::GraphEndpoints;
+use crate::client::{GraphClient, GraphClientOptions};
+use crate::endpoints::GraphEndpoints;
+use crate::identity::credential::{Credential, CredentialKey};
 
 /// The clients in use, keyed by [`Credential::fingerprint`]. Cloning shares the registry.
 #[derive(Clone, Debug)]
@@ -84,7 +84,7 @@ impl GraphClients {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::SecretString;
+    use crate::SecretString;
 
     fn credential(secret: &str) -> Credential {
         Credential::client_secret("tenant", "client", SecretString::new(secret)).unwrap()

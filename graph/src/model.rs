@@ -5,7 +5,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use crate::crd::ReadinessStatus;
+use crate::readiness::ReadinessStatus;
 
 /// `@odata.type` of a security-group provisioning flow, as the client sends it.
 pub const SECURITY_GROUP_FLOW_TYPE: &str =
@@ -32,7 +32,7 @@ pub struct FlowSet {
 /// `Other` so that reading a flow set never fails because it holds, say, a user flow.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ProvisioningFlow {
-    SecurityGroup(SecurityGroupProvisioningFlow),
+    SecurityGroup(SecurityGroupFlow),
     Other { odata_type: String, id: String },
 }
 
@@ -46,7 +46,7 @@ impl ProvisioningFlow {
     }
 
     /// The security-group flow, if this is one.
-    pub fn as_security_group(&self) -> Option<&SecurityGroupProvisioningFlow> {
+    pub fn as_security_group(&self) -> Option<&SecurityGroupFlow> {
         match self {
             Self::SecurityGroup(flow) => Some(flow),
             Self::Other { .. } => None,
@@ -54,7 +54,7 @@ impl ProvisioningFlow {
     }
 
     /// Takes the security-group flow out, if this is one.
-    pub fn into_security_group(self) -> Option<SecurityGroupProvisioningFlow> {
+    pub fn into_security_group(self) -> Option<SecurityGroupFlow> {
         match self {
             Self::SecurityGroup(flow) => Some(flow),
             Self::Other { .. } => None,
@@ -73,8 +73,8 @@ impl<'de> Deserialize<'de> for ProvisioningFlow {
             _ => return Err(D::Error::missing_field("@odata.type")),
         };
         if is_security_group_type(&odata_type) {
-            let flow = SecurityGroupProvisioningFlow::deserialize(Value::Object(object))
-                .map_err(D::Error::custom)?;
+            let flow =
+                SecurityGroupFlow::deserialize(Value::Object(object)).map_err(D::Error::custom)?;
             return Ok(Self::SecurityGroup(flow));
         }
         let id = match object.remove("id") {
@@ -94,7 +94,7 @@ fn is_security_group_type(odata_type: &str) -> bool {
 /// A `securityGroupProvisioningFlow` as Graph returns it (the `@odata.type` is implied).
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct SecurityGroupProvisioningFlow {
+pub struct SecurityGroupFlow {
     pub id: String,
     #[serde(default)]
     pub created_date_time: Option<String>,
@@ -114,24 +114,6 @@ pub struct SecurityGroupCreationOptions {
     pub create_based_on_role_group: bool,
     #[serde(rename = "createBasedOnOrgPlusRoleGroup", default)]
     pub create_based_on_org_plus_role_group: bool,
-}
-
-impl From<crate::crd::SecurityGroupCreationOptions> for SecurityGroupCreationOptions {
-    fn from(options: crate::crd::SecurityGroupCreationOptions) -> Self {
-        Self {
-            create_based_on_role_group: options.create_based_on_role_group,
-            create_based_on_org_plus_role_group: options.create_based_on_org_plus_role_group,
-        }
-    }
-}
-
-impl From<SecurityGroupCreationOptions> for crate::crd::SecurityGroupCreationOptions {
-    fn from(options: SecurityGroupCreationOptions) -> Self {
-        Self {
-            create_based_on_role_group: options.create_based_on_role_group,
-            create_based_on_org_plus_role_group: options.create_based_on_org_plus_role_group,
-        }
-    }
 }
 
 /// Body of a create (POST) or update (PATCH) of a security-group flow. It carries only writable
@@ -244,17 +226,6 @@ mod tests {
                 }
             })
         );
-    }
-
-    #[test]
-    fn converts_to_and_from_the_crd_options() {
-        let crd = crate::crd::SecurityGroupCreationOptions {
-            create_based_on_role_group: false,
-            create_based_on_org_plus_role_group: true,
-        };
-        let wire = SecurityGroupCreationOptions::from(crd);
-        assert!(wire.create_based_on_org_plus_role_group && !wire.create_based_on_role_group);
-        assert_eq!(crate::crd::SecurityGroupCreationOptions::from(wire), crd);
     }
 
     #[test]

@@ -1,0 +1,57 @@
+//! Microsoft Graph client for School Data Sync's outbound provisioning flows (beta
+//! `industryData` API, graph-api.md): endpoints, identity (credentials, the token cache and
+//! grants), the flow calls, their JSON shapes and a classified error type.
+//!
+//! The crate knows nothing of Kubernetes: credentials are built from plain values, and where
+//! they are kept is the caller's business.
+//!
+//! The client never retries and never loops: every method is one request (a list follows its
+//! pages), and the caller's error policy decides what happens after a failure, using
+//! [`GraphError::class`] and [`GraphError::retry_after`].
+
+mod client;
+mod endpoints;
+mod error;
+mod http;
+mod identity;
+mod model;
+mod odata_error;
+mod readiness;
+mod registry;
+mod response;
+mod throttle;
+
+pub use client::{DEFAULT_REQUEST_TIMEOUT, GraphClient, GraphClientOptions};
+pub use endpoints::{
+    DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT, EndpointError, EndpointRole, GraphEndpoints,
+};
+pub use error::{ErrorClass, GraphError, Operation};
+pub use http::{
+    BodyError, MAX_GRAPH_BODY, MAX_TOKEN_BODY, http_client, http_client_builder, read_body,
+    redirect_target,
+};
+pub use identity::certificate::{
+    ASSERTION_LIFETIME_SECS, AssertionAlgorithm, CertificateError, ClientCertificate,
+    UnknownAlgorithm,
+};
+pub use identity::claims::TokenClaims;
+pub use identity::credential::{
+    CertificateOrigin, Credential, CredentialError, CredentialKey, SecretString,
+};
+pub use identity::delegated::{
+    DELEGATED_SCOPE, RefreshTokenStore, RefreshTokenStoreError, StoreHandle,
+};
+pub use identity::token_error::TokenErrorKind;
+pub use identity::token_source::GRAPH_SCOPE;
+pub use model::{
+    FlowSet, ProvisioningFlow, SECURITY_GROUP_FLOW_TYPE, SecurityGroupCreationOptions,
+    SecurityGroupFlow,
+};
+pub use readiness::ReadinessStatus;
+pub use registry::GraphClients;
+pub use response::{MAX_RETRY_AFTER, Response};
+
+// Log targets as they were when this client lived in the operator crate, so that `RUST_LOG`
+// filters such as `sds_operator=debug` (the chart's documented example) still include it.
+const LOG_TARGET_CLIENT: &str = "sds_operator::graph::client";
+const LOG_TARGET_TOKENS: &str = "sds_operator::graph::auth";
