@@ -48,7 +48,9 @@ fn capture_logs() -> Captured {
             let captured = Captured::default();
             let writer = captured.clone();
             tracing_subscriber::fmt()
-                .with_env_filter("sds_operator=trace,kube=debug,reqwest=trace,hyper=debug,info")
+                .with_env_filter(
+                    "sds_operator=trace,graph=trace,kube=debug,reqwest=trace,hyper=debug,info",
+                )
                 .with_writer(move || writer.clone())
                 .init();
             captured

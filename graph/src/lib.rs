@@ -50,8 +50,3 @@ pub use model::{
 pub use readiness::ReadinessStatus;
 pub use registry::GraphClients;
 pub use response::{MAX_RETRY_AFTER, Response};
-
-// Log targets as they were when this client lived in the operator crate, so that `RUST_LOG`
-// filters such as `sds_operator=debug` (the chart's documented example) still include it.
-const LOG_TARGET_CLIENT: &str = "sds_operator::graph::client";
-const LOG_TARGET_TOKENS: &str = "sds_operator::graph::auth";

@@ -20,7 +20,7 @@ const NO_INTERVAL: std::time::Duration = std::time::Duration::ZERO;
 fn plan_now(
     flow: &SecurityGroupProvisioningFlow,
     status: &SecurityGroupProvisioningFlowStatus,
-    observed: Option<&GraphFlow>,
+    observed: Option<&SecurityGroupFlow>,
 ) -> Plan {
     plan(flow, status, observed, None, now(), NO_INTERVAL)
 }

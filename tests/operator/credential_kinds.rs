@@ -54,7 +54,7 @@ impl CapturedLogs {
         let sink = Arc::clone(&text);
         let subscriber = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(
-                "info,sds_operator=trace",
+                "info,sds_operator=trace,graph=trace",
             ))
             .with_ansi(false)
             .with_writer(move || LogWriter(Arc::clone(&sink)))

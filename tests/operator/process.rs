@@ -79,7 +79,7 @@ impl OperatorProcess {
             ),
             ("SDS_CONCURRENCY", options.concurrency.to_string()),
             ("POD_NAME", format!("process-{namespace}")),
-            ("RUST_LOG", "info,sds_operator=debug".to_owned()),
+            ("RUST_LOG", "info,sds_operator=debug,graph=debug".to_owned()),
         ];
         for &(key, value) in overrides {
             environment.retain(|(existing, _)| *existing != key);

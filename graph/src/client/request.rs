@@ -109,7 +109,6 @@ impl GraphClient {
             }
         };
         tracing::debug!(
-            target: crate::LOG_TARGET_CLIENT,
             %method,
             path = url.path(),
             status = meta.status,

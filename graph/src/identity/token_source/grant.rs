@@ -160,7 +160,6 @@ impl TokenSource {
             }
         };
         tracing::debug!(
-            target: crate::LOG_TARGET_TOKENS,
             status = meta.status,
             request_id = meta.request_id.as_deref(),
             client_request_id,
