@@ -4,10 +4,6 @@
 //! A restart disturbs every test of the binary that shares the control plane, so these tests live
 //! in a binary of their own and take turns (`one_at_a_time`).
 
-#[allow(dead_code)] // shared with the operator tests; this binary uses a part of it
-#[path = "operator/fixture.rs"]
-mod fixture;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -18,7 +14,9 @@ use kube::api::{Patch, PatchParams, PostParams};
 use serde_json::json;
 use tokio::sync::{Mutex, MutexGuard};
 
-use fixture::{OperatorUnderTest, Options, calls_to, condition, is_ready, synced_to, writes};
+use sds_test_harness::{
+    OperatorUnderTest, Options, calls_to, condition, is_ready, synced_to, writes,
+};
 
 /// Tests of this binary run one after the other: a restart must not hit another test's steps.
 async fn one_at_a_time() -> MutexGuard<'static, ()> {
@@ -275,7 +273,7 @@ async fn status_converges_while_other_managers_write_the_resource() {
         latest.metadata
     );
     let events = operator.events("groups").await;
-    let reasons = fixture::event_reasons(&events);
+    let reasons = sds_test_harness::event_reasons(&events);
     assert!(
         !reasons.iter().any(|reason| reason == "KubernetesApiError"),
         "the operator never failed a status write: {reasons:?}"

@@ -1,13 +1,9 @@
 //! Deleting the CRD deletes every resource with it; that must never delete a flow in Graph, even
 //! for resources whose deletion policy is Delete. In a binary of its own: the CRD goes away.
 
-#[allow(dead_code)] // shared with the operator tests; this binary uses a part of it
-#[path = "operator/fixture.rs"]
-mod fixture;
-
 use sds_operator::crd::DeletionPolicy;
 
-use fixture::{OperatorUnderTest, is_ready};
+use sds_test_harness::{OperatorUnderTest, is_ready};
 
 #[tokio::test]
 async fn removing_the_crd_leaves_every_flow_in_graph() {

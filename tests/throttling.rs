@@ -5,10 +5,6 @@
 //! The figures depend on timing, so this is a test binary of its own; the scale test also runs
 //! alone within it (`alone`), the others side by side (`beside_others`).
 
-#[allow(dead_code)] // shared with the operator tests; this binary uses a part of it
-#[path = "operator/fixture.rs"]
-mod fixture;
-
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,7 +20,7 @@ use sds_test_support::{DEFAULT_DEADLINE, eventually};
 use serde_json::json;
 use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use fixture::{
+use sds_test_harness::{
     OperatorUnderTest, Options, calls_to, condition, condition_is, is_ready, synced_to, writes,
 };
 

@@ -11,13 +11,7 @@
 //! 3. a restart (SIGKILL, start again) → Graph calls and writes until the first resync is due;
 //! 4. the operator's resident memory, before and after the restart.
 
-#[allow(dead_code)] // shared with the operator tests; the benchmark uses a part of it
-#[path = "../../tests/operator/fixture.rs"]
-mod fixture;
 mod measure;
-#[allow(dead_code)]
-#[path = "../../tests/operator/process.rs"]
-mod process;
 mod scale;
 
 use std::collections::{BTreeMap, HashSet};
@@ -30,10 +24,9 @@ use kube::api::ListParams;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, ResourceExt};
 use sds_operator::crd::SecurityGroupProvisioningFlow;
+use sds_test_harness::{OperatorProcess, OperatorUnderTest, Options, is_ready};
 
-use fixture::{OperatorUnderTest, Options, is_ready};
 use measure::{ApiWrites, Calls, JournalCursor, Memory, mib};
-use process::OperatorProcess;
 use scale::Scale;
 
 /// Emulator latency of the burst phase (DESIGN §8).
@@ -64,6 +57,7 @@ async fn run(scale: Scale) {
     let operator = OperatorUnderTest::start_with("bench", options.clone()).await;
     let flow_sets = seed_flow_sets(&operator, scale.resources).await;
     let mut process = OperatorProcess::start_with(
+        env!("CARGO_BIN_EXE_sds-operator"),
         &operator,
         &options,
         &[

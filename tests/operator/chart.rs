@@ -7,7 +7,7 @@ use kube::api::DeleteParams;
 use sds_operator::crd::{DeletionPolicy, RESET_ANNOTATION, ResetOutcome};
 use sds_test_support::TestContext;
 
-use crate::fixture::{OperatorUnderTest, Options, is_ready};
+use sds_test_harness::{OperatorUnderTest, Options, is_ready};
 
 const CHART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/sds-operator");
 

@@ -4,7 +4,7 @@
 
 use sds_operator::crd::LocalSecretReference;
 
-use crate::fixture::{OperatorUnderTest, condition, stalled_with};
+use sds_test_harness::{OperatorUnderTest, condition, stalled_with};
 
 /// The header and the single row of a `kubectl get` table, as (column, value) pairs. kubectl
 /// left-aligns each column under its header, so a header's position marks where its values start.

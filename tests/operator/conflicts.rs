@@ -3,7 +3,7 @@
 
 use kube::api::DeleteParams;
 
-use crate::fixture::{OperatorUnderTest, condition, has_condition, is_ready};
+use sds_test_harness::{OperatorUnderTest, condition, has_condition, is_ready};
 
 #[tokio::test]
 async fn the_newer_of_two_resources_on_one_flow_set_waits_for_the_older() {

@@ -16,8 +16,8 @@ use sds_operator::crd::{
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 use serde_json::json;
 
-use crate::fixture::{OperatorUnderTest, Options, is_ready, options_json, stalled_with, writes};
-use crate::process::OperatorProcess;
+use sds_test_harness::OperatorProcess;
+use sds_test_harness::{OperatorUnderTest, Options, is_ready, options_json, stalled_with, writes};
 
 /// Crashes injected between the create POST and the status write.
 const CREATE_CRASHES: usize = 30;
@@ -42,7 +42,7 @@ async fn start_resyncing(
         ..Options::default()
     };
     let operator = OperatorUnderTest::start_with(test_name, options.clone()).await;
-    let process = OperatorProcess::start(&operator, &options);
+    let process = OperatorProcess::start(env!("CARGO_BIN_EXE_sds-operator"), &operator, &options);
     (operator, process)
 }
 

@@ -17,7 +17,7 @@ use sds_operator::crd::LocalSecretReference;
 use sds_operator::graph::Credential;
 use tracing::subscriber::DefaultGuard;
 
-use crate::fixture::{
+use sds_test_harness::{
     CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, TENANT, is_ready, options_json,
     stalled_with,
 };

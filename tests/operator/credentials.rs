@@ -8,7 +8,7 @@ use sds_operator::config::NamespaceAllowList;
 use sds_operator::crd::{LocalSecretReference, ManagementPolicy};
 use serde_json::json;
 
-use crate::fixture::{
+use sds_test_harness::{
     CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, TENANT, calls_to, is_ready, stalled_with,
     writes,
 };

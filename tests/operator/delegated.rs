@@ -15,7 +15,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
 use crate::credential_kinds::{CapturedLogs, assert_never_shown};
-use crate::fixture::{OperatorUnderTest, Options, TENANT, is_ready, stalled_with};
+use sds_test_harness::{OperatorUnderTest, Options, TENANT, is_ready, stalled_with};
 
 /// A public client ("allow public client flows"), as `sds-operator login` needs.
 const PUBLIC_CLIENT_ID: &str = "3e1f2a6b-8c4d-4e5f-9a0b-1c2d3e4f5a6b";

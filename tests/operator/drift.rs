@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::fixture::{
+use sds_test_harness::{
     OperatorUnderTest, Options, calls_after_settling, calls_to, is_ready, options_json, writes,
 };
 
@@ -82,7 +82,7 @@ async fn creation_options_edited_in_graph_are_set_back_with_one_patch() {
         "status shows Graph's options, which match the spec again: {options:?}"
     );
     assert!(
-        !crate::fixture::event_reasons(&operator.events("groups").await)
+        !sds_test_harness::event_reasons(&operator.events("groups").await)
             .iter()
             .any(|reason| reason == "Updated"),
         "a drift fix is not reported as a spec update"

@@ -5,7 +5,7 @@ use std::time::Duration;
 use graph_emulator::{FaultRule, FaultTarget};
 use sds_operator::crd::LocalSecretReference;
 
-use crate::fixture::{
+use sds_test_harness::{
     CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, condition, is_ready, stalled_with,
 };
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use graph_emulator::{FaultRule, FaultTarget};
 
-use crate::fixture::{
+use sds_test_harness::{
     OperatorUnderTest, Options, calls_after_settling, calls_to, condition_is, is_ready,
     stalled_with,
 };

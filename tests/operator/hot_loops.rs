@@ -9,11 +9,11 @@ use sds_operator::crd::{DeletionPolicy, LocalSecretReference, RESET_ANNOTATION};
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 use serde_json::json;
 
-use crate::fixture::{
+use sds_test_harness::OperatorProcess;
+use sds_test_harness::{
     CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, calls_after_settling, is_ready,
     stalled_with,
 };
-use crate::process::OperatorProcess;
 
 /// Resources that name one flow set in the deletion storm.
 const CLAIMANTS: usize = 200;
@@ -40,7 +40,7 @@ async fn deleting_many_resources_that_name_one_flow_set_costs_a_few_reconciles_e
         ..Options::default()
     };
     let operator = OperatorUnderTest::start_with("deletion-storm", options.clone()).await;
-    let process = OperatorProcess::start(&operator, &options);
+    let process = OperatorProcess::start(env!("CARGO_BIN_EXE_sds-operator"), &operator, &options);
     for index in 0..CLAIMANTS {
         operator
             .apply(&operator.resource(&format!("claimant-{index:03}"), true, false))

@@ -20,10 +20,10 @@ use sds_operator::crd::{LocalSecretReference, PAUSED_ANNOTATION, SecurityGroupPr
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
-use crate::fixture::{
+use sds_test_harness::OperatorProcess;
+use sds_test_harness::{
     CLIENT_ID, OperatorUnderTest, Options, condition, condition_is, is_ready, stalled_with,
 };
-use crate::process::OperatorProcess;
 
 /// kstatus's answer for one resource, as `kstatus-check` prints it.
 #[derive(Debug, Deserialize)]
@@ -142,7 +142,8 @@ async fn kstatus_judges_each_state_of_a_resource_as_flux_should_see_it() {
     )
     .await;
 
-    let mut process = OperatorProcess::start(&operator, &options);
+    let mut process =
+        OperatorProcess::start(env!("CARGO_BIN_EXE_sds-operator"), &operator, &options);
     let ready = operator.wait_for("groups", "Ready", is_ready).await;
     assert_kstatus(&operator, "groups", "Ready", "Current", READY).await;
     let flow_id = ready

@@ -8,7 +8,7 @@ use sds_operator::crd::DeletionPolicy;
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 use serde_json::json;
 
-use crate::fixture::{
+use sds_test_harness::{
     OperatorUnderTest, Options, condition, has_condition, is_ready, synced_to, writes,
 };
 

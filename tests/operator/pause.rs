@@ -7,7 +7,7 @@ use std::time::Duration;
 use kube::api::DeleteParams;
 use sds_operator::crd::{DeletionPolicy, PAUSED_ANNOTATION, SecurityGroupProvisioningFlow};
 
-use crate::fixture::{
+use sds_test_harness::{
     OperatorUnderTest, Options, calls_to, condition, condition_is, has_condition, is_ready,
     options_json, writes,
 };

@@ -6,7 +6,7 @@ use std::time::Duration;
 use kube::api::DeleteParams;
 use sds_operator::crd::{AdoptionPolicy, DeletionPolicy, ManagementPolicy};
 
-use crate::fixture::{
+use sds_test_harness::{
     OperatorUnderTest, Options, calls_after_settling, condition_is, event_reasons, is_ready,
     options_json, stalled_with, writes,
 };

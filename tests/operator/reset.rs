@@ -11,7 +11,7 @@ use kube::ResourceExt;
 use sds_operator::crd::{RESET_ANNOTATION, ResetOutcome, SecurityGroupProvisioningFlow};
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 
-use crate::fixture::{OperatorUnderTest, Options, is_ready};
+use sds_test_harness::{OperatorUnderTest, Options, is_ready};
 
 fn resets(calls: &[graph_emulator::JournalEntry]) -> usize {
     calls
@@ -245,9 +245,9 @@ async fn a_throttled_or_failing_reset_waits_visibly_and_is_sent_exactly_once() {
     .await;
     let events = operator.events("groups").await;
     assert!(
-        !crate::fixture::event_reasons(&events).contains(&"ResetSkipped".to_owned()),
+        !sds_test_harness::event_reasons(&events).contains(&"ResetSkipped".to_owned()),
         "never reported as skipped: {:?}",
-        crate::fixture::event_reasons(&events)
+        sds_test_harness::event_reasons(&events)
     );
 }
 
@@ -337,7 +337,7 @@ async fn a_reset_sooner_than_the_minimum_interval_waits_and_status_says_until_wh
         })
         .await;
     assert!(
-        crate::fixture::condition_is(&waiting, "Reconciling", "True", "ResetWaiting"),
+        sds_test_harness::condition_is(&waiting, "Reconciling", "True", "ResetWaiting"),
         "{:#?}",
         waiting.status
     );
@@ -380,7 +380,7 @@ async fn an_over_long_token_is_refused_with_a_condition_and_never_echoed() {
     operator.apply(&with_token(manifest.clone(), &long)).await;
     let refused = operator
         .wait_for("groups", "Stalled with ResetTokenInvalid", |flow| {
-            crate::fixture::condition_is(flow, "Stalled", "True", "ResetTokenInvalid")
+            sds_test_harness::condition_is(flow, "Stalled", "True", "ResetTokenInvalid")
         })
         .await;
     let status = serde_json::to_string(&refused.status).expect("json");

@@ -7,7 +7,7 @@ use std::time::Duration;
 use graph_emulator::{SeedFlowSet, Settings};
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 
-use crate::fixture::{
+use sds_test_harness::{
     OperatorUnderTest, Options, calls_to, event_reasons, is_ready, stalled_with, writes,
 };
 
