@@ -432,39 +432,6 @@ async fn a_token_endpoint_outage_surfaces_as_a_condition_and_heals() {
     );
 }
 
-/// Watches every resource of the namespace until `count` of them satisfy `condition`.
-async fn wait_for_all(
-    api: &Api<SecurityGroupProvisioningFlow>,
-    count: usize,
-    deadline: Duration,
-    what: &str,
-    condition: impl Fn(&SecurityGroupProvisioningFlow) -> bool,
-) {
-    let mut satisfied = HashSet::new();
-    let mut objects = watcher(api.clone(), watcher::Config::default())
-        .default_backoff()
-        .applied_objects()
-        .boxed();
-    let all = async {
-        while let Some(flow) = objects.try_next().await.expect("watch") {
-            if condition(&flow) {
-                satisfied.insert(flow.name_any());
-            } else {
-                satisfied.remove(&flow.name_any());
-            }
-            if satisfied.len() >= count {
-                return;
-            }
-        }
-    };
-    if tokio::time::timeout(deadline, all).await.is_err() {
-        panic!(
-            "timed out after {deadline:?} waiting for {count} resources to be {what}; {} are",
-            satisfied.len()
-        );
-    }
-}
-
 /// Every change to a resource of the namespace, as seen by a watch, with when it was seen.
 type Changes = Arc<Mutex<Vec<(Timestamp, SecurityGroupProvisioningFlow)>>>;
 
@@ -567,7 +534,9 @@ async fn two_hundred_resources_under_throttling_stay_within_retry_after() {
 
     let started = Instant::now();
     apply_all(resources(false)).await;
-    wait_for_all(&operator.api, RESOURCES, DEADLINE, "Ready", is_ready).await;
+    operator
+        .wait_for_all(RESOURCES, DEADLINE, "Ready", is_ready)
+        .await;
     let to_ready = started.elapsed();
     let setup_calls = operator.graph_calls(0).await;
     println!(
@@ -617,14 +586,11 @@ async fn two_hundred_resources_under_throttling_stay_within_retry_after() {
         .iter()
         .map(|flow| (flow.name_any(), flow.metadata.generation))
         .collect();
-    wait_for_all(
-        &operator.api,
-        RESOURCES,
-        DEADLINE,
-        "synced to the changed spec",
-        |flow| synced_to(generations[&flow.name_any()], true)(flow),
-    )
-    .await;
+    operator
+        .wait_for_all(RESOURCES, DEADLINE, "synced to the changed spec", |flow| {
+            synced_to(generations[&flow.name_any()], true)(flow)
+        })
+        .await;
     let to_converge = converging.elapsed();
 
     let calls = operator.graph_calls(before).await;

@@ -17,11 +17,10 @@ mod scale;
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, stream};
 use graph_emulator::{FaultRule, FaultTarget, SeedFlowSet};
 use jiff::Timestamp;
 use kube::api::ListParams;
-use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, ResourceExt};
 use sds_operator::crd::SecurityGroupProvisioningFlow;
 use sds_test_harness::{OperatorProcess, OperatorUnderTest, Options, is_ready};
@@ -83,7 +82,14 @@ async fn run(scale: Scale) {
     let writes_before = ApiWrites::now(operator.test.control_plane).await;
     let burst = Instant::now();
     let applying = apply_all(&operator, &flow_sets[..scale.burst]).await;
-    wait_until_ready(&operator.api, scale.burst, &scale).await;
+    operator
+        .wait_for_all(
+            scale.burst,
+            scale.ready_deadline(scale.burst),
+            "Ready",
+            is_ready,
+        )
+        .await;
     let to_ready = burst.elapsed();
     let calls = journal.read().await;
     let writes = ApiWrites::now(operator.test.control_plane)
@@ -122,7 +128,14 @@ async fn run(scale: Scale) {
     // 2. The rest, then steady state.
     let growing = Instant::now();
     let applying = apply_all(&operator, &flow_sets[scale.burst..]).await;
-    wait_until_ready(&operator.api, scale.resources, &scale).await;
+    operator
+        .wait_for_all(
+            scale.resources,
+            scale.ready_deadline(scale.resources),
+            "Ready",
+            is_ready,
+        )
+        .await;
     println!(
         "bench: {} CRs Ready {:.1} s after the next {} were applied (applying took {:.1} s)",
         scale.resources,
@@ -239,34 +252,6 @@ async fn apply_all(operator: &OperatorUnderTest, flow_sets: &[String]) -> Durati
         .collect::<Vec<()>>()
         .await;
     started.elapsed()
-}
-
-/// Watches the namespace until `count` resources are Ready.
-async fn wait_until_ready(api: &Api<SecurityGroupProvisioningFlow>, count: usize, scale: &Scale) {
-    let mut ready = HashSet::new();
-    let mut changes = watcher(api.clone(), watcher::Config::default())
-        .default_backoff()
-        .applied_objects()
-        .boxed();
-    let all = async {
-        while let Some(flow) = changes.try_next().await.expect("watch") {
-            if is_ready(&flow) {
-                ready.insert(flow.name_any());
-            } else {
-                ready.remove(&flow.name_any());
-            }
-            if ready.len() >= count {
-                return;
-            }
-        }
-    };
-    let deadline = scale.ready_deadline(count);
-    if tokio::time::timeout(deadline, all).await.is_err() {
-        panic!(
-            "timed out after {deadline:?} waiting for {count} resources to be Ready; {} are",
-            ready.len()
-        );
-    }
 }
 
 /// Waits until the operator writes nothing any more, then measures one resync period and prints

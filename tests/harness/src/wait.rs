@@ -2,9 +2,14 @@
 //! awaited: on the API server's watch where a resource changes, through
 //! [`sds_test_support::eventually`] where only polling can tell (events, the emulator's journal).
 
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::events::v1::Event;
 use kube::ResourceExt;
 use kube::runtime::wait::{await_condition, conditions};
+use kube::runtime::{WatchStreamExt, watcher};
 use sds_operator::crd::SecurityGroupProvisioningFlow;
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 
@@ -77,5 +82,39 @@ impl OperatorUnderTest {
             },
         )
         .await
+    }
+
+    /// Watches every resource of the test's namespace until `count` of them satisfy `condition`
+    /// at once; panics after `deadline`, saying how many did.
+    pub async fn wait_for_all(
+        &self,
+        count: usize,
+        deadline: Duration,
+        what: &str,
+        condition: impl Fn(&SecurityGroupProvisioningFlow) -> bool,
+    ) {
+        let mut satisfied = HashSet::new();
+        let mut objects = watcher(self.api.clone(), watcher::Config::default())
+            .default_backoff()
+            .applied_objects()
+            .boxed();
+        let all = async {
+            while let Some(flow) = objects.try_next().await.expect("watch") {
+                if condition(&flow) {
+                    satisfied.insert(flow.name_any());
+                } else {
+                    satisfied.remove(&flow.name_any());
+                }
+                if satisfied.len() >= count {
+                    return;
+                }
+            }
+        };
+        if tokio::time::timeout(deadline, all).await.is_err() {
+            panic!(
+                "timed out after {deadline:?} waiting for {count} resources to be {what}; {} are",
+                satisfied.len()
+            );
+        }
     }
 }
