@@ -49,9 +49,7 @@ async fn survives_a_restart_of(component: Component, test_name: &str) {
         .seed_flow_set(&SeedFlowSet::default())
         .await
         .expect("seed a second flow set");
-    operator
-        .apply(&operator.resource("first", true, false))
-        .await;
+    operator.apply(&operator.resource("first").build()).await;
     let ready = operator.wait_for("first", "Ready", is_ready).await;
     let flow_id = ready.status.as_ref().and_then(|s| s.flow_id.clone());
     let before = operator.journal_position().await;
@@ -73,7 +71,7 @@ async fn survives_a_restart_of(component: Component, test_name: &str) {
     let after_restart = operator.journal_position().await;
     let recovery_started = Instant::now();
     let changed = operator
-        .apply(&operator.resource("first", true, true))
+        .apply(&operator.resource("first").org_plus_role_group(true).build())
         .await;
     let updated = operator
         .wait_for(
@@ -89,8 +87,12 @@ async fn survives_a_restart_of(component: Component, test_name: &str) {
         "the recorded flow survived the restart"
     );
 
-    let mut second = operator.resource("second", false, true);
-    second.spec.flow_set_id.clone_from(&second_set);
+    let second = operator
+        .resource("second")
+        .role_group(false)
+        .org_plus_role_group(true)
+        .flow_set(&second_set)
+        .build();
     let created = operator.apply(&second).await;
     operator
         .wait_for(
@@ -147,7 +149,7 @@ async fn status_converges_while_other_managers_write_the_resource() {
     let _turn = one_at_a_time().await;
     let operator = Arc::new(OperatorUnderTest::start("status-writers").await);
     operator
-        .apply_ready(&operator.resource("groups", true, false))
+        .apply_ready(&operator.resource("groups").build())
         .await;
     let before = operator.journal_position().await;
     let requests_before = resource_requests(&operator).await;
@@ -237,7 +239,12 @@ async fn status_converges_while_other_managers_write_the_resource() {
     for change in 1..=SPEC_CHANGES {
         let org_plus_role_group = change % 2 == 1;
         let changed = operator
-            .apply(&operator.resource("groups", true, org_plus_role_group))
+            .apply(
+                &operator
+                    .resource("groups")
+                    .org_plus_role_group(org_plus_role_group)
+                    .build(),
+            )
             .await;
         converged = Some(
             operator

@@ -8,8 +8,10 @@ use sds_test_harness::{OperatorUnderTest, is_ready};
 #[tokio::test]
 async fn removing_the_crd_leaves_every_flow_in_graph() {
     let operator = OperatorUnderTest::start("crd-removal").await;
-    let mut flow = operator.resource("groups", true, false);
-    flow.spec.deletion_policy = Some(DeletionPolicy::Delete);
+    let flow = operator
+        .resource("groups")
+        .deletion_policy(DeletionPolicy::Delete)
+        .build();
     operator.apply(&flow).await;
     operator.wait_for("groups", "Ready", is_ready).await;
     let flows = operator.graph_flows().await;

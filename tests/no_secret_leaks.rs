@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use graph_emulator::ClientRegistration;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::ListParams;
-use sds_operator::crd::{LocalSecretReference, RESET_ANNOTATION, SecurityGroupProvisioningFlow};
+use sds_operator::crd::{RESET_ANNOTATION, SecurityGroupProvisioningFlow};
 
 use sds_test_harness::{
     CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, TENANT, is_ready, stalled_with,
@@ -59,11 +59,10 @@ fn using(
     name: &str,
     secret_name: &str,
 ) -> SecurityGroupProvisioningFlow {
-    let mut flow = operator.resource(name, true, false);
-    flow.spec.credentials_secret_ref = Some(LocalSecretReference {
-        name: secret_name.into(),
-    });
-    flow
+    operator
+        .resource(name)
+        .credentials_secret(secret_name)
+        .build()
 }
 
 #[tokio::test]

@@ -59,11 +59,8 @@ async fn a_429_holds_back_every_resource_of_the_credential_until_retry_after() {
         .seed_flow_set(&SeedFlowSet::default())
         .await
         .expect("seed a second flow set");
-    let mut second = operator.resource("second", true, false);
-    second.spec.flow_set_id.clone_from(&other_set);
-    operator
-        .apply(&operator.resource("first", true, false))
-        .await;
+    let mut second = operator.resource("second").flow_set(&other_set).build();
+    operator.apply(&operator.resource("first").build()).await;
     operator.apply(&second).await;
     operator.wait_for("first", "Ready", is_ready).await;
     operator.wait_for("second", "Ready", is_ready).await;
@@ -83,7 +80,7 @@ async fn a_429_holds_back_every_resource_of_the_credential_until_retry_after() {
         .await
         .expect("fault");
     let first = operator
-        .apply(&operator.resource("first", true, true))
+        .apply(&operator.resource("first").org_plus_role_group(true).build())
         .await;
     let throttled = eventually(
         "Graph's 429 to the first PATCH",
@@ -176,9 +173,7 @@ async fn a_429_holds_back_every_resource_of_the_credential_until_retry_after() {
 async fn a_retry_after_of_u64_max_is_capped_at_an_hour_and_the_operator_keeps_running() {
     let _turn = beside_others().await;
     let operator = OperatorUnderTest::start("throttle-huge-retry-after").await;
-    operator
-        .apply(&operator.resource("first", true, false))
-        .await;
+    operator.apply(&operator.resource("first").build()).await;
     operator.wait_for("first", "Ready", is_ready).await;
     operator
         .emulator
@@ -194,7 +189,7 @@ async fn a_retry_after_of_u64_max_is_capped_at_an_hour_and_the_operator_keeps_ru
         .await
         .expect("fault");
     operator
-        .apply(&operator.resource("first", true, true))
+        .apply(&operator.resource("first").org_plus_role_group(true).build())
         .await;
     let throttled = operator
         .wait_for("first", "Synced False with reason Throttled", |flow| {
@@ -210,8 +205,7 @@ async fn a_retry_after_of_u64_max_is_capped_at_an_hour_and_the_operator_keeps_ru
         .seed_flow_set(&SeedFlowSet::default())
         .await
         .expect("seed a second flow set");
-    let mut second = operator.resource("second", true, false);
-    second.spec.flow_set_id.clone_from(&other_set);
+    let second = operator.resource("second").flow_set(&other_set).build();
     operator.apply(&second).await;
     operator
         .wait_for("second", "held back by the same capped wait", |flow| {
@@ -240,7 +234,7 @@ async fn outage_keeps_ready_and_heals(test_name: &str, outage: Outage) {
     assert_eq!(outage.rule.times, Some(FAILURES as u32));
     let _turn = beside_others().await;
     let operator = OperatorUnderTest::start_with(test_name, outage.options).await;
-    let flow = operator.resource("groups", true, false);
+    let flow = operator.resource("groups").build();
     operator.apply(&flow).await;
     operator.wait_for("groups", "Ready", is_ready).await;
     let before = operator.journal_position().await;
@@ -382,9 +376,7 @@ async fn a_token_endpoint_outage_surfaces_as_a_condition_and_heals() {
         })
         .await
         .expect("fault");
-    operator
-        .apply(&operator.resource("groups", true, false))
-        .await;
+    operator.apply(&operator.resource("groups").build()).await;
     let failing = operator
         .wait_for("groups", "Synced False naming the token endpoint", |flow| {
             condition(flow, "Synced").is_some_and(|(status, reason, message)| {
@@ -514,10 +506,11 @@ async fn two_hundred_resources_under_throttling_stay_within_retry_after() {
             .iter()
             .enumerate()
             .map(|(index, flow_set_id)| {
-                let mut flow =
-                    operator.resource(&format!("flow-{index:03}"), true, org_plus_role_group);
-                flow.spec.flow_set_id.clone_from(flow_set_id);
-                flow
+                operator
+                    .resource(&format!("flow-{index:03}"))
+                    .org_plus_role_group(org_plus_role_group)
+                    .flow_set(flow_set_id)
+                    .build()
             })
             .collect::<Vec<_>>()
     };

@@ -244,8 +244,10 @@ async fn apply_all(operator: &OperatorUnderTest, flow_sets: &[String]) -> Durati
     let started = Instant::now();
     stream::iter(flow_sets)
         .map(|flow_set_id| async move {
-            let mut flow = operator.resource(&format!("flow-{}", &flow_set_id[..13]), true, false);
-            flow.spec.flow_set_id.clone_from(flow_set_id);
+            let flow = operator
+                .resource(&format!("flow-{}", &flow_set_id[..13]))
+                .flow_set(flow_set_id)
+                .build();
             operator.apply(&flow).await;
         })
         .buffer_unordered(APPLY_CONCURRENCY)

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use graph_emulator::{ClientRegistration, DeviceCodeApproval, RefreshTokenRevocation, Settings};
 use k8s_openapi::api::core::v1::Secret;
-use sds_operator::crd::{LocalSecretReference, SecurityGroupProvisioningFlow};
+use sds_operator::crd::SecurityGroupProvisioningFlow;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
@@ -129,11 +129,11 @@ fn delegated_resource(
     operator: &OperatorUnderTest,
     org_plus_role_group: bool,
 ) -> SecurityGroupProvisioningFlow {
-    let mut flow = operator.resource("groups", true, org_plus_role_group);
-    flow.spec.credentials_secret_ref = Some(LocalSecretReference {
-        name: SECRET_NAME.to_owned(),
-    });
-    flow
+    operator
+        .resource("groups")
+        .org_plus_role_group(org_plus_role_group)
+        .credentials_secret(SECRET_NAME)
+        .build()
 }
 
 #[tokio::test]

@@ -31,9 +31,7 @@ async fn settled_flow_id(operator: &OperatorUnderTest, name: &str) -> String {
 #[tokio::test]
 async fn creation_options_edited_in_graph_are_set_back_with_one_patch() {
     let operator = OperatorUnderTest::start_with("drift", fast_resync()).await;
-    operator
-        .apply(&operator.resource("groups", true, false))
-        .await;
+    operator.apply(&operator.resource("groups").build()).await;
     let flow_id = settled_flow_id(&operator, "groups").await;
     let before = operator.journal_position().await;
 
@@ -93,7 +91,13 @@ async fn creation_options_edited_in_graph_are_set_back_with_one_patch() {
 async fn a_flow_deleted_in_graph_long_after_create_is_created_again_once() {
     let operator = OperatorUnderTest::start_with("external-deletion", fast_resync()).await;
     operator
-        .apply(&operator.resource("groups", false, true))
+        .apply(
+            &operator
+                .resource("groups")
+                .role_group(false)
+                .org_plus_role_group(true)
+                .build(),
+        )
         .await;
     let old_id = settled_flow_id(&operator, "groups").await;
     let before = operator.journal_position().await;

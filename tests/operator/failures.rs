@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use graph_emulator::{FaultRule, FaultTarget};
-use sds_operator::crd::LocalSecretReference;
 
 use sds_test_harness::{
     CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, condition, is_ready, stalled_with,
@@ -25,9 +24,7 @@ async fn graph_bad_request_stalls_with_its_message_and_no_hot_loop() {
         })
         .await
         .expect("fault");
-    operator
-        .apply(&operator.resource("groups", true, false))
-        .await;
+    operator.apply(&operator.resource("groups").build()).await;
     let stalled = operator
         .wait_for(
             "groups",
@@ -56,10 +53,10 @@ async fn graph_bad_request_stalls_with_its_message_and_no_hot_loop() {
 #[tokio::test]
 async fn credentials_come_from_the_referenced_secret() {
     let operator = OperatorUnderTest::start("secret-credentials").await;
-    let mut flow = operator.resource("groups", true, false);
-    flow.spec.credentials_secret_ref = Some(LocalSecretReference {
-        name: "contoso-graph".into(),
-    });
+    let flow = operator
+        .resource("groups")
+        .credentials_secret("contoso-graph")
+        .build();
     operator.apply(&flow).await;
     operator
         .wait_for(

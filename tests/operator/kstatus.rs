@@ -16,7 +16,7 @@ use std::process::Stdio;
 
 use graph_emulator::{FaultRule, FaultTarget};
 use kube::ResourceExt;
-use sds_operator::crd::{LocalSecretReference, PAUSED_ANNOTATION, SecurityGroupProvisioningFlow};
+use sds_operator::crd::{PAUSED_ANNOTATION, SecurityGroupProvisioningFlow};
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
@@ -129,7 +129,7 @@ async fn kstatus_judges_each_state_of_a_resource_as_flux_should_see_it() {
         ..Options::resyncing_every_second()
     };
     let operator = OperatorUnderTest::start_with("kstatus", options.clone()).await;
-    let mut manifest = operator.resource("groups", true, false);
+    let mut manifest = operator.resource("groups").build();
 
     // Applied while no operator runs: not processed, so never Current.
     operator.apply(&manifest).await;
@@ -278,10 +278,10 @@ async fn kstatus_calls_a_resource_with_a_refused_credential_failed() {
     operator
         .create_client_secret("district", CLIENT_ID, "not-the-registered-secret")
         .await;
-    let mut manifest = operator.resource("groups", true, false);
-    manifest.spec.credentials_secret_ref = Some(LocalSecretReference {
-        name: "district".into(),
-    });
+    let manifest = operator
+        .resource("groups")
+        .credentials_secret("district")
+        .build();
     operator.apply(&manifest).await;
     let stalled = operator
         .wait_for(

@@ -62,9 +62,7 @@ async fn the_binary_turns_ready_after_listing_its_resources_on_every_start() {
         .await;
         if start == 1 {
             // The operator that reports ready also reconciles.
-            operator
-                .apply(&operator.resource("groups", true, false))
-                .await;
+            operator.apply(&operator.resource("groups").build()).await;
             operator.wait_for("groups", "Ready", is_ready).await;
         }
     }

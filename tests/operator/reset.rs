@@ -43,7 +43,7 @@ fn handled(flow: &SecurityGroupProvisioningFlow, token: &str, outcome: ResetOutc
 #[tokio::test]
 async fn each_new_token_resets_once_however_often_it_is_applied() {
     let operator = OperatorUnderTest::start("reset-once").await;
-    let manifest = operator.resource("groups", true, false);
+    let manifest = operator.resource("groups").build();
     operator.apply(&manifest).await;
     operator.wait_for("groups", "Ready", is_ready).await;
 
@@ -122,7 +122,7 @@ async fn a_token_present_at_creation_is_recorded_without_a_reset() {
     let operator = OperatorUnderTest::start("reset-first-sight").await;
     operator
         .apply(&with_token(
-            operator.resource("groups", true, false),
+            operator.resource("groups").build(),
             "restored-from-git",
         ))
         .await;
@@ -203,7 +203,7 @@ fn refusing_resets(status: u16) -> FaultRule {
 #[tokio::test]
 async fn a_throttled_or_failing_reset_waits_visibly_and_is_sent_exactly_once() {
     let operator = OperatorUnderTest::start("reset-throttled").await;
-    let manifest = operator.resource("groups", true, false);
+    let manifest = operator.resource("groups").build();
     operator.apply_ready(&manifest).await;
 
     // The first reset this resource ever handles, then later ones.
@@ -233,7 +233,7 @@ async fn a_throttled_or_failing_reset_waits_visibly_and_is_sent_exactly_once() {
     .await;
 
     let operator = OperatorUnderTest::start("reset-5xx-first").await;
-    let manifest = operator.resource("groups", true, false);
+    let manifest = operator.resource("groups").build();
     operator.apply_ready(&manifest).await;
     reset_through(
         &operator,
@@ -254,7 +254,7 @@ async fn a_throttled_or_failing_reset_waits_visibly_and_is_sent_exactly_once() {
 #[tokio::test]
 async fn a_token_fires_once_ever_even_when_gitops_puts_an_older_one_back() {
     let operator = OperatorUnderTest::start("reset-history").await;
-    let manifest = operator.resource("groups", true, false);
+    let manifest = operator.resource("groups").build();
     operator.apply_ready(&manifest).await;
 
     // Git holds A.
@@ -321,7 +321,7 @@ async fn a_reset_sooner_than_the_minimum_interval_waits_and_status_says_until_wh
         },
     )
     .await;
-    let manifest = operator.resource("groups", true, false);
+    let manifest = operator.resource("groups").build();
     operator.apply_ready(&manifest).await;
     operator.apply(&with_token(manifest.clone(), "one")).await;
     operator
@@ -374,7 +374,7 @@ async fn a_reset_sooner_than_the_minimum_interval_waits_and_status_says_until_wh
 #[tokio::test]
 async fn an_over_long_token_is_refused_with_a_condition_and_never_echoed() {
     let operator = OperatorUnderTest::start("reset-long-token").await;
-    let manifest = operator.resource("groups", true, false);
+    let manifest = operator.resource("groups").build();
     operator.apply_ready(&manifest).await;
     let long = format!("{}-end", "x".repeat(200));
     operator.apply(&with_token(manifest.clone(), &long)).await;

@@ -8,6 +8,7 @@ mod conditions;
 mod operator;
 mod options;
 mod process;
+mod resource;
 mod wait;
 
 pub use calls::{calls_after_settling, calls_to, options_json, writes};
@@ -15,3 +16,4 @@ pub use conditions::{condition, condition_is, has_condition, is_ready, stalled_w
 pub use operator::{OperatorUnderTest, event_reasons};
 pub use options::{CLIENT_ID, CLIENT_SECRET, Options, TENANT};
 pub use process::OperatorProcess;
+pub use resource::ResourceBuilder;

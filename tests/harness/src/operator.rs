@@ -14,16 +14,13 @@ use kube::api::{ListParams, Patch, PatchParams};
 use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, ResourceExt};
 use sds_operator::config::{Config, NamespaceAllowList};
-use sds_operator::crd::{
-    AdoptionPolicy, ManagementPolicy, SecurityGroupCreationOptions, SecurityGroupProvisioningFlow,
-    SecurityGroupProvisioningFlowSpec,
-};
+use sds_operator::crd::SecurityGroupProvisioningFlow;
 use sds_operator::graph::{Credential, GraphEndpoints, SecretString};
 use sds_test_support::{DEFAULT_DEADLINE, TestContext, shared_control_plane};
 use serde_json::json;
 use tokio::sync::oneshot;
 
-use crate::{CLIENT_ID, CLIENT_SECRET, Options, TENANT, options_json};
+use crate::{CLIENT_ID, CLIENT_SECRET, Options, ResourceBuilder, TENANT, options_json};
 
 const CRD_NAME: &str = "securitygroupprovisioningflows.industrydata.sds-operator.io";
 
@@ -133,29 +130,10 @@ impl OperatorUnderTest {
         }
     }
 
-    /// A resource for this test's flow set.
-    pub fn resource(
-        &self,
-        name: &str,
-        role_group: bool,
-        org_plus_role_group: bool,
-    ) -> SecurityGroupProvisioningFlow {
-        let mut flow = SecurityGroupProvisioningFlow::new(
-            name,
-            SecurityGroupProvisioningFlowSpec {
-                flow_set_id: self.flow_set_id.clone(),
-                creation_options: SecurityGroupCreationOptions {
-                    create_based_on_role_group: role_group,
-                    create_based_on_org_plus_role_group: org_plus_role_group,
-                },
-                adoption: AdoptionPolicy::AdoptOrCreate,
-                deletion_policy: None,
-                management_policy: ManagementPolicy::Manage,
-                credentials_secret_ref: None,
-            },
-        );
-        flow.metadata.namespace = Some(self.test.namespace.clone());
-        flow
+    /// A resource named `name` for this test's flow set, from the defaults of
+    /// [`ResourceBuilder`].
+    pub fn resource(&self, name: &str) -> ResourceBuilder {
+        ResourceBuilder::new(name, &self.test.namespace, &self.flow_set_id)
     }
 
     /// Applies `flow` the way a person or a GitOps tool would: server-side apply as another manager.
