@@ -201,7 +201,7 @@ async fn run(scale: Scale) {
     println!("bench: done in {:.0} s", started.elapsed().as_secs_f64());
 }
 
-/// Seeds one empty flow set per resource (the fixture made the first) and checks that the
+/// Seeds one empty flow set per resource (the harness seeded the first) and checks that the
 /// emulator lists them all through Graph paging.
 async fn seed_flow_sets(operator: &OperatorUnderTest, count: usize) -> Vec<String> {
     let seeding = Instant::now();

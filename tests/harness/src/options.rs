@@ -31,7 +31,8 @@ pub struct Options {
     pub concurrency: u16,
     /// Limit of one Graph or token request.
     pub graph_timeout: Duration,
-    /// Run the controller in-process; off when the test runs the binary itself (process.rs).
+    /// Run the controller in-process; off when the test runs the binary itself
+    /// ([`OperatorProcess`](crate::OperatorProcess)).
     pub in_process: bool,
     /// Where the operator's own credential may be used (default: the test's namespace).
     pub default_credential_namespaces: Option<NamespaceAllowList>,
