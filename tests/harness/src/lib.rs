@@ -3,6 +3,8 @@
 //! the operator watching them, in-process ([`OperatorUnderTest`]) or as its binary
 //! ([`OperatorProcess`]); plus the waits and status predicates the tests assert with.
 
+#![warn(missing_docs)]
+
 mod calls;
 mod conditions;
 mod operator;

@@ -18,12 +18,18 @@ pub const CLIENT_SECRET: &str = "s3cr3t~value-for-tests-only";
 /// Knobs a test may turn before the operator starts.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// The emulator's behaviour (default: flows ready at once).
     pub emulator: Settings,
+    /// How often a settled flow is read from Graph again (`SDS_RESYNC_PERIOD`).
     pub resync_period: Duration,
+    /// How often a flow is read while a change is expected (`SDS_POLL_INTERVAL`).
     pub poll_interval: Duration,
+    /// How long without a successful Graph read before Ready turns Unknown
+    /// (`SDS_FRESHNESS_WINDOW`).
     pub freshness_window: Duration,
     /// Shortest time between two resets of one flow.
     pub min_reset_interval: Duration,
+    /// The deletion policy of resources that name none.
     pub default_deletion_policy: DeletionPolicy,
     /// Roles of the registered application.
     pub roles: Vec<&'static str>,
