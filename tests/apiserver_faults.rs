@@ -4,10 +4,6 @@
 //! A restart disturbs every test of the binary that shares the control plane, so these tests live
 //! in a binary of their own and take turns (`one_at_a_time`).
 
-#[allow(dead_code)] // shared with the operator tests; this binary uses a part of it
-#[path = "operator/fixture.rs"]
-mod fixture;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -18,7 +14,9 @@ use kube::api::{Patch, PatchParams, PostParams};
 use serde_json::json;
 use tokio::sync::{Mutex, MutexGuard};
 
-use fixture::{OperatorUnderTest, Options, calls_to, condition, is_ready, synced_to, writes};
+use sds_test_harness::{
+    OperatorUnderTest, Options, calls_to, condition, is_ready, synced_to, writes,
+};
 
 /// Tests of this binary run one after the other: a restart must not hit another test's steps.
 async fn one_at_a_time() -> MutexGuard<'static, ()> {
@@ -51,9 +49,7 @@ async fn survives_a_restart_of(component: Component, test_name: &str) {
         .seed_flow_set(&SeedFlowSet::default())
         .await
         .expect("seed a second flow set");
-    operator
-        .apply(&operator.resource("first", true, false))
-        .await;
+    operator.apply(&operator.resource("first").build()).await;
     let ready = operator.wait_for("first", "Ready", is_ready).await;
     let flow_id = ready.status.as_ref().and_then(|s| s.flow_id.clone());
     let before = operator.journal_position().await;
@@ -75,7 +71,7 @@ async fn survives_a_restart_of(component: Component, test_name: &str) {
     let after_restart = operator.journal_position().await;
     let recovery_started = Instant::now();
     let changed = operator
-        .apply(&operator.resource("first", true, true))
+        .apply(&operator.resource("first").org_plus_role_group(true).build())
         .await;
     let updated = operator
         .wait_for(
@@ -91,8 +87,12 @@ async fn survives_a_restart_of(component: Component, test_name: &str) {
         "the recorded flow survived the restart"
     );
 
-    let mut second = operator.resource("second", false, true);
-    second.spec.flow_set_id.clone_from(&second_set);
+    let second = operator
+        .resource("second")
+        .role_group(false)
+        .org_plus_role_group(true)
+        .flow_set(&second_set)
+        .build();
     let created = operator.apply(&second).await;
     operator
         .wait_for(
@@ -149,7 +149,7 @@ async fn status_converges_while_other_managers_write_the_resource() {
     let _turn = one_at_a_time().await;
     let operator = Arc::new(OperatorUnderTest::start("status-writers").await);
     operator
-        .apply_ready(&operator.resource("groups", true, false))
+        .apply_ready(&operator.resource("groups").build())
         .await;
     let before = operator.journal_position().await;
     let requests_before = resource_requests(&operator).await;
@@ -239,7 +239,12 @@ async fn status_converges_while_other_managers_write_the_resource() {
     for change in 1..=SPEC_CHANGES {
         let org_plus_role_group = change % 2 == 1;
         let changed = operator
-            .apply(&operator.resource("groups", true, org_plus_role_group))
+            .apply(
+                &operator
+                    .resource("groups")
+                    .org_plus_role_group(org_plus_role_group)
+                    .build(),
+            )
             .await;
         converged = Some(
             operator
@@ -275,7 +280,7 @@ async fn status_converges_while_other_managers_write_the_resource() {
         latest.metadata
     );
     let events = operator.events("groups").await;
-    let reasons = fixture::event_reasons(&events);
+    let reasons = sds_test_harness::event_reasons(&events);
     assert!(
         !reasons.iter().any(|reason| reason == "KubernetesApiError"),
         "the operator never failed a status write: {reasons:?}"

@@ -1,19 +1,17 @@
 //! Deleting the CRD deletes every resource with it; that must never delete a flow in Graph, even
 //! for resources whose deletion policy is Delete. In a binary of its own: the CRD goes away.
 
-#[allow(dead_code)] // shared with the operator tests; this binary uses a part of it
-#[path = "operator/fixture.rs"]
-mod fixture;
-
 use sds_operator::crd::DeletionPolicy;
 
-use fixture::{OperatorUnderTest, is_ready};
+use sds_test_harness::{OperatorUnderTest, is_ready};
 
 #[tokio::test]
 async fn removing_the_crd_leaves_every_flow_in_graph() {
     let operator = OperatorUnderTest::start("crd-removal").await;
-    let mut flow = operator.resource("groups", true, false);
-    flow.spec.deletion_policy = Some(DeletionPolicy::Delete);
+    let flow = operator
+        .resource("groups")
+        .deletion_policy(DeletionPolicy::Delete)
+        .build();
     operator.apply(&flow).await;
     operator.wait_for("groups", "Ready", is_ready).await;
     let flows = operator.graph_flows().await;

@@ -3,10 +3,6 @@
 //! secrets it handled, for access tokens and for client assertions. In a binary of its own, because
 //! the log capture is process-wide.
 
-#[allow(dead_code)] // shared with the operator tests; this binary uses a part of it
-#[path = "operator/fixture.rs"]
-mod fixture;
-
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -14,9 +10,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use graph_emulator::ClientRegistration;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::ListParams;
-use sds_operator::crd::{LocalSecretReference, RESET_ANNOTATION, SecurityGroupProvisioningFlow};
+use sds_operator::crd::{RESET_ANNOTATION, SecurityGroupProvisioningFlow};
 
-use fixture::{CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, TENANT, is_ready, stalled_with};
+use sds_test_harness::{
+    CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, TENANT, is_ready, stalled_with,
+};
 
 const WRONG_SECRET: &str = "wr0ng~secret-typed-by-someone";
 const EXPIRED_CLIENT: &str = "0d6f2a9e-7c41-4b0a-9f3e-5a1c2b3d4e5f";
@@ -63,11 +61,10 @@ fn using(
     name: &str,
     secret_name: &str,
 ) -> SecurityGroupProvisioningFlow {
-    let mut flow = operator.resource(name, true, false);
-    flow.spec.credentials_secret_ref = Some(LocalSecretReference {
-        name: secret_name.into(),
-    });
-    flow
+    operator
+        .resource(name)
+        .credentials_secret(secret_name)
+        .build()
 }
 
 #[tokio::test]

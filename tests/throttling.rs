@@ -5,10 +5,6 @@
 //! The figures depend on timing, so this is a test binary of its own; the scale test also runs
 //! alone within it (`alone`), the others side by side (`beside_others`).
 
-#[allow(dead_code)] // shared with the operator tests; this binary uses a part of it
-#[path = "operator/fixture.rs"]
-mod fixture;
-
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,7 +20,7 @@ use sds_test_support::{DEFAULT_DEADLINE, eventually};
 use serde_json::json;
 use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use fixture::{
+use sds_test_harness::{
     OperatorUnderTest, Options, calls_to, condition, condition_is, is_ready, synced_to, writes,
 };
 
@@ -63,11 +59,8 @@ async fn a_429_holds_back_every_resource_of_the_credential_until_retry_after() {
         .seed_flow_set(&SeedFlowSet::default())
         .await
         .expect("seed a second flow set");
-    let mut second = operator.resource("second", true, false);
-    second.spec.flow_set_id.clone_from(&other_set);
-    operator
-        .apply(&operator.resource("first", true, false))
-        .await;
+    let mut second = operator.resource("second").flow_set(&other_set).build();
+    operator.apply(&operator.resource("first").build()).await;
     operator.apply(&second).await;
     operator.wait_for("first", "Ready", is_ready).await;
     operator.wait_for("second", "Ready", is_ready).await;
@@ -87,7 +80,7 @@ async fn a_429_holds_back_every_resource_of_the_credential_until_retry_after() {
         .await
         .expect("fault");
     let first = operator
-        .apply(&operator.resource("first", true, true))
+        .apply(&operator.resource("first").org_plus_role_group(true).build())
         .await;
     let throttled = eventually(
         "Graph's 429 to the first PATCH",
@@ -180,9 +173,7 @@ async fn a_429_holds_back_every_resource_of_the_credential_until_retry_after() {
 async fn a_retry_after_of_u64_max_is_capped_at_an_hour_and_the_operator_keeps_running() {
     let _turn = beside_others().await;
     let operator = OperatorUnderTest::start("throttle-huge-retry-after").await;
-    operator
-        .apply(&operator.resource("first", true, false))
-        .await;
+    operator.apply(&operator.resource("first").build()).await;
     operator.wait_for("first", "Ready", is_ready).await;
     operator
         .emulator
@@ -198,7 +189,7 @@ async fn a_retry_after_of_u64_max_is_capped_at_an_hour_and_the_operator_keeps_ru
         .await
         .expect("fault");
     operator
-        .apply(&operator.resource("first", true, true))
+        .apply(&operator.resource("first").org_plus_role_group(true).build())
         .await;
     let throttled = operator
         .wait_for("first", "Synced False with reason Throttled", |flow| {
@@ -214,8 +205,7 @@ async fn a_retry_after_of_u64_max_is_capped_at_an_hour_and_the_operator_keeps_ru
         .seed_flow_set(&SeedFlowSet::default())
         .await
         .expect("seed a second flow set");
-    let mut second = operator.resource("second", true, false);
-    second.spec.flow_set_id.clone_from(&other_set);
+    let second = operator.resource("second").flow_set(&other_set).build();
     operator.apply(&second).await;
     operator
         .wait_for("second", "held back by the same capped wait", |flow| {
@@ -244,7 +234,7 @@ async fn outage_keeps_ready_and_heals(test_name: &str, outage: Outage) {
     assert_eq!(outage.rule.times, Some(FAILURES as u32));
     let _turn = beside_others().await;
     let operator = OperatorUnderTest::start_with(test_name, outage.options).await;
-    let flow = operator.resource("groups", true, false);
+    let flow = operator.resource("groups").build();
     operator.apply(&flow).await;
     operator.wait_for("groups", "Ready", is_ready).await;
     let before = operator.journal_position().await;
@@ -386,9 +376,7 @@ async fn a_token_endpoint_outage_surfaces_as_a_condition_and_heals() {
         })
         .await
         .expect("fault");
-    operator
-        .apply(&operator.resource("groups", true, false))
-        .await;
+    operator.apply(&operator.resource("groups").build()).await;
     let failing = operator
         .wait_for("groups", "Synced False naming the token endpoint", |flow| {
             condition(flow, "Synced").is_some_and(|(status, reason, message)| {
@@ -434,39 +422,6 @@ async fn a_token_endpoint_outage_surfaces_as_a_condition_and_heals() {
          token, healed {:.1} s after the first failure without intervention",
         seconds(arrival(tokens[0]), arrival(tokens[FAILURES as usize])),
     );
-}
-
-/// Watches every resource of the namespace until `count` of them satisfy `condition`.
-async fn wait_for_all(
-    api: &Api<SecurityGroupProvisioningFlow>,
-    count: usize,
-    deadline: Duration,
-    what: &str,
-    condition: impl Fn(&SecurityGroupProvisioningFlow) -> bool,
-) {
-    let mut satisfied = HashSet::new();
-    let mut objects = watcher(api.clone(), watcher::Config::default())
-        .default_backoff()
-        .applied_objects()
-        .boxed();
-    let all = async {
-        while let Some(flow) = objects.try_next().await.expect("watch") {
-            if condition(&flow) {
-                satisfied.insert(flow.name_any());
-            } else {
-                satisfied.remove(&flow.name_any());
-            }
-            if satisfied.len() >= count {
-                return;
-            }
-        }
-    };
-    if tokio::time::timeout(deadline, all).await.is_err() {
-        panic!(
-            "timed out after {deadline:?} waiting for {count} resources to be {what}; {} are",
-            satisfied.len()
-        );
-    }
 }
 
 /// Every change to a resource of the namespace, as seen by a watch, with when it was seen.
@@ -551,10 +506,11 @@ async fn two_hundred_resources_under_throttling_stay_within_retry_after() {
             .iter()
             .enumerate()
             .map(|(index, flow_set_id)| {
-                let mut flow =
-                    operator.resource(&format!("flow-{index:03}"), true, org_plus_role_group);
-                flow.spec.flow_set_id.clone_from(flow_set_id);
-                flow
+                operator
+                    .resource(&format!("flow-{index:03}"))
+                    .org_plus_role_group(org_plus_role_group)
+                    .flow_set(flow_set_id)
+                    .build()
             })
             .collect::<Vec<_>>()
     };
@@ -571,7 +527,9 @@ async fn two_hundred_resources_under_throttling_stay_within_retry_after() {
 
     let started = Instant::now();
     apply_all(resources(false)).await;
-    wait_for_all(&operator.api, RESOURCES, DEADLINE, "Ready", is_ready).await;
+    operator
+        .wait_for_all(RESOURCES, DEADLINE, "Ready", is_ready)
+        .await;
     let to_ready = started.elapsed();
     let setup_calls = operator.graph_calls(0).await;
     println!(
@@ -621,14 +579,11 @@ async fn two_hundred_resources_under_throttling_stay_within_retry_after() {
         .iter()
         .map(|flow| (flow.name_any(), flow.metadata.generation))
         .collect();
-    wait_for_all(
-        &operator.api,
-        RESOURCES,
-        DEADLINE,
-        "synced to the changed spec",
-        |flow| synced_to(generations[&flow.name_any()], true)(flow),
-    )
-    .await;
+    operator
+        .wait_for_all(RESOURCES, DEADLINE, "synced to the changed spec", |flow| {
+            synced_to(generations[&flow.name_any()], true)(flow)
+        })
+        .await;
     let to_converge = converging.elapsed();
 
     let calls = operator.graph_calls(before).await;

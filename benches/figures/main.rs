@@ -11,29 +11,21 @@
 //! 3. a restart (SIGKILL, start again) → Graph calls and writes until the first resync is due;
 //! 4. the operator's resident memory, before and after the restart.
 
-#[allow(dead_code)] // shared with the operator tests; the benchmark uses a part of it
-#[path = "../../tests/operator/fixture.rs"]
-mod fixture;
 mod measure;
-#[allow(dead_code)]
-#[path = "../../tests/operator/process.rs"]
-mod process;
 mod scale;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, stream};
 use graph_emulator::{FaultRule, FaultTarget, SeedFlowSet};
 use jiff::Timestamp;
 use kube::api::ListParams;
-use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, ResourceExt};
 use sds_operator::crd::SecurityGroupProvisioningFlow;
+use sds_test_harness::{OperatorProcess, OperatorUnderTest, Options, is_ready};
 
-use fixture::{OperatorUnderTest, Options, is_ready};
 use measure::{ApiWrites, Calls, JournalCursor, Memory, mib};
-use process::OperatorProcess;
 use scale::Scale;
 
 /// Emulator latency of the burst phase (DESIGN §8).
@@ -64,6 +56,7 @@ async fn run(scale: Scale) {
     let operator = OperatorUnderTest::start_with("bench", options.clone()).await;
     let flow_sets = seed_flow_sets(&operator, scale.resources).await;
     let mut process = OperatorProcess::start_with(
+        env!("CARGO_BIN_EXE_sds-operator"),
         &operator,
         &options,
         &[
@@ -89,7 +82,14 @@ async fn run(scale: Scale) {
     let writes_before = ApiWrites::now(operator.test.control_plane).await;
     let burst = Instant::now();
     let applying = apply_all(&operator, &flow_sets[..scale.burst]).await;
-    wait_until_ready(&operator.api, scale.burst, &scale).await;
+    operator
+        .wait_for_all(
+            scale.burst,
+            scale.ready_deadline(scale.burst),
+            "Ready",
+            is_ready,
+        )
+        .await;
     let to_ready = burst.elapsed();
     let calls = journal.read().await;
     let writes = ApiWrites::now(operator.test.control_plane)
@@ -128,7 +128,14 @@ async fn run(scale: Scale) {
     // 2. The rest, then steady state.
     let growing = Instant::now();
     let applying = apply_all(&operator, &flow_sets[scale.burst..]).await;
-    wait_until_ready(&operator.api, scale.resources, &scale).await;
+    operator
+        .wait_for_all(
+            scale.resources,
+            scale.ready_deadline(scale.resources),
+            "Ready",
+            is_ready,
+        )
+        .await;
     println!(
         "bench: {} CRs Ready {:.1} s after the next {} were applied (applying took {:.1} s)",
         scale.resources,
@@ -194,7 +201,7 @@ async fn run(scale: Scale) {
     println!("bench: done in {:.0} s", started.elapsed().as_secs_f64());
 }
 
-/// Seeds one empty flow set per resource (the fixture made the first) and checks that the
+/// Seeds one empty flow set per resource (the harness seeded the first) and checks that the
 /// emulator lists them all through Graph paging.
 async fn seed_flow_sets(operator: &OperatorUnderTest, count: usize) -> Vec<String> {
     let seeding = Instant::now();
@@ -237,42 +244,16 @@ async fn apply_all(operator: &OperatorUnderTest, flow_sets: &[String]) -> Durati
     let started = Instant::now();
     stream::iter(flow_sets)
         .map(|flow_set_id| async move {
-            let mut flow = operator.resource(&format!("flow-{}", &flow_set_id[..13]), true, false);
-            flow.spec.flow_set_id.clone_from(flow_set_id);
+            let flow = operator
+                .resource(&format!("flow-{}", &flow_set_id[..13]))
+                .flow_set(flow_set_id)
+                .build();
             operator.apply(&flow).await;
         })
         .buffer_unordered(APPLY_CONCURRENCY)
         .collect::<Vec<()>>()
         .await;
     started.elapsed()
-}
-
-/// Watches the namespace until `count` resources are Ready.
-async fn wait_until_ready(api: &Api<SecurityGroupProvisioningFlow>, count: usize, scale: &Scale) {
-    let mut ready = HashSet::new();
-    let mut changes = watcher(api.clone(), watcher::Config::default())
-        .default_backoff()
-        .applied_objects()
-        .boxed();
-    let all = async {
-        while let Some(flow) = changes.try_next().await.expect("watch") {
-            if is_ready(&flow) {
-                ready.insert(flow.name_any());
-            } else {
-                ready.remove(&flow.name_any());
-            }
-            if ready.len() >= count {
-                return;
-            }
-        }
-    };
-    let deadline = scale.ready_deadline(count);
-    if tokio::time::timeout(deadline, all).await.is_err() {
-        panic!(
-            "timed out after {deadline:?} waiting for {count} resources to be Ready; {} are",
-            ready.len()
-        );
-    }
 }
 
 /// Waits until the operator writes nothing any more, then measures one resync period and prints

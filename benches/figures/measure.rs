@@ -41,7 +41,7 @@ pub fn mib(kib: u64) -> String {
 }
 
 /// The id of the process running this benchmark's pinned `sds-operator-<our pid>` binary
-/// (tests/operator/process.rs links it under that name; a shell wrapper is its parent).
+/// (sds_test_harness::OperatorProcess links it under that name; a shell wrapper is its parent).
 pub fn operator_pid() -> Option<u32> {
     let binary = format!("sds-operator-{}", std::process::id());
     std::fs::read_dir("/proc")
@@ -179,11 +179,11 @@ pub async fn list_flow_sets(
 ) -> (usize, std::collections::HashSet<String>, Duration) {
     let http = reqwest::Client::new();
     let token: serde_json::Value = http
-        .post(emulator.token_url(crate::fixture::TENANT))
+        .post(emulator.token_url(sds_test_harness::TENANT))
         .form(&[
             ("grant_type", "client_credentials"),
-            ("client_id", crate::fixture::CLIENT_ID),
-            ("client_secret", crate::fixture::CLIENT_SECRET),
+            ("client_id", sds_test_harness::CLIENT_ID),
+            ("client_secret", sds_test_harness::CLIENT_SECRET),
             ("scope", "https://graph.microsoft.com/.default"),
         ])
         .send()

@@ -7,7 +7,7 @@ use kube::api::DeleteParams;
 use sds_operator::crd::{DeletionPolicy, RESET_ANNOTATION, ResetOutcome};
 use sds_test_support::TestContext;
 
-use crate::fixture::{OperatorUnderTest, Options, is_ready};
+use sds_test_harness::{OperatorUnderTest, Options, is_ready};
 
 const CHART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/sds-operator");
 
@@ -110,8 +110,10 @@ async fn the_charts_rbac_is_enough_to_run_the_operator_and_no_more() {
         .await
         .expect("service account client");
     let operator = OperatorUnderTest::start_in(test, Options::default(), operator_client).await;
-    let mut flow = operator.resource("groups", true, false);
-    flow.spec.deletion_policy = Some(DeletionPolicy::Delete);
+    let mut flow = operator
+        .resource("groups")
+        .deletion_policy(DeletionPolicy::Delete)
+        .build();
     operator.apply(&flow).await;
     operator
         .wait_for("groups", "Ready under the chart's RBAC", is_ready)

@@ -2,9 +2,7 @@
 //! resource says why at a glance, and its message at `-o wide`. Read from the real kubectl's
 //! output, as a person sees it.
 
-use sds_operator::crd::LocalSecretReference;
-
-use crate::fixture::{OperatorUnderTest, condition, stalled_with};
+use sds_test_harness::{OperatorUnderTest, condition, stalled_with};
 
 /// The header and the single row of a `kubectl get` table, as (column, value) pairs. kubectl
 /// left-aligns each column under its header, so a header's position marks where its values start.
@@ -53,10 +51,10 @@ fn value<'a>(table: &'a [(String, String)], column: &str) -> &'a str {
 #[tokio::test]
 async fn kubectl_get_shows_why_a_stalled_resource_is_not_ready() {
     let operator = OperatorUnderTest::start("columns").await;
-    let mut manifest = operator.resource("groups", true, false);
-    manifest.spec.credentials_secret_ref = Some(LocalSecretReference {
-        name: "absent".into(),
-    });
+    let manifest = operator
+        .resource("groups")
+        .credentials_secret("absent")
+        .build();
     operator.apply(&manifest).await;
     let stalled = operator
         .wait_for(

@@ -3,14 +3,12 @@
 
 use kube::api::DeleteParams;
 
-use crate::fixture::{OperatorUnderTest, condition, has_condition, is_ready};
+use sds_test_harness::{OperatorUnderTest, condition, has_condition, is_ready};
 
 #[tokio::test]
 async fn the_newer_of_two_resources_on_one_flow_set_waits_for_the_older() {
     let operator = OperatorUnderTest::start("conflict").await;
-    operator
-        .apply(&operator.resource("older", true, false))
-        .await;
+    operator.apply(&operator.resource("older").build()).await;
     let older = operator.wait_for("older", "Ready", is_ready).await;
     let flow_id = older
         .status
@@ -19,7 +17,13 @@ async fn the_newer_of_two_resources_on_one_flow_set_waits_for_the_older() {
 
     let before = operator.journal_position().await;
     operator
-        .apply(&operator.resource("newer", false, true))
+        .apply(
+            &operator
+                .resource("newer")
+                .role_group(false)
+                .org_plus_role_group(true)
+                .build(),
+        )
         .await;
     let stalled = operator
         .wait_for("newer", "Stalled in Conflict", |flow| {

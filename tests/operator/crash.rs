@@ -16,8 +16,8 @@ use sds_operator::crd::{
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 use serde_json::json;
 
-use crate::fixture::{OperatorUnderTest, Options, is_ready, options_json, stalled_with, writes};
-use crate::process::OperatorProcess;
+use sds_test_harness::OperatorProcess;
+use sds_test_harness::{OperatorUnderTest, Options, is_ready, options_json, stalled_with, writes};
 
 /// Crashes injected between the create POST and the status write.
 const CREATE_CRASHES: usize = 30;
@@ -42,7 +42,7 @@ async fn start_resyncing(
         ..Options::default()
     };
     let operator = OperatorUnderTest::start_with(test_name, options.clone()).await;
-    let process = OperatorProcess::start(&operator, &options);
+    let process = OperatorProcess::start(env!("CARGO_BIN_EXE_sds-operator"), &operator, &options);
     (operator, process)
 }
 
@@ -132,9 +132,11 @@ async fn crash_between_create_post_and_status_write_never_duplicates() {
         .seed_flow(&foreign_set, &SeedFlow::default())
         .await
         .expect("seed a foreign flow");
-    let mut foreign = operator.resource("foreign", true, false);
-    foreign.spec.flow_set_id.clone_from(&foreign_set);
-    foreign.spec.adoption = AdoptionPolicy::CreateOnly;
+    let foreign = operator
+        .resource("foreign")
+        .flow_set(&foreign_set)
+        .adoption(AdoptionPolicy::CreateOnly)
+        .build();
     operator.apply(&foreign).await;
     operator
         .wait_for(
@@ -148,8 +150,7 @@ async fn crash_between_create_post_and_status_write_never_duplicates() {
     for crash in 0..CREATE_CRASHES {
         let name = format!("groups-{crash}");
         let set = seed_flow_set(&operator, &name).await;
-        let mut manifest = operator.resource(&name, true, false);
-        manifest.spec.flow_set_id.clone_from(&set);
+        let mut manifest = operator.resource(&name).flow_set(&set).build();
         // Every other resource refuses foreign flows: its own must still be adopted.
         if crash % 2 == 1 {
             manifest.spec.adoption = AdoptionPolicy::CreateOnly;
@@ -236,10 +237,14 @@ async fn a_cluster_rebuilt_from_the_same_manifests_adopts_and_writes_nothing() {
     let (operator, mut process) = start("crash-rebuild").await;
     let second_set = seed_flow_set(&operator, "second").await;
     let mut manifests = vec![
-        operator.resource("plain", true, false),
-        operator.resource("second", false, true),
+        operator.resource("plain").build(),
+        operator
+            .resource("second")
+            .role_group(false)
+            .org_plus_role_group(true)
+            .flow_set(&second_set)
+            .build(),
     ];
-    manifests[1].spec.flow_set_id.clone_from(&second_set);
     for manifest in &manifests {
         operator.apply(manifest).await;
     }
@@ -346,7 +351,7 @@ async fn crash_around_the_reset_post_never_sends_a_token_twice() {
     let (operator, mut process) =
         start_resyncing("crash-reset", std::time::Duration::from_secs(3)).await;
     let admin = operator.emulator.admin();
-    let manifest = operator.resource("groups", true, false);
+    let manifest = operator.resource("groups").build();
     operator.apply(&manifest).await;
     operator.wait_for("groups", "Ready", is_ready).await;
     let loop_start = operator.journal_position().await;

@@ -14,10 +14,9 @@ use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use kube::Api;
 use kube::api::{ObjectMeta, PostParams};
-use sds_operator::crd::LocalSecretReference;
 use tracing::subscriber::DefaultGuard;
 
-use crate::fixture::{
+use sds_test_harness::{
     CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, TENANT, is_ready, options_json,
     stalled_with,
 };
@@ -160,10 +159,10 @@ async fn certificate_secret_gets_ready(test_name: &str, algorithm: &str) {
     let (key, certificate) = rsa_certificate();
     register_certificate_client(&operator, &certificate).await;
     create_certificate_secret(&operator, "district-cert", &certificate, &key, algorithm).await;
-    let mut flow = operator.resource("groups", true, false);
-    flow.spec.credentials_secret_ref = Some(LocalSecretReference {
-        name: "district-cert".into(),
-    });
+    let flow = operator
+        .resource("groups")
+        .credentials_secret("district-cert")
+        .build();
     operator.apply(&flow).await;
     operator
         .wait_for(
@@ -205,10 +204,10 @@ async fn an_unregistered_certificate_stalls_with_advice_and_never_shows_the_key(
     let (key, other) = rsa_certificate();
     register_certificate_client(&operator, &registered).await;
     create_certificate_secret(&operator, "district-cert", &other, &key, "PS256").await;
-    let mut flow = operator.resource("groups", true, false);
-    flow.spec.credentials_secret_ref = Some(LocalSecretReference {
-        name: "district-cert".into(),
-    });
+    let flow = operator
+        .resource("groups")
+        .credentials_secret("district-cert")
+        .build();
     operator.apply(&flow).await;
     let stalled = operator
         .wait_for(
@@ -320,9 +319,7 @@ async fn workload_identity_rereads_the_replaced_token_file() {
         .register_client(&trust(&operator, "sds-operator"))
         .await
         .expect("register the federated credential");
-    operator
-        .apply(&operator.resource("groups", true, false))
-        .await;
+    operator.apply(&operator.resource("groups").build()).await;
     operator
         .wait_for("groups", "Ready with workload identity", is_ready)
         .await;
@@ -346,7 +343,13 @@ async fn workload_identity_rereads_the_replaced_token_file() {
         .expect("expire tokens");
     let since = operator.journal_position().await;
     let changed = operator
-        .apply(&operator.resource("groups", false, true))
+        .apply(
+            &operator
+                .resource("groups")
+                .role_group(false)
+                .org_plus_role_group(true)
+                .build(),
+        )
         .await;
     let generation = changed.metadata.generation;
     operator
@@ -386,9 +389,7 @@ async fn a_federation_mismatch_stalls_with_advice() {
         .register_client(&trust(&operator, "someone-else"))
         .await
         .expect("register the federated credential");
-    operator
-        .apply(&operator.resource("groups", true, false))
-        .await;
+    operator.apply(&operator.resource("groups").build()).await;
     let stalled = operator
         .wait_for(
             "groups",

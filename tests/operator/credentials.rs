@@ -5,10 +5,10 @@ use graph_emulator::{ClientRegistration, ROLE_READ_ALL, Settings};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Patch, PatchParams};
 use sds_operator::config::NamespaceAllowList;
-use sds_operator::crd::{LocalSecretReference, ManagementPolicy};
+use sds_operator::crd::ManagementPolicy;
 use serde_json::json;
 
-use crate::fixture::{
+use sds_test_harness::{
     CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, TENANT, calls_to, is_ready, stalled_with,
     writes,
 };
@@ -23,9 +23,7 @@ async fn a_token_without_the_write_permission_stalls_before_graph_is_called() {
         },
     )
     .await;
-    operator
-        .apply(&operator.resource("groups", true, false))
-        .await;
+    operator.apply(&operator.resource("groups").build()).await;
     let stalled = operator
         .wait_for(
             "groups",
@@ -46,8 +44,10 @@ async fn a_token_without_the_write_permission_stalls_before_graph_is_called() {
 
     // Read.All is enough to observe.
     let flow_id = operator.seed_flow(true, false).await;
-    let mut observer = operator.resource("observer", true, false);
-    observer.spec.management_policy = ManagementPolicy::ObserveOnly;
+    let observer = operator
+        .resource("observer")
+        .management_policy(ManagementPolicy::ObserveOnly)
+        .build();
     operator
         .api
         .delete("groups", &Default::default())
@@ -79,9 +79,7 @@ async fn graph_refusing_app_only_writes_stalls_with_permission_denied() {
         },
     )
     .await;
-    operator
-        .apply(&operator.resource("groups", true, false))
-        .await;
+    operator.apply(&operator.resource("groups").build()).await;
     operator
         .wait_for(
             "groups",
@@ -109,9 +107,7 @@ async fn the_operators_credential_is_refused_outside_the_allowed_namespaces() {
         },
     )
     .await;
-    operator
-        .apply(&operator.resource("groups", true, false))
-        .await;
+    operator.apply(&operator.resource("groups").build()).await;
     let namespace = operator.test.namespace.clone();
     operator
         .wait_for(
@@ -133,10 +129,10 @@ async fn the_operators_credential_is_refused_outside_the_allowed_namespaces() {
     operator
         .create_client_secret("district-graph", CLIENT_ID, CLIENT_SECRET)
         .await;
-    let mut own = operator.resource("groups", true, false);
-    own.spec.credentials_secret_ref = Some(LocalSecretReference {
-        name: "district-graph".into(),
-    });
+    let own = operator
+        .resource("groups")
+        .credentials_secret("district-graph")
+        .build();
     operator.apply(&own).await;
     operator
         .wait_for("groups", "Ready with its own Secret", is_ready)
@@ -175,10 +171,10 @@ async fn a_rotated_secret_takes_effect_without_a_restart() {
     operator
         .create_client_secret("district-graph", CLIENT_ID, CLIENT_SECRET)
         .await;
-    let mut flow = operator.resource("groups", true, false);
-    flow.spec.credentials_secret_ref = Some(LocalSecretReference {
-        name: "district-graph".into(),
-    });
+    let mut flow = operator
+        .resource("groups")
+        .credentials_secret("district-graph")
+        .build();
     operator.apply(&flow).await;
     operator.wait_for("groups", "Ready", is_ready).await;
 

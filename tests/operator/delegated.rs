@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use graph_emulator::{ClientRegistration, DeviceCodeApproval, RefreshTokenRevocation, Settings};
 use k8s_openapi::api::core::v1::Secret;
-use sds_operator::crd::{LocalSecretReference, SecurityGroupProvisioningFlow};
+use sds_operator::crd::SecurityGroupProvisioningFlow;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
 use crate::credential_kinds::{CapturedLogs, assert_never_shown};
-use crate::fixture::{OperatorUnderTest, Options, TENANT, is_ready, stalled_with};
+use sds_test_harness::{OperatorUnderTest, Options, TENANT, is_ready, stalled_with};
 
 /// A public client ("allow public client flows"), as `sds-operator login` needs.
 const PUBLIC_CLIENT_ID: &str = "3e1f2a6b-8c4d-4e5f-9a0b-1c2d3e4f5a6b";
@@ -129,11 +129,11 @@ fn delegated_resource(
     operator: &OperatorUnderTest,
     org_plus_role_group: bool,
 ) -> SecurityGroupProvisioningFlow {
-    let mut flow = operator.resource("groups", true, org_plus_role_group);
-    flow.spec.credentials_secret_ref = Some(LocalSecretReference {
-        name: SECRET_NAME.to_owned(),
-    });
-    flow
+    operator
+        .resource("groups")
+        .org_plus_role_group(org_plus_role_group)
+        .credentials_secret(SECRET_NAME)
+        .build()
 }
 
 #[tokio::test]

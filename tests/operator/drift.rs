@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::fixture::{
+use sds_test_harness::{
     OperatorUnderTest, Options, calls_after_settling, calls_to, is_ready, options_json, writes,
 };
 
@@ -31,9 +31,7 @@ async fn settled_flow_id(operator: &OperatorUnderTest, name: &str) -> String {
 #[tokio::test]
 async fn creation_options_edited_in_graph_are_set_back_with_one_patch() {
     let operator = OperatorUnderTest::start_with("drift", fast_resync()).await;
-    operator
-        .apply(&operator.resource("groups", true, false))
-        .await;
+    operator.apply(&operator.resource("groups").build()).await;
     let flow_id = settled_flow_id(&operator, "groups").await;
     let before = operator.journal_position().await;
 
@@ -82,7 +80,7 @@ async fn creation_options_edited_in_graph_are_set_back_with_one_patch() {
         "status shows Graph's options, which match the spec again: {options:?}"
     );
     assert!(
-        !crate::fixture::event_reasons(&operator.events("groups").await)
+        !sds_test_harness::event_reasons(&operator.events("groups").await)
             .iter()
             .any(|reason| reason == "Updated"),
         "a drift fix is not reported as a spec update"
@@ -93,7 +91,13 @@ async fn creation_options_edited_in_graph_are_set_back_with_one_patch() {
 async fn a_flow_deleted_in_graph_long_after_create_is_created_again_once() {
     let operator = OperatorUnderTest::start_with("external-deletion", fast_resync()).await;
     operator
-        .apply(&operator.resource("groups", false, true))
+        .apply(
+            &operator
+                .resource("groups")
+                .role_group(false)
+                .org_plus_role_group(true)
+                .build(),
+        )
         .await;
     let old_id = settled_flow_id(&operator, "groups").await;
     let before = operator.journal_position().await;

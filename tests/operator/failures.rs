@@ -3,9 +3,8 @@
 use std::time::Duration;
 
 use graph_emulator::{FaultRule, FaultTarget};
-use sds_operator::crd::LocalSecretReference;
 
-use crate::fixture::{
+use sds_test_harness::{
     CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, condition, is_ready, stalled_with,
 };
 
@@ -25,9 +24,7 @@ async fn graph_bad_request_stalls_with_its_message_and_no_hot_loop() {
         })
         .await
         .expect("fault");
-    operator
-        .apply(&operator.resource("groups", true, false))
-        .await;
+    operator.apply(&operator.resource("groups").build()).await;
     let stalled = operator
         .wait_for(
             "groups",
@@ -56,10 +53,10 @@ async fn graph_bad_request_stalls_with_its_message_and_no_hot_loop() {
 #[tokio::test]
 async fn credentials_come_from_the_referenced_secret() {
     let operator = OperatorUnderTest::start("secret-credentials").await;
-    let mut flow = operator.resource("groups", true, false);
-    flow.spec.credentials_secret_ref = Some(LocalSecretReference {
-        name: "contoso-graph".into(),
-    });
+    let flow = operator
+        .resource("groups")
+        .credentials_secret("contoso-graph")
+        .build();
     operator.apply(&flow).await;
     operator
         .wait_for(
@@ -103,9 +100,7 @@ async fn an_event_too_long_for_the_api_is_recorded_cut_not_dropped() {
         })
         .await
         .expect("fault");
-    operator
-        .apply(&operator.resource("groups", true, false))
-        .await;
+    operator.apply(&operator.resource("groups").build()).await;
     let event = operator.wait_for_event("groups", "GraphBadRequest").await;
     let note = event.note.unwrap_or_default();
     assert!(

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use graph_emulator::{FaultRule, FaultTarget};
 
-use crate::fixture::{
+use sds_test_harness::{
     OperatorUnderTest, Options, calls_after_settling, calls_to, condition_is, is_ready,
     stalled_with,
 };
@@ -22,7 +22,7 @@ async fn ready_turns_unknown_when_graph_is_unreachable_past_the_freshness_window
     )
     .await;
     operator
-        .apply_ready(&operator.resource("groups", true, false))
+        .apply_ready(&operator.resource("groups").build())
         .await;
 
     let outage = FaultRule {
@@ -66,7 +66,7 @@ async fn a_change_graph_accepts_but_does_not_keep_is_reported_not_repeated() {
     let operator =
         OperatorUnderTest::start_with("update-ignored", Options::resyncing_every_second()).await;
     operator
-        .apply_ready(&operator.resource("groups", true, false))
+        .apply_ready(&operator.resource("groups").build())
         .await;
 
     // Graph answers 204 without storing anything.
@@ -84,7 +84,12 @@ async fn a_change_graph_accepts_but_does_not_keep_is_reported_not_repeated() {
         .expect("fault");
     let before = operator.journal_position().await;
     operator
-        .apply(&operator.resource("groups", true, true))
+        .apply(
+            &operator
+                .resource("groups")
+                .org_plus_role_group(true)
+                .build(),
+        )
         .await;
     operator
         .wait_for(
@@ -110,7 +115,13 @@ async fn a_change_graph_accepts_but_does_not_keep_is_reported_not_repeated() {
         .await
         .expect("clear");
     operator
-        .apply(&operator.resource("groups", false, true))
+        .apply(
+            &operator
+                .resource("groups")
+                .role_group(false)
+                .org_plus_role_group(true)
+                .build(),
+        )
         .await;
     operator
         .wait_for("groups", "Ready with the new spec", |flow| {

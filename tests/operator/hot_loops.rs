@@ -5,15 +5,15 @@ use std::time::Instant;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
-use sds_operator::crd::{DeletionPolicy, LocalSecretReference, RESET_ANNOTATION};
+use sds_operator::crd::{DeletionPolicy, RESET_ANNOTATION};
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 use serde_json::json;
 
-use crate::fixture::{
+use sds_test_harness::OperatorProcess;
+use sds_test_harness::{
     CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, calls_after_settling, is_ready,
     stalled_with,
 };
-use crate::process::OperatorProcess;
 
 /// Resources that name one flow set in the deletion storm.
 const CLAIMANTS: usize = 200;
@@ -40,10 +40,10 @@ async fn deleting_many_resources_that_name_one_flow_set_costs_a_few_reconciles_e
         ..Options::default()
     };
     let operator = OperatorUnderTest::start_with("deletion-storm", options.clone()).await;
-    let process = OperatorProcess::start(&operator, &options);
+    let process = OperatorProcess::start(env!("CARGO_BIN_EXE_sds-operator"), &operator, &options);
     for index in 0..CLAIMANTS {
         operator
-            .apply(&operator.resource(&format!("claimant-{index:03}"), true, false))
+            .apply(&operator.resource(&format!("claimant-{index:03}")).build())
             .await;
     }
     eventually(
@@ -120,7 +120,7 @@ async fn deleting_many_resources_that_name_one_flow_set_costs_a_few_reconciles_e
 async fn a_loop_of_annotation_edits_reaches_graph_about_once_a_second() {
     let operator = OperatorUnderTest::start("annotate-loop").await;
     operator
-        .apply_ready(&operator.resource("groups", true, false))
+        .apply_ready(&operator.resource("groups").build())
         .await;
     // Settled: the poll that follows the create has read the flow.
     calls_after_settling(&operator, 0, 1).await;
@@ -179,11 +179,11 @@ async fn a_deletion_whose_credential_is_gone_says_how_to_let_go_and_orphan_relea
     operator
         .create_client_secret("district-graph", CLIENT_ID, CLIENT_SECRET)
         .await;
-    let mut manifest = operator.resource("groups", true, false);
-    manifest.spec.deletion_policy = Some(DeletionPolicy::Delete);
-    manifest.spec.credentials_secret_ref = Some(LocalSecretReference {
-        name: "district-graph".into(),
-    });
+    let manifest = operator
+        .resource("groups")
+        .deletion_policy(DeletionPolicy::Delete)
+        .credentials_secret("district-graph")
+        .build();
     operator.apply_ready(&manifest).await;
 
     // As `kubectl delete namespace` may: the Secret goes first.

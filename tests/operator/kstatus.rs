@@ -16,14 +16,14 @@ use std::process::Stdio;
 
 use graph_emulator::{FaultRule, FaultTarget};
 use kube::ResourceExt;
-use sds_operator::crd::{LocalSecretReference, PAUSED_ANNOTATION, SecurityGroupProvisioningFlow};
+use sds_operator::crd::{PAUSED_ANNOTATION, SecurityGroupProvisioningFlow};
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
-use crate::fixture::{
+use sds_test_harness::OperatorProcess;
+use sds_test_harness::{
     CLIENT_ID, OperatorUnderTest, Options, condition, condition_is, is_ready, stalled_with,
 };
-use crate::process::OperatorProcess;
 
 /// kstatus's answer for one resource, as `kstatus-check` prints it.
 #[derive(Debug, Deserialize)]
@@ -129,7 +129,7 @@ async fn kstatus_judges_each_state_of_a_resource_as_flux_should_see_it() {
         ..Options::resyncing_every_second()
     };
     let operator = OperatorUnderTest::start_with("kstatus", options.clone()).await;
-    let mut manifest = operator.resource("groups", true, false);
+    let mut manifest = operator.resource("groups").build();
 
     // Applied while no operator runs: not processed, so never Current.
     operator.apply(&manifest).await;
@@ -142,7 +142,8 @@ async fn kstatus_judges_each_state_of_a_resource_as_flux_should_see_it() {
     )
     .await;
 
-    let mut process = OperatorProcess::start(&operator, &options);
+    let mut process =
+        OperatorProcess::start(env!("CARGO_BIN_EXE_sds-operator"), &operator, &options);
     let ready = operator.wait_for("groups", "Ready", is_ready).await;
     assert_kstatus(&operator, "groups", "Ready", "Current", READY).await;
     let flow_id = ready
@@ -277,10 +278,10 @@ async fn kstatus_calls_a_resource_with_a_refused_credential_failed() {
     operator
         .create_client_secret("district", CLIENT_ID, "not-the-registered-secret")
         .await;
-    let mut manifest = operator.resource("groups", true, false);
-    manifest.spec.credentials_secret_ref = Some(LocalSecretReference {
-        name: "district".into(),
-    });
+    let manifest = operator
+        .resource("groups")
+        .credentials_secret("district")
+        .build();
     operator.apply(&manifest).await;
     let stalled = operator
         .wait_for(

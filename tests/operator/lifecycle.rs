@@ -8,7 +8,7 @@ use sds_operator::crd::DeletionPolicy;
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 use serde_json::json;
 
-use crate::fixture::{
+use sds_test_harness::{
     OperatorUnderTest, Options, condition, has_condition, is_ready, synced_to, writes,
 };
 
@@ -25,9 +25,7 @@ async fn a_new_resource_creates_one_flow_and_becomes_ready() {
         },
     )
     .await;
-    operator
-        .apply(&operator.resource("groups", true, false))
-        .await;
+    operator.apply(&operator.resource("groups").build()).await;
 
     let provisioning = operator
         .wait_for("groups", "notReady with a flow id", |flow| {
@@ -116,12 +114,17 @@ async fn a_new_resource_creates_one_flow_and_becomes_ready() {
 async fn a_spec_change_sends_exactly_one_patch() {
     let operator = OperatorUnderTest::start("spec-change").await;
     operator
-        .apply_ready(&operator.resource("groups", true, false))
+        .apply_ready(&operator.resource("groups").build())
         .await;
     let before = operator.journal_position().await;
 
     let changed = operator
-        .apply(&operator.resource("groups", true, true))
+        .apply(
+            &operator
+                .resource("groups")
+                .org_plus_role_group(true)
+                .build(),
+        )
         .await;
     let generation = changed.metadata.generation;
     operator
@@ -155,7 +158,13 @@ async fn a_resync_that_finds_nothing_to_do_writes_nothing() {
     let operator =
         OperatorUnderTest::start_with("noop-resync", Options::resyncing_every_second()).await;
     operator
-        .apply(&operator.resource("groups", false, true))
+        .apply(
+            &operator
+                .resource("groups")
+                .role_group(false)
+                .org_plus_role_group(true)
+                .build(),
+        )
         .await;
     // The first read after the create clears the create intent; from then on nothing changes.
     let settled = operator
@@ -208,7 +217,7 @@ async fn readiness_changes_in_graph_are_mirrored() {
     let operator =
         OperatorUnderTest::start_with("readiness", Options::resyncing_every_second()).await;
     let ready = operator
-        .apply_ready(&operator.resource("groups", true, false))
+        .apply_ready(&operator.resource("groups").build())
         .await;
     let flow_id = ready
         .status
@@ -244,8 +253,10 @@ async fn readiness_changes_in_graph_are_mirrored() {
 #[tokio::test]
 async fn deleting_with_policy_delete_removes_the_flow_and_orphan_keeps_it() {
     let operator = OperatorUnderTest::start("delete-policies").await;
-    let mut deleting = operator.resource("deleting", true, false);
-    deleting.spec.deletion_policy = Some(DeletionPolicy::Delete);
+    let deleting = operator
+        .resource("deleting")
+        .deletion_policy(DeletionPolicy::Delete)
+        .build();
     operator.apply(&deleting).await;
     operator.wait_for("deleting", "Ready", is_ready).await;
     assert_eq!(operator.graph_flows().await.len(), 1);
@@ -262,8 +273,10 @@ async fn deleting_with_policy_delete_removes_the_flow_and_orphan_keeps_it() {
     );
 
     // A flow set holds one security-group flow, so the second resource creates a new one there.
-    let mut orphaning = operator.resource("orphaning", true, false);
-    orphaning.spec.deletion_policy = Some(DeletionPolicy::Orphan);
+    let orphaning = operator
+        .resource("orphaning")
+        .deletion_policy(DeletionPolicy::Orphan)
+        .build();
     operator.apply(&orphaning).await;
     let ready = operator.wait_for("orphaning", "Ready", is_ready).await;
     operator
@@ -283,9 +296,7 @@ async fn deleting_with_policy_delete_removes_the_flow_and_orphan_keeps_it() {
 #[tokio::test]
 async fn kubectl_wait_for_ready_works() {
     let operator = OperatorUnderTest::start("kubectl-wait").await;
-    operator
-        .apply(&operator.resource("groups", true, false))
-        .await;
+    operator.apply(&operator.resource("groups").build()).await;
     let output = operator
         .kubectl(&[
             "wait",

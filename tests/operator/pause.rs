@@ -7,7 +7,7 @@ use std::time::Duration;
 use kube::api::DeleteParams;
 use sds_operator::crd::{DeletionPolicy, PAUSED_ANNOTATION, SecurityGroupProvisioningFlow};
 
-use crate::fixture::{
+use sds_test_harness::{
     OperatorUnderTest, Options, calls_to, condition, condition_is, has_condition, is_ready,
     options_json, writes,
 };
@@ -42,7 +42,7 @@ fn has_options(flow: &SecurityGroupProvisioningFlow, role_group: bool, org_plus:
 async fn a_paused_new_resource_makes_no_graph_calls_until_resumed() {
     let operator = OperatorUnderTest::start("pause-new").await;
     let created = operator
-        .apply(&paused(operator.resource("groups", true, false)))
+        .apply(&paused(operator.resource("groups").build()))
         .await;
     let first = operator
         .wait_for(
@@ -68,7 +68,13 @@ async fn a_paused_new_resource_makes_no_graph_calls_until_resumed() {
 
     // A spec change while paused is observed, and still nothing reaches Graph.
     let changed = operator
-        .apply(&paused(operator.resource("groups", false, true)))
+        .apply(&paused(
+            operator
+                .resource("groups")
+                .role_group(false)
+                .org_plus_role_group(true)
+                .build(),
+        ))
         .await;
     assert_ne!(changed.metadata.generation, created.metadata.generation);
     operator
@@ -83,7 +89,13 @@ async fn a_paused_new_resource_makes_no_graph_calls_until_resumed() {
     assert!(journal.is_empty(), "not even a token request: {journal:#?}");
 
     operator
-        .apply(&operator.resource("groups", false, true))
+        .apply(
+            &operator
+                .resource("groups")
+                .role_group(false)
+                .org_plus_role_group(true)
+                .build(),
+        )
         .await;
     let ready = operator
         .wait_for("groups", "Ready after resuming", |flow| {
@@ -107,11 +119,11 @@ async fn pausing_a_ready_resource_stops_resyncs_and_holds_spec_changes() {
     let operator =
         OperatorUnderTest::start_with("pause-ready", Options::resyncing_every_second()).await;
     operator
-        .apply_ready(&operator.resource("groups", true, false))
+        .apply_ready(&operator.resource("groups").build())
         .await;
 
     let pausing = operator
-        .apply(&paused(operator.resource("groups", true, false)))
+        .apply(&paused(operator.resource("groups").build()))
         .await;
     operator
         .wait_for(
@@ -127,7 +139,13 @@ async fn pausing_a_ready_resource_stops_resyncs_and_holds_spec_changes() {
         .await;
 
     let changed = operator
-        .apply(&paused(operator.resource("groups", false, true)))
+        .apply(&paused(
+            operator
+                .resource("groups")
+                .role_group(false)
+                .org_plus_role_group(true)
+                .build(),
+        ))
         .await;
     operator
         .wait_for(
@@ -147,7 +165,13 @@ async fn pausing_a_ready_resource_stops_resyncs_and_holds_spec_changes() {
     );
 
     operator
-        .apply(&operator.resource("groups", false, true))
+        .apply(
+            &operator
+                .resource("groups")
+                .role_group(false)
+                .org_plus_role_group(true)
+                .build(),
+        )
         .await;
     operator
         .wait_for("groups", "Ready with the new options", |flow| {
@@ -167,13 +191,19 @@ async fn pausing_a_ready_resource_stops_resyncs_and_holds_spec_changes() {
 async fn a_spec_change_while_paused_is_not_reported_ready_at_its_generation() {
     let operator = OperatorUnderTest::start("pause-generation").await;
     operator
-        .apply_ready(&operator.resource("groups", true, false))
+        .apply_ready(&operator.resource("groups").build())
         .await;
     operator
-        .apply(&paused(operator.resource("groups", true, false)))
+        .apply(&paused(operator.resource("groups").build()))
         .await;
     let changed = operator
-        .apply(&paused(operator.resource("groups", false, true)))
+        .apply(&paused(
+            operator
+                .resource("groups")
+                .role_group(false)
+                .org_plus_role_group(true)
+                .build(),
+        ))
         .await;
     let held = operator
         .wait_for(
@@ -199,8 +229,10 @@ async fn a_spec_change_while_paused_is_not_reported_ready_at_its_generation() {
 #[tokio::test]
 async fn deleting_a_paused_resource_with_policy_delete_waits_for_resume() {
     let operator = OperatorUnderTest::start("pause-delete").await;
-    let mut manifest = operator.resource("groups", true, false);
-    manifest.spec.deletion_policy = Some(DeletionPolicy::Delete);
+    let manifest = operator
+        .resource("groups")
+        .deletion_policy(DeletionPolicy::Delete)
+        .build();
     operator.apply(&manifest).await;
     let ready = operator.wait_for("groups", "Ready", is_ready).await;
     let flow_id = ready

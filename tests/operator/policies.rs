@@ -6,7 +6,7 @@ use std::time::Duration;
 use kube::api::DeleteParams;
 use sds_operator::crd::{AdoptionPolicy, DeletionPolicy, ManagementPolicy};
 
-use crate::fixture::{
+use sds_test_harness::{
     OperatorUnderTest, Options, calls_after_settling, condition_is, event_reasons, is_ready,
     options_json, stalled_with, writes,
 };
@@ -34,9 +34,11 @@ async fn observe_only_mirrors_an_existing_flow_and_never_writes() {
     let operator =
         OperatorUnderTest::start_with("observe-only", Options::resyncing_every_second()).await;
     let flow_id = operator.seed_flow(true, false).await;
-    let mut manifest = operator.resource("groups", true, false);
-    manifest.spec.management_policy = ManagementPolicy::ObserveOnly;
-    manifest.spec.deletion_policy = Some(DeletionPolicy::Delete);
+    let mut manifest = operator
+        .resource("groups")
+        .management_policy(ManagementPolicy::ObserveOnly)
+        .deletion_policy(DeletionPolicy::Delete)
+        .build();
     operator.apply(&manifest).await;
     let observed = operator
         .wait_for("groups", "Ready, mirroring the seeded flow", |flow| {
@@ -121,8 +123,10 @@ async fn observe_only_mirrors_an_existing_flow_and_never_writes() {
 #[tokio::test]
 async fn observe_only_without_a_flow_stalls_with_flow_not_found() {
     let operator = OperatorUnderTest::start("observe-only-missing").await;
-    let mut manifest = operator.resource("groups", true, false);
-    manifest.spec.management_policy = ManagementPolicy::ObserveOnly;
+    let manifest = operator
+        .resource("groups")
+        .management_policy(ManagementPolicy::ObserveOnly)
+        .build();
     operator.apply(&manifest).await;
     operator
         .wait_for(
@@ -144,8 +148,10 @@ async fn observe_only_without_a_flow_stalls_with_flow_not_found() {
 async fn create_only_refuses_a_foreign_flow_and_adopt_or_create_takes_it_over() {
     let operator = OperatorUnderTest::start("create-only").await;
     let foreign = operator.seed_flow(false, true).await;
-    let mut manifest = operator.resource("groups", true, false);
-    manifest.spec.adoption = AdoptionPolicy::CreateOnly;
+    let mut manifest = operator
+        .resource("groups")
+        .adoption(AdoptionPolicy::CreateOnly)
+        .build();
     operator.apply(&manifest).await;
     let stalled = operator
         .wait_for(
@@ -196,7 +202,12 @@ async fn adopting_a_flow_that_already_matches_writes_nothing() {
     let operator = OperatorUnderTest::start("adopt-matching").await;
     let existing = operator.seed_flow(true, true).await;
     operator
-        .apply(&operator.resource("groups", true, true))
+        .apply(
+            &operator
+                .resource("groups")
+                .org_plus_role_group(true)
+                .build(),
+        )
         .await;
     operator
         .wait_for("groups", "Ready with the adopted flow", |flow| {
@@ -219,7 +230,7 @@ async fn deletion_policy_unset_uses_the_operator_default_orphan() {
         },
     )
     .await;
-    let manifest = operator.resource("groups", true, false);
+    let manifest = operator.resource("groups").build();
     assert_eq!(manifest.spec.deletion_policy, None);
     operator.apply(&manifest).await;
     let ready = operator.wait_for("groups", "Ready", is_ready).await;

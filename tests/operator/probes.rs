@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 
-use crate::fixture::{OperatorUnderTest, Options, is_ready};
-use crate::process::OperatorProcess;
+use sds_test_harness::OperatorProcess;
+use sds_test_harness::{OperatorUnderTest, Options, is_ready};
 
 /// Restarts of the binary, each of which must turn ready again.
 const STARTS: u32 = 5;
@@ -40,7 +40,8 @@ async fn the_binary_turns_ready_after_listing_its_resources_on_every_start() {
         ..Options::default()
     };
     let operator = OperatorUnderTest::start_with("probes", options.clone()).await;
-    let mut process = OperatorProcess::start(&operator, &options);
+    let mut process =
+        OperatorProcess::start(env!("CARGO_BIN_EXE_sds-operator"), &operator, &options);
     let http = reqwest::Client::new();
 
     for start in 1..=STARTS {
@@ -61,9 +62,7 @@ async fn the_binary_turns_ready_after_listing_its_resources_on_every_start() {
         .await;
         if start == 1 {
             // The operator that reports ready also reconciles.
-            operator
-                .apply(&operator.resource("groups", true, false))
-                .await;
+            operator.apply(&operator.resource("groups").build()).await;
             operator.wait_for("groups", "Ready", is_ready).await;
         }
     }

@@ -11,7 +11,7 @@ use kube::ResourceExt;
 use sds_operator::crd::{RESET_ANNOTATION, ResetOutcome, SecurityGroupProvisioningFlow};
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 
-use crate::fixture::{OperatorUnderTest, Options, is_ready};
+use sds_test_harness::{OperatorUnderTest, Options, is_ready};
 
 fn resets(calls: &[graph_emulator::JournalEntry]) -> usize {
     calls
@@ -59,7 +59,7 @@ async fn reset_accepted(
 #[tokio::test]
 async fn each_new_token_resets_once_however_often_it_is_applied() {
     let operator = OperatorUnderTest::start("reset-once").await;
-    let manifest = operator.resource("groups", true, false);
+    let manifest = operator.resource("groups").build();
     operator.apply(&manifest).await;
     operator.wait_for("groups", "Ready", is_ready).await;
 
@@ -138,7 +138,7 @@ async fn a_token_present_at_creation_is_recorded_without_a_reset() {
     let operator = OperatorUnderTest::start("reset-first-sight").await;
     operator
         .apply(&with_token(
-            operator.resource("groups", true, false),
+            operator.resource("groups").build(),
             "restored-from-git",
         ))
         .await;
@@ -219,7 +219,7 @@ fn refusing_resets(status: u16) -> FaultRule {
 #[tokio::test]
 async fn a_throttled_or_failing_reset_waits_visibly_and_is_sent_exactly_once() {
     let operator = OperatorUnderTest::start("reset-throttled").await;
-    let manifest = operator.resource("groups", true, false);
+    let manifest = operator.resource("groups").build();
     operator.apply_ready(&manifest).await;
 
     // The first reset this resource ever handles, then later ones.
@@ -239,7 +239,7 @@ async fn a_throttled_or_failing_reset_waits_visibly_and_is_sent_exactly_once() {
     }
 
     let operator = OperatorUnderTest::start("reset-5xx-first").await;
-    let manifest = operator.resource("groups", true, false);
+    let manifest = operator.resource("groups").build();
     operator.apply_ready(&manifest).await;
     reset_through(
         &operator,
@@ -251,16 +251,16 @@ async fn a_throttled_or_failing_reset_waits_visibly_and_is_sent_exactly_once() {
     .await;
     let events = operator.events("groups").await;
     assert!(
-        !crate::fixture::event_reasons(&events).contains(&"ResetSkipped".to_owned()),
+        !sds_test_harness::event_reasons(&events).contains(&"ResetSkipped".to_owned()),
         "never reported as skipped: {:?}",
-        crate::fixture::event_reasons(&events)
+        sds_test_harness::event_reasons(&events)
     );
 }
 
 #[tokio::test]
 async fn a_token_fires_once_ever_even_when_gitops_puts_an_older_one_back() {
     let operator = OperatorUnderTest::start("reset-history").await;
-    let manifest = operator.resource("groups", true, false);
+    let manifest = operator.resource("groups").build();
     operator.apply_ready(&manifest).await;
 
     // Git holds A.
@@ -322,7 +322,7 @@ async fn a_reset_sooner_than_the_minimum_interval_waits_and_status_says_until_wh
         },
     )
     .await;
-    let manifest = operator.resource("groups", true, false);
+    let manifest = operator.resource("groups").build();
     operator.apply_ready(&manifest).await;
     reset_accepted(&operator, &manifest, "one").await;
 
@@ -333,7 +333,7 @@ async fn a_reset_sooner_than_the_minimum_interval_waits_and_status_says_until_wh
         })
         .await;
     assert!(
-        crate::fixture::condition_is(&waiting, "Reconciling", "True", "ResetWaiting"),
+        sds_test_harness::condition_is(&waiting, "Reconciling", "True", "ResetWaiting"),
         "{:#?}",
         waiting.status
     );
@@ -370,13 +370,13 @@ async fn a_reset_sooner_than_the_minimum_interval_waits_and_status_says_until_wh
 #[tokio::test]
 async fn an_over_long_token_is_refused_with_a_condition_and_never_echoed() {
     let operator = OperatorUnderTest::start("reset-long-token").await;
-    let manifest = operator.resource("groups", true, false);
+    let manifest = operator.resource("groups").build();
     operator.apply_ready(&manifest).await;
     let long = format!("{}-end", "x".repeat(200));
     operator.apply(&with_token(manifest.clone(), &long)).await;
     let refused = operator
         .wait_for("groups", "Stalled with ResetTokenInvalid", |flow| {
-            crate::fixture::condition_is(flow, "Stalled", "True", "ResetTokenInvalid")
+            sds_test_harness::condition_is(flow, "Stalled", "True", "ResetTokenInvalid")
         })
         .await;
     let status = serde_json::to_string(&refused.status).expect("json");

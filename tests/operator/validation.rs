@@ -1,7 +1,7 @@
 //! Invalid manifests are refused by the API server at `kubectl apply`, with a message that names
 //! the field. No operator is needed for these: the CRD's schema and CEL rules do the work.
 
-use crate::fixture::OperatorUnderTest;
+use sds_test_harness::OperatorUnderTest;
 
 fn manifest(flow_set_id: &str, options: &str) -> String {
     format!(

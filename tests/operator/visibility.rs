@@ -7,7 +7,7 @@ use std::time::Duration;
 use graph_emulator::{SeedFlowSet, Settings};
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 
-use crate::fixture::{
+use sds_test_harness::{
     OperatorUnderTest, Options, calls_to, event_reasons, is_ready, stalled_with, writes,
 };
 
@@ -29,7 +29,7 @@ async fn a_new_flow_that_reads_as_not_found_is_not_created_twice() {
     )
     .await;
     let ready = operator
-        .apply_ready(&operator.resource("groups", true, false))
+        .apply_ready(&operator.resource("groups").build())
         .await;
     let flow_id = ready
         .status
@@ -88,8 +88,7 @@ async fn a_new_flow_that_reads_as_not_found_is_not_created_twice() {
 async fn a_missing_flow_set_stalls_until_it_exists() {
     const MISSING: &str = "0c4f9d2e-7a1b-4e36-9d85-3f2a6b1c8e47";
     let operator = OperatorUnderTest::start("flow-set-missing").await;
-    let mut flow = operator.resource("groups", true, false);
-    flow.spec.flow_set_id = MISSING.into();
+    let mut flow = operator.resource("groups").flow_set(MISSING).build();
     operator.apply(&flow).await;
 
     operator

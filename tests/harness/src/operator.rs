@@ -7,9 +7,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use graph::{Credential, GraphEndpoints, SecretString};
-use graph_emulator::{
-    ClientRegistration, Emulator, EmulatorConfig, JournalEntry, SeedFlowSet, Settings,
-};
+use graph_emulator::{ClientRegistration, Emulator, EmulatorConfig, JournalEntry, SeedFlowSet};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -17,89 +15,37 @@ use kube::api::{ListParams, Patch, PatchParams};
 use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, ResourceExt};
 use sds_operator::config::{Config, NamespaceAllowList};
-use sds_operator::crd::{
-    AdoptionPolicy, DeletionPolicy, ManagementPolicy, SecurityGroupCreationOptions,
-    SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowSpec,
-};
-use sds_test_support::{DEFAULT_DEADLINE, TestContext, eventually, shared_control_plane};
+use sds_operator::crd::SecurityGroupProvisioningFlow;
+use sds_test_support::{DEFAULT_DEADLINE, TestContext, shared_control_plane};
 use serde_json::json;
 use tokio::sync::oneshot;
 
-pub const TENANT: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
-pub const CLIENT_ID: &str = "b5e7f8a3-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
-pub const CLIENT_SECRET: &str = "s3cr3t~value-for-tests-only";
+use crate::{CLIENT_ID, CLIENT_SECRET, Options, ResourceBuilder, TENANT, options_json};
+
 const CRD_NAME: &str = "securitygroupprovisioningflows.industrydata.sds-operator.io";
 
-/// Knobs a test may turn before the operator starts.
-#[derive(Debug, Clone)]
-pub struct Options {
-    pub emulator: Settings,
-    pub resync_period: Duration,
-    pub poll_interval: Duration,
-    pub freshness_window: Duration,
-    /// Shortest time between two resets of one flow.
-    pub min_reset_interval: Duration,
-    pub default_deletion_policy: DeletionPolicy,
-    /// Roles of the registered application.
-    pub roles: Vec<&'static str>,
-    /// Resources the controller reconciles at once.
-    pub concurrency: u16,
-    /// Limit of one Graph or token request.
-    pub graph_timeout: Duration,
-    /// Run the controller in-process; off when the test runs the binary itself (process.rs).
-    pub in_process: bool,
-    /// Where the operator's own credential may be used (default: the test's namespace).
-    pub default_credential_namespaces: Option<NamespaceAllowList>,
-    /// The operator's own credential (default: the registered application's client secret).
-    pub default_credential: Option<Credential>,
-}
-
-impl Options {
-    /// The defaults, with settled resources read again every second.
-    pub fn resyncing_every_second() -> Self {
-        Self {
-            resync_period: Duration::from_secs(1),
-            ..Self::default()
-        }
-    }
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            emulator: Settings {
-                readiness_delay_ms: 0,
-                ..Settings::default()
-            },
-            resync_period: Duration::from_secs(3600),
-            poll_interval: Duration::from_millis(500),
-            freshness_window: Duration::from_secs(900),
-            min_reset_interval: Duration::ZERO,
-            default_deletion_policy: DeletionPolicy::Orphan,
-            roles: vec![graph_emulator::ROLE_READ_WRITE_ALL],
-            concurrency: 4,
-            graph_timeout: Duration::from_secs(10),
-            in_process: true,
-            default_credential_namespaces: None,
-            default_credential: None,
-        }
-    }
-}
-
+/// The operator and what it works against, for one test. Dropping it stops the in-process
+/// controller.
 #[allow(missing_debug_implementations)] // holds a TestContext, whose kube::Client has no Debug
 pub struct OperatorUnderTest {
+    /// The test's namespace and admin client on the shared control plane.
     pub test: TestContext,
+    /// This test's own Graph emulator.
     pub emulator: Emulator,
+    /// The flow set seeded in the emulator for this test.
     pub flow_set_id: String,
+    /// The resources in the test's namespace.
     pub api: Api<SecurityGroupProvisioningFlow>,
     stop: Option<oneshot::Sender<()>>,
 }
 
 impl OperatorUnderTest {
+    /// Starts the operator with the default [`Options`] in a new namespace named after the test.
     pub async fn start(test_name: &str) -> Self {
         Self::start_with(test_name, Options::default()).await
     }
 
+    /// Starts the operator with `options` in a new namespace named after the test.
     pub async fn start_with(test_name: &str, options: Options) -> Self {
         let test = TestContext::new(test_name).await;
         let operator_client = test.client.clone();
@@ -184,29 +130,10 @@ impl OperatorUnderTest {
         }
     }
 
-    /// A resource for this test's flow set.
-    pub fn resource(
-        &self,
-        name: &str,
-        role_group: bool,
-        org_plus_role_group: bool,
-    ) -> SecurityGroupProvisioningFlow {
-        let mut flow = SecurityGroupProvisioningFlow::new(
-            name,
-            SecurityGroupProvisioningFlowSpec {
-                flow_set_id: self.flow_set_id.clone(),
-                creation_options: SecurityGroupCreationOptions {
-                    create_based_on_role_group: role_group,
-                    create_based_on_org_plus_role_group: org_plus_role_group,
-                },
-                adoption: AdoptionPolicy::AdoptOrCreate,
-                deletion_policy: None,
-                management_policy: ManagementPolicy::Manage,
-                credentials_secret_ref: None,
-            },
-        );
-        flow.metadata.namespace = Some(self.test.namespace.clone());
-        flow
+    /// A resource named `name` for this test's flow set, from the defaults of
+    /// [`ResourceBuilder`].
+    pub fn resource(&self, name: &str) -> ResourceBuilder {
+        ResourceBuilder::new(name, &self.test.namespace, &self.flow_set_id)
     }
 
     /// Applies `flow` the way a person or a GitOps tool would: server-side apply as another manager.
@@ -264,57 +191,6 @@ impl OperatorUnderTest {
             ("clientSecret", secret),
         ];
         self.create_secret(name, None, &entries).await;
-    }
-
-    /// Applies `flow` and waits until it is Ready.
-    pub async fn apply_ready(
-        &self,
-        flow: &SecurityGroupProvisioningFlow,
-    ) -> SecurityGroupProvisioningFlow {
-        self.apply(flow).await;
-        self.wait_for(&flow.name_any(), "Ready", is_ready).await
-    }
-
-    /// Waits (on the watch, not by polling) until `name` satisfies `condition`.
-    pub async fn wait_for(
-        &self,
-        name: &str,
-        what: &str,
-        condition: impl Fn(&SecurityGroupProvisioningFlow) -> bool,
-    ) -> SecurityGroupProvisioningFlow {
-        let satisfied = await_condition(
-            self.api.clone(),
-            name,
-            move |object: Option<&SecurityGroupProvisioningFlow>| object.is_some_and(&condition),
-        );
-        match tokio::time::timeout(DEFAULT_DEADLINE, satisfied).await {
-            Ok(Ok(Some(object))) => object,
-            other => {
-                let current = self.api.get_opt(name).await.ok().flatten();
-                panic!(
-                    "timed out waiting for {name} to be {what} ({other:?}); it is now: {:#?}",
-                    current.map(|object| object.status)
-                )
-            }
-        }
-    }
-
-    /// Waits until `name` is gone.
-    pub async fn wait_deleted(&self, name: &str) {
-        let uid = self
-            .api
-            .get(name)
-            .await
-            .ok()
-            .and_then(|object| object.uid())
-            .unwrap_or_default();
-        tokio::time::timeout(
-            DEFAULT_DEADLINE,
-            await_condition(self.api.clone(), name, conditions::is_deleted(&uid)),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("timed out waiting for {name} to be deleted"))
-        .expect("watching the deletion");
     }
 
     /// Graph calls (not token requests) the emulator received after `since`.
@@ -393,23 +269,6 @@ impl OperatorUnderTest {
         events
     }
 
-    /// Waits until an event with `reason` about `name` is recorded, and returns it.
-    pub async fn wait_for_event(&self, name: &str, reason: &str) -> Event {
-        eventually(
-            &format!("a {reason} event about {name}"),
-            DEFAULT_DEADLINE,
-            || async {
-                let events = self.events(name).await;
-                events
-                    .iter()
-                    .find(|event| event.reason.as_deref() == Some(reason))
-                    .cloned()
-                    .ok_or_else(|| format!("reasons so far: {:?}", event_reasons(&events)))
-            },
-        )
-        .await
-    }
-
     /// Asserts that no more than `extra` Graph calls arrive after `since` during `window`: absence
     /// can only be observed over time, so this is a measurement window, not a synchronisation.
     pub async fn assert_quiet(&self, since: u64, window: Duration, extra: usize) {
@@ -450,7 +309,7 @@ fn install_crd() {
     INSTALLED.get_or_init(|| {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/crds/",
+            "/../../crds/",
             "securitygroupprovisioningflows.industrydata.sds-operator.io.yaml"
         );
         let output = shared_control_plane()
@@ -466,138 +325,10 @@ fn install_crd() {
     });
 }
 
-/// The named condition's (status, reason, message).
-pub fn condition(
-    flow: &SecurityGroupProvisioningFlow,
-    kind: &str,
-) -> Option<(String, String, String)> {
-    flow.status
-        .as_ref()?
-        .conditions
-        .iter()
-        .find(|condition| condition.type_ == kind)
-        .map(|condition| {
-            (
-                condition.status.clone(),
-                condition.reason.clone(),
-                condition.message.clone(),
-            )
-        })
-}
-
-/// Whether the named condition has this status.
-pub fn has_condition(flow: &SecurityGroupProvisioningFlow, kind: &str, status: &str) -> bool {
-    condition(flow, kind).is_some_and(|(actual, _, _)| actual == status)
-}
-
-/// Ready=True and Graph says ready.
-pub fn is_ready(flow: &SecurityGroupProvisioningFlow) -> bool {
-    has_condition(flow, "Ready", "True")
-        && flow
-            .status
-            .as_ref()
-            .and_then(|status| status.readiness_status.as_ref())
-            .map(|r| r.as_str())
-            == Some("ready")
-}
-
-/// Ready, synced at `generation`, with Graph's createBasedOnOrgPlusRoleGroup mirrored.
-pub fn synced_to(
-    generation: Option<i64>,
-    org_plus_role_group: bool,
-) -> impl Fn(&SecurityGroupProvisioningFlow) -> bool {
-    move |flow| {
-        let status = flow.status.as_ref();
-        is_ready(flow)
-            && status.and_then(|s| s.observed_generation) == generation
-            && status
-                .and_then(|s| s.creation_options)
-                .is_some_and(|o| o.create_based_on_org_plus_role_group == org_plus_role_group)
-    }
-}
-
-/// Calls that change something in Graph.
-pub fn writes(calls: &[JournalEntry]) -> Vec<&JournalEntry> {
-    calls.iter().filter(|call| call.method != "GET").collect()
-}
-
-/// Whether the named condition has this status and reason.
-pub fn condition_is(
-    flow: &SecurityGroupProvisioningFlow,
-    kind: &str,
-    status: &str,
-    reason: &str,
-) -> bool {
-    condition(flow, kind)
-        .is_some_and(|(actual, actual_reason, _)| actual == status && actual_reason == reason)
-}
-
-/// Stalled=True with `reason` and a message containing `fragment`.
-pub fn stalled_with(
-    reason: &'static str,
-    fragment: impl Into<String>,
-) -> impl Fn(&SecurityGroupProvisioningFlow) -> bool {
-    let fragment = fragment.into();
-    move |flow| {
-        condition(flow, "Stalled").is_some_and(|(status, actual, message)| {
-            status == "True" && actual == reason && message.contains(&fragment)
-        })
-    }
-}
-
 /// The reasons of `events`, in order.
 pub fn event_reasons(events: &[Event]) -> Vec<String> {
     events
         .iter()
         .filter_map(|event| event.reason.clone())
         .collect()
-}
-
-/// Graph calls with this method whose path contains `fragment`.
-pub fn calls_to<'a>(
-    calls: &'a [JournalEntry],
-    method: &str,
-    fragment: &str,
-) -> Vec<&'a JournalEntry> {
-    calls
-        .iter()
-        .filter(|call| call.method == method && call.path.contains(fragment))
-        .collect()
-}
-
-/// `creationOptions` as Graph and the emulator write them.
-pub fn options_json(role_group: bool, org_plus_role_group: bool) -> serde_json::Value {
-    json!({
-        "createBasedOnRoleGroup": role_group,
-        "createBasedOnOrgPlusRoleGroup": org_plus_role_group,
-    })
-}
-
-/// The Graph calls after `since` once at least `count` GETs have followed the last write: proof
-/// that later reconciles read Graph and found nothing more to write.
-pub async fn calls_after_settling(
-    operator: &OperatorUnderTest,
-    since: u64,
-    count: usize,
-) -> Vec<JournalEntry> {
-    eventually(
-        &format!("{count} Graph reads after the last write"),
-        DEFAULT_DEADLINE,
-        || async {
-            let calls = operator.graph_calls(since).await;
-            let last_write = calls.iter().rposition(|call| call.method != "GET");
-            let reads_after = calls[last_write.map_or(0, |index| index + 1)..]
-                .iter()
-                .filter(|call| call.method == "GET")
-                .count();
-            if reads_after >= count {
-                Ok(calls)
-            } else {
-                Err(format!(
-                    "{reads_after} reads after the last write: {calls:#?}"
-                ))
-            }
-        },
-    )
-    .await
 }

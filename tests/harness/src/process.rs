@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use sds_operator::config::NamespaceAllowList;
 use sds_test_support::{ManagedProcess, ProcessSpec, free_port};
 
-use crate::fixture::{CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, TENANT};
+use crate::{CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, TENANT};
 
 const LOG_TAIL_LINES: usize = 80;
 
@@ -23,14 +23,20 @@ pub struct OperatorProcess {
 }
 
 impl OperatorProcess {
-    /// Starts the binary watching `operator`'s namespace and using its emulator.
-    pub fn start(operator: &OperatorUnderTest, options: &Options) -> Self {
-        Self::start_with(operator, options, &[])
+    /// Starts `binary` (the test's `env!("CARGO_BIN_EXE_sds-operator")`) watching `operator`'s
+    /// namespace and using its emulator.
+    pub fn start(
+        binary: impl AsRef<Path>,
+        operator: &OperatorUnderTest,
+        options: &Options,
+    ) -> Self {
+        Self::start_with(binary, operator, options, &[])
     }
 
     /// Like [`start`](Self::start), with `overrides` replacing or adding environment variables
     /// (for example `RUST_LOG=info`, as a deployment runs it, for the benchmark).
     pub fn start_with(
+        binary: impl AsRef<Path>,
         operator: &OperatorUnderTest,
         options: &Options,
         overrides: &[(&str, &str)],
@@ -103,7 +109,7 @@ impl OperatorProcess {
                 clear_env: true,
                 ..ProcessSpec::new(
                     "sds-operator",
-                    pinned_binary(control_plane.scratch_dir()),
+                    pinned_binary(binary.as_ref(), control_plane.scratch_dir()),
                     log,
                 )
             },
@@ -176,13 +182,13 @@ impl OperatorProcess {
     }
 }
 
-/// The binary cargo built for this test run, linked (or copied) once into `dir`: the workspace
-/// is shared, and a build running meanwhile must not swap the binary between a kill and a restart.
-fn pinned_binary(dir: &Path) -> PathBuf {
+/// `built`, the binary cargo built for this test run, linked (or copied) once into `dir`: the
+/// workspace is shared, and a build running meanwhile must not swap the binary between a kill and
+/// a restart.
+fn pinned_binary(built: &Path, dir: &Path) -> PathBuf {
     static PINNED: OnceLock<PathBuf> = OnceLock::new();
     PINNED
         .get_or_init(|| {
-            let built = Path::new(env!("CARGO_BIN_EXE_sds-operator"));
             let pinned = dir.join(format!("sds-operator-{}", std::process::id()));
             if std::fs::hard_link(built, &pinned).is_err() {
                 std::fs::copy(built, &pinned).unwrap_or_else(|e| {

@@ -1,0 +1,120 @@
+//! Waiting for what the operator does, under a deadline and with a message naming what was
+//! awaited: on the API server's watch where a resource changes, through
+//! [`sds_test_support::eventually`] where only polling can tell (events, the emulator's journal).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::events::v1::Event;
+use kube::ResourceExt;
+use kube::runtime::wait::{await_condition, conditions};
+use kube::runtime::{WatchStreamExt, watcher};
+use sds_operator::crd::SecurityGroupProvisioningFlow;
+use sds_test_support::{DEFAULT_DEADLINE, eventually};
+
+use crate::{OperatorUnderTest, event_reasons, is_ready};
+
+impl OperatorUnderTest {
+    /// Applies `flow` and waits until it is Ready.
+    pub async fn apply_ready(
+        &self,
+        flow: &SecurityGroupProvisioningFlow,
+    ) -> SecurityGroupProvisioningFlow {
+        self.apply(flow).await;
+        self.wait_for(&flow.name_any(), "Ready", is_ready).await
+    }
+
+    /// Waits (on the watch, not by polling) until `name` satisfies `condition`.
+    pub async fn wait_for(
+        &self,
+        name: &str,
+        what: &str,
+        condition: impl Fn(&SecurityGroupProvisioningFlow) -> bool,
+    ) -> SecurityGroupProvisioningFlow {
+        let satisfied = await_condition(
+            self.api.clone(),
+            name,
+            move |object: Option<&SecurityGroupProvisioningFlow>| object.is_some_and(&condition),
+        );
+        match tokio::time::timeout(DEFAULT_DEADLINE, satisfied).await {
+            Ok(Ok(Some(object))) => object,
+            other => {
+                let current = self.api.get_opt(name).await.ok().flatten();
+                panic!(
+                    "timed out waiting for {name} to be {what} ({other:?}); it is now: {:#?}",
+                    current.map(|object| object.status)
+                )
+            }
+        }
+    }
+
+    /// Waits until `name` is gone.
+    pub async fn wait_deleted(&self, name: &str) {
+        let uid = self
+            .api
+            .get(name)
+            .await
+            .ok()
+            .and_then(|object| object.uid())
+            .unwrap_or_default();
+        tokio::time::timeout(
+            DEFAULT_DEADLINE,
+            await_condition(self.api.clone(), name, conditions::is_deleted(&uid)),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {name} to be deleted"))
+        .expect("watching the deletion");
+    }
+
+    /// Waits until an event with `reason` about `name` is recorded, and returns it.
+    pub async fn wait_for_event(&self, name: &str, reason: &str) -> Event {
+        eventually(
+            &format!("a {reason} event about {name}"),
+            DEFAULT_DEADLINE,
+            || async {
+                let events = self.events(name).await;
+                events
+                    .iter()
+                    .find(|event| event.reason.as_deref() == Some(reason))
+                    .cloned()
+                    .ok_or_else(|| format!("reasons so far: {:?}", event_reasons(&events)))
+            },
+        )
+        .await
+    }
+
+    /// Watches every resource of the test's namespace until `count` of them satisfy `condition`
+    /// at once; panics after `deadline`, saying how many did.
+    pub async fn wait_for_all(
+        &self,
+        count: usize,
+        deadline: Duration,
+        what: &str,
+        condition: impl Fn(&SecurityGroupProvisioningFlow) -> bool,
+    ) {
+        let mut satisfied = HashSet::new();
+        let mut objects = watcher(self.api.clone(), watcher::Config::default())
+            .default_backoff()
+            .applied_objects()
+            .boxed();
+        let all = async {
+            while let Some(flow) = objects.try_next().await.expect("watch") {
+                if condition(&flow) {
+                    satisfied.insert(flow.name_any());
+                } else {
+                    satisfied.remove(&flow.name_any());
+                }
+                if satisfied.len() >= count {
+                    return;
+                }
+            }
+        };
+        if tokio::time::timeout(deadline, all).await.is_err() {
+            panic!(
+                "timed out after {deadline:?} waiting for {count} resources to be {what}; {} are",
+                satisfied.len()
+            );
+        }
+    }
+}
