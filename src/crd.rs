@@ -5,7 +5,6 @@
 //! comment becomes its description, so it is what `kubectl explain` shows.
 
 mod generate;
-mod readiness;
 mod reason;
 mod wire;
 
@@ -15,7 +14,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use generate::{CrdYamlError, crd_yaml, custom_resource_definition};
-pub use readiness::ReadinessStatus;
+/// Graph's readinessStatus, mirrored into status as Graph sends it.
+pub use graph::ReadinessStatus;
 pub use reason::{ConditionType, Reason};
 
 /// Annotation whose every new value asks for one reset of the flow.
@@ -208,6 +208,8 @@ pub struct SecurityGroupProvisioningFlowStatus {
     /// readinessStatus as Graph last reported it. Known values: notReady, ready, failed,
     /// disabled, expired, unknownFutureValue; a value Graph adds later is shown as Graph sent it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    // A plain string in the schema: Graph may add values to this enum at any time.
+    #[schemars(with = "Option<String>")]
     pub readiness_status: Option<ReadinessStatus>,
 
     /// When Graph created the flow (RFC 3339, as Graph reported it).

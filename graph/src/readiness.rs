@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Graph's readinessStatus of a provisioning flow.
 ///
 /// Graph's enum is evolvable: values it adds later arrive as `Other` with Graph's text, so reading
-/// a flow never fails on them. Separate from the CRD's type so that what Graph sends and what the
-/// operator reports can evolve apart.
+/// a flow never fails on them. The operator mirrors it into its resources' status as it is.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
 #[serde(from = "String", into = "String")]
 pub enum ReadinessStatus {

@@ -1,7 +1,7 @@
 //! Conversions between the resource's types and Graph's wire types in the `graph` crate, which
-//! knows nothing of the CRD.
+//! knows nothing of the CRD. (readinessStatus needs none: status mirrors Graph's own type.)
 
-use super::{ReadinessStatus, SecurityGroupCreationOptions};
+use super::SecurityGroupCreationOptions;
 
 impl From<SecurityGroupCreationOptions> for graph::SecurityGroupCreationOptions {
     fn from(options: SecurityGroupCreationOptions) -> Self {
@@ -21,20 +21,6 @@ impl From<graph::SecurityGroupCreationOptions> for SecurityGroupCreationOptions 
     }
 }
 
-impl From<graph::ReadinessStatus> for ReadinessStatus {
-    fn from(status: graph::ReadinessStatus) -> Self {
-        match status {
-            graph::ReadinessStatus::NotReady => Self::NotReady,
-            graph::ReadinessStatus::Ready => Self::Ready,
-            graph::ReadinessStatus::Failed => Self::Failed,
-            graph::ReadinessStatus::Disabled => Self::Disabled,
-            graph::ReadinessStatus::Expired => Self::Expired,
-            graph::ReadinessStatus::UnknownFutureValue => Self::UnknownFutureValue,
-            graph::ReadinessStatus::Other(value) => Self::Other(value),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,23 +34,5 @@ mod tests {
         let wire = graph::SecurityGroupCreationOptions::from(crd);
         assert!(wire.create_based_on_org_plus_role_group && !wire.create_based_on_role_group);
         assert_eq!(SecurityGroupCreationOptions::from(wire), crd);
-    }
-
-    #[test]
-    fn every_readiness_graph_sends_is_reported_as_the_same_value() {
-        for text in [
-            "notReady",
-            "ready",
-            "failed",
-            "disabled",
-            "expired",
-            "unknownFutureValue",
-            "paused",
-        ] {
-            let wire = graph::ReadinessStatus::from(text.to_owned());
-            assert_eq!(ReadinessStatus::from(wire).as_str(), text);
-        }
-        let known = ReadinessStatus::from(graph::ReadinessStatus::Expired);
-        assert_eq!(known, ReadinessStatus::Expired);
     }
 }

@@ -35,7 +35,7 @@ pub enum Health {
 /// Copies what Graph reports about `flow` into `status`.
 pub fn mirror(status: &mut SecurityGroupProvisioningFlowStatus, flow: &SecurityGroupFlow) {
     status.flow_id = Some(flow.id.clone());
-    status.readiness_status = Some(flow.readiness_status.clone().into());
+    status.readiness_status = Some(flow.readiness_status.clone());
     status.created_date_time.clone_from(&flow.created_date_time);
     status
         .last_modified_date_time
