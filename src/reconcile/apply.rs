@@ -141,10 +141,7 @@ async fn apply_flow(
             applied.flow = Some(created);
             applied.wrote = true;
         }
-        FlowStep::Adopt { update } => {
-            let Some(found) = applied.flow.as_ref() else {
-                unreachable_plan("adopt without a flow")
-            };
+        FlowStep::Adopt { found, update } => {
             status.flow_id = Some(found.id.clone());
             writer.write(status).await?;
             notes.push(Note::normal(
@@ -155,15 +152,15 @@ async fn apply_flow(
                 ),
             ));
             if update {
-                send_update(target, &mut applied).await?;
+                send_update(target, found, &mut applied).await?;
                 notes.push(Note::normal(
                     Reason::Updated,
                     "set creationOptions to the spec".into(),
                 ));
             }
         }
-        FlowStep::Update { cause } => {
-            let replaced = send_update(target, &mut applied).await?.replaced;
+        FlowStep::Update { found, cause } => {
+            let replaced = send_update(target, found, &mut applied).await?;
             notes.push(match cause {
                 UpdateCause::Spec => Note::normal(Reason::Updated, "set creationOptions to the spec".into()),
                 UpdateCause::Drift => Note::warning(
@@ -179,26 +176,27 @@ async fn apply_flow(
     Ok(applied)
 }
 
-/// PATCHes the flow's creationOptions to the spec and records what the change replaced.
-async fn send_update<'a>(
+/// PATCHes `found`'s creationOptions to the spec; `applied` then holds the flow as changed and
+/// what the change replaced, which is returned.
+async fn send_update(
     target: &Target<'_>,
-    applied: &'a mut Applied,
-) -> Result<&'a SentUpdate, Error> {
-    let Some(found) = applied.flow.as_mut() else {
-        unreachable_plan("update without a flow")
-    };
+    mut found: SecurityGroupFlow,
+    applied: &mut Applied,
+) -> Result<SecurityGroupCreationOptions, Error> {
     let desired = SecurityGroupCreationOptions::from(target.flow.spec.creation_options);
     target
         .graph
         .update_security_group_flow(&target.flow.spec.flow_set_id, &found.id, &desired)
         .await?;
-    let sent = SentUpdate {
+    let replaced = std::mem::replace(&mut found.creation_options, desired);
+    applied.sent_update = Some(SentUpdate {
         desired,
-        replaced: std::mem::replace(&mut found.creation_options, desired),
+        replaced,
         replaced_modified: found.last_modified_date_time.clone(),
-    };
+    });
+    applied.flow = Some(found);
     applied.wrote = true;
-    Ok(applied.sent_update.insert(sent))
+    Ok(replaced)
 }
 
 /// Records the token present when the operator first sees the resource as handled, without a
@@ -273,8 +271,8 @@ async fn apply_reset(
                 message,
             });
         }
-        ResetStep::Send { token } => {
-            send_reset(target, token, status, writer, notes, applied).await?
+        ResetStep::Send { token, flow_id } => {
+            send_reset(target, token, &flow_id, status, writer, notes, applied).await?
         }
     }
     Ok(())
@@ -283,14 +281,12 @@ async fn apply_reset(
 async fn send_reset(
     target: &Target<'_>,
     token: String,
+    flow_id: &str,
     status: &mut SecurityGroupProvisioningFlowStatus,
     writer: &mut StatusWriter,
     notes: &mut Vec<Note>,
     applied: &mut Applied,
 ) -> Result<(), Error> {
-    let Some(flow_id) = status.flow_id.clone() else {
-        unreachable_plan("reset without a flow id")
-    };
     let reset = status.reset.get_or_insert_default();
     let before = reset.clone();
     reset.sent_time = Some(Time(target.now));
@@ -301,7 +297,7 @@ async fn send_reset(
     writer.write(status).await?;
     let result = target
         .graph
-        .reset_flow(&target.flow.spec.flow_set_id, &flow_id)
+        .reset_flow(&target.flow.spec.flow_set_id, flow_id)
         .await;
     let reset = status.reset.get_or_insert_default();
     let (outcome, message) = match result {
@@ -369,10 +365,4 @@ fn describe(options: &SecurityGroupCreationOptions) -> String {
         "createBasedOnRoleGroup={}, createBasedOnOrgPlusRoleGroup={}",
         options.create_based_on_role_group, options.create_based_on_org_plus_role_group
     )
-}
-
-/// The plan only asks to adopt, update or reset a flow it has seen; anything else is a bug here.
-#[track_caller]
-fn unreachable_plan(what: &str) -> ! {
-    panic!("reconcile plan inconsistency: {what}")
 }

@@ -8,8 +8,8 @@ use jiff::Timestamp;
 
 use super::memory::SentUpdate;
 use crate::crd::{
-    AdoptionPolicy, MAX_RESET_TOKEN_LENGTH, ManagementPolicy, Reason, ResetOutcome, ResetWaiting,
-    SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus,
+    AdoptionPolicy, ConditionType, MAX_RESET_TOKEN_LENGTH, ManagementPolicy, Reason, ResetOutcome,
+    ResetWaiting, SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus,
 };
 
 /// How long a flow we created may stay invisible to reads before we believe it is gone: Graph is
@@ -33,9 +33,15 @@ pub enum FlowStep {
         recreate: bool,
     },
     /// The set holds a security-group flow this resource has not recorded: take it over.
-    Adopt { update: bool },
+    Adopt {
+        found: SecurityGroupFlow,
+        update: bool,
+    },
     /// Graph's creationOptions differ from the spec.
-    Update { cause: UpdateCause },
+    Update {
+        found: SecurityGroupFlow,
+        cause: UpdateCause,
+    },
     /// We created the flow moments ago and Graph does not show it yet: wait, do not create again.
     AwaitVisibility,
     /// A person must act before anything is written.
@@ -57,8 +63,8 @@ pub enum ResetStep {
     /// A token was marked pending and its result never recorded (the operator stopped in
     /// between): record OutcomeUnknown, never send it again.
     RecordUnknown { token: String },
-    /// Send one reset for this token.
-    Send { token: String },
+    /// Send one reset for this token to the flow with this id.
+    Send { token: String, flow_id: String },
     /// A new token that may not be sent; recorded as handled with the reason.
     Decline { token: String, message: String },
     /// A new token that must wait for the flow to exist.
@@ -121,10 +127,9 @@ pub fn settled(
     flow: &SecurityGroupProvisioningFlow,
     status: &SecurityGroupProvisioningFlowStatus,
 ) -> bool {
-    let ready = status
-        .conditions
-        .iter()
-        .any(|condition| condition.type_ == "Ready" && condition.status == "True");
+    let ready = status.conditions.iter().any(|condition| {
+        condition.type_ == ConditionType::Ready.as_str() && condition.status == "True"
+    });
     let reset = status.reset.clone().unwrap_or_default();
     let reset_handled = reset.pending_token.is_none()
         && reset.waiting.is_none()
@@ -175,7 +180,7 @@ pub fn plan(
     min_reset_interval: Duration,
 ) -> Plan {
     let flow_step = match plan_flow(flow, status, observed, now) {
-        FlowStep::Update { .. } | FlowStep::Adopt { update: true }
+        FlowStep::Update { .. } | FlowStep::Adopt { update: true, .. }
             if let (Some(found), Some(sent)) = (observed, last_update)
                 && ignored(sent, found, flow) =>
         {
@@ -193,13 +198,15 @@ pub fn plan(
         }
         step => step,
     };
-    let flow_exists = observed.is_some() && !matches!(flow_step, FlowStep::Refuse { .. });
+    let flow_id = observed
+        .filter(|_| !matches!(flow_step, FlowStep::Refuse { .. }))
+        .map(|found| found.id.as_str());
     Plan {
         reset: plan_reset(
             reset_token(flow),
             status,
             flow.spec.management_policy,
-            flow_exists,
+            flow_id,
             ResetClock {
                 now,
                 min_interval: min_reset_interval,
@@ -253,6 +260,7 @@ fn plan_flow(
             };
         }
         return FlowStep::Adopt {
+            found: found.clone(),
             update: needs_update,
         };
     }
@@ -268,7 +276,10 @@ fn plan_flow(
     } else {
         UpdateCause::Spec
     };
-    FlowStep::Update { cause }
+    FlowStep::Update {
+        found: found.clone(),
+        cause,
+    }
 }
 
 /// Graph answered our PATCH with success, yet the flow is exactly as it was before it.
@@ -304,7 +315,7 @@ fn plan_reset(
     token: Option<&str>,
     status: &SecurityGroupProvisioningFlowStatus,
     policy: ManagementPolicy,
-    flow_exists: bool,
+    flow_id: Option<&str>,
     clock: ResetClock,
 ) -> ResetStep {
     let reset = status.reset.clone().unwrap_or_default();
@@ -335,9 +346,9 @@ fn plan_reset(
             message: "reset not sent: managementPolicy is ObserveOnly".into(),
         };
     }
-    if !flow_exists {
+    let Some(flow_id) = flow_id else {
         return ResetStep::Defer;
-    }
+    };
     // sentTime keeps whole seconds: the reset may have left up to a second after it.
     let not_before = reset.sent_time.as_ref().and_then(|sent| {
         let interval = jiff::SignedDuration::try_from(clock.min_interval).ok()?;
@@ -354,6 +365,7 @@ fn plan_reset(
     }
     ResetStep::Send {
         token: token.to_owned(),
+        flow_id: flow_id.to_owned(),
     }
 }
 

@@ -126,6 +126,7 @@ fn a_spec_change_is_an_update() {
     assert_eq!(
         plan.flow,
         FlowStep::Update {
+            found: flow,
             cause: UpdateCause::Spec
         }
     );
@@ -138,6 +139,7 @@ fn a_change_made_in_graph_is_drift() {
     assert_eq!(
         plan.flow,
         FlowStep::Update {
+            found: flow,
             cause: UpdateCause::Drift
         }
     );
@@ -147,7 +149,13 @@ fn a_change_made_in_graph_is_drift() {
 fn an_unrecorded_flow_is_adopted_by_default() {
     let flow = graph_flow(true, true);
     let plan = plan_now(&resource(true, false), &Default::default(), Some(&flow));
-    assert_eq!(plan.flow, FlowStep::Adopt { update: true });
+    assert_eq!(
+        plan.flow,
+        FlowStep::Adopt {
+            found: flow,
+            update: true
+        }
+    );
 }
 
 #[test]
@@ -174,7 +182,10 @@ fn create_only_refuses_a_foreign_flow_but_adopts_its_own() {
     };
     assert_eq!(
         plan_now(&resource, &ours, Some(&flow)).flow,
-        FlowStep::Adopt { update: false }
+        FlowStep::Adopt {
+            found: flow,
+            update: false
+        }
     );
 }
 
@@ -258,7 +269,8 @@ fn first_sight_is_decided_by_the_observed_generation_not_by_the_reset_record() {
     assert_eq!(
         plan_now(&resource, &seen_without_reset_record, Some(&flow)).reset,
         ResetStep::Send {
-            token: "2026-11-29T10:00:00Z".into()
+            token: "2026-11-29T10:00:00Z".into(),
+            flow_id: FLOW.into()
         },
         "is reset: the token arrived after the operator first saw it"
     );
@@ -322,7 +334,10 @@ fn an_over_long_token_is_refused_and_never_echoed_whole() {
             Some(&flow)
         )
         .reset,
-        ResetStep::Send { token: exactly }
+        ResetStep::Send {
+            token: exactly,
+            flow_id: FLOW.into()
+        }
     );
 }
 
@@ -347,7 +362,8 @@ fn a_reset_sooner_than_the_minimum_interval_waits_until_it_has_passed() {
     assert_eq!(
         plan(&resource, &status, Some(&flow), None, now(), interval).reset,
         ResetStep::Send {
-            token: "next".into()
+            token: "next".into(),
+            flow_id: FLOW.into()
         }
     );
 }
@@ -358,7 +374,10 @@ fn a_new_token_sends_one_reset_and_a_handled_one_none() {
     let flow = graph_flow(true, false);
     assert_eq!(
         plan_now(&resource, &synced(true, false), Some(&flow)).reset,
-        ResetStep::Send { token: "t2".into() }
+        ResetStep::Send {
+            token: "t2".into(),
+            flow_id: FLOW.into()
+        }
     );
 
     let mut handled = synced(true, false);
@@ -420,7 +439,10 @@ fn a_reset_token_waits_while_paused_and_says_so() {
     let flow = graph_flow(true, false);
     assert_eq!(
         plan_now(&resource, &status, Some(&flow)).reset,
-        ResetStep::Send { token: "t5".into() }
+        ResetStep::Send {
+            token: "t5".into(),
+            flow_id: FLOW.into()
+        }
     );
 }
 
