@@ -1,15 +1,12 @@
-//! The controller: its shared [`Context`], the watch that triggers reconciles, and the error
-//! policy that turns a failed reconcile into a bounded, jittered retry.
+//! The controller, wiring only: the watch that triggers reconciles (trimmed for the cache and
+//! filtered by predicates), the mapper that wakes the next claimant of a flow set, and the error
+//! policy that turns a failed reconcile into its retry.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use futures::StreamExt;
-use graph::{CredentialKey, GraphClientOptions, GraphClients};
 use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{Predicate as _, WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, Resource as _, ResourceExt as _};
@@ -17,135 +14,9 @@ use kube::{Api, Client, Resource as _, ResourceExt as _};
 use crate::admin::OperatorState;
 use crate::config::Config;
 use crate::crd::{
-    FIELD_MANAGER, OTHER_ANNOTATIONS_DIGEST, PAUSED_ANNOTATION, RESET_ANNOTATION,
-    SecurityGroupProvisioningFlow,
+    OTHER_ANNOTATIONS_DIGEST, PAUSED_ANNOTATION, RESET_ANNOTATION, SecurityGroupProvisioningFlow,
 };
-use crate::reconcile::{self, Error, Memory, Retry, conflict, switch_credential};
-
-/// Shortest and longest wait between retries of a transient failure.
-const BACKOFF_MIN: Duration = Duration::from_secs(2);
-const BACKOFF_MAX: Duration = Duration::from_secs(300);
-
-/// What every reconcile shares.
-pub struct Context {
-    pub client: Client,
-    pub config: Config,
-    pub graph_clients: GraphClients,
-    pub recorder: Recorder,
-    /// Every resource the controller sees, for conflict checks.
-    pub resources: Store<SecurityGroupProvisioningFlow>,
-    /// Metrics and readiness, shared with the admin endpoints.
-    pub state: Arc<OperatorState>,
-    /// Per-resource state kept between reconciles.
-    memory: Mutex<HashMap<ObjectRef<SecurityGroupProvisioningFlow>, Memory>>,
-    /// When this controller started: the freshness clock of resources it has not read yet.
-    pub started: Instant,
-}
-
-impl std::fmt::Debug for Context {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Context")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Context {
-    pub fn new(
-        client: Client,
-        config: Config,
-        resources: Store<SecurityGroupProvisioningFlow>,
-        state: Arc<OperatorState>,
-    ) -> Self {
-        let reporter = Reporter {
-            controller: FIELD_MANAGER.into(),
-            instance: config.instance.clone(),
-        };
-        Self {
-            recorder: Recorder::new(client.clone(), reporter),
-            graph_clients: GraphClients::new(
-                graph::http_client(),
-                config.endpoints.clone(),
-                GraphClientOptions {
-                    request_timeout: config.graph_timeout,
-                },
-            ),
-            client,
-            config,
-            resources,
-            state,
-            memory: Mutex::default(),
-            started: Instant::now(),
-        }
-    }
-
-    /// What is remembered about `flow` (default when nothing is).
-    pub(crate) fn recall(&self, flow: &SecurityGroupProvisioningFlow) -> Memory {
-        let memory = self
-            .memory
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        memory
-            .get(&ObjectRef::from_obj(flow))
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// Changes what is remembered about `flow`.
-    pub(crate) fn remember<T>(
-        &self,
-        flow: &SecurityGroupProvisioningFlow,
-        change: impl FnOnce(&mut Memory) -> T,
-    ) -> T {
-        let mut memory = self
-            .memory
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        change(memory.entry(ObjectRef::from_obj(flow)).or_default())
-    }
-
-    /// Notes the credential `flow` uses now; a credential that no resource uses any more after a
-    /// rotation is dropped with its client and cached token.
-    pub(crate) fn use_credential(
-        &self,
-        flow: &SecurityGroupProvisioningFlow,
-        current: CredentialKey,
-    ) {
-        let mut memory = self
-            .memory
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let key = ObjectRef::from_obj(flow);
-        let mut mine = memory.remove(&key).unwrap_or_default();
-        let retired = switch_credential(&mut mine, current, memory.values());
-        memory.insert(key, mine);
-        if let Some(retired) = retired {
-            self.graph_clients.retain(|candidate| *candidate != retired);
-        }
-    }
-
-    /// Drops everything remembered about a resource that is gone, and its credential's client if
-    /// no other resource uses it.
-    pub(crate) fn forget(&self, flow: &SecurityGroupProvisioningFlow) {
-        let mut memory = self
-            .memory
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let Some(credential) = memory
-            .remove(&ObjectRef::from_obj(flow))
-            .and_then(|gone| gone.credential)
-        else {
-            return;
-        };
-        if !memory
-            .values()
-            .any(|other| other.credential.as_ref() == Some(&credential))
-        {
-            self.graph_clients
-                .retain(|candidate| *candidate != credential);
-        }
-    }
-}
+use crate::reconcile::{self, Context, Error, after_failure, conflict};
 
 /// Runs the controller until `shutdown` resolves; in-flight reconciles finish first.
 pub async fn run(
@@ -251,38 +122,11 @@ fn error_policy(
     error: &Error,
     context: Arc<Context>,
 ) -> Action {
-    let failures = context.remember(&flow, |memory| {
-        memory.failures = memory.failures.saturating_add(1);
-        memory.failures
-    });
+    let failures = context.count_failure(&flow);
     let name = flow.meta().name.as_deref().unwrap_or_default();
     tracing::warn!(name, reason = %error.reason(), failures, %error, "reconcile failed");
-    match error.retry() {
-        Retry::After(wait) => Action::requeue(wait + jittered(Duration::from_secs(1))),
-        Retry::Backoff => Action::requeue(backoff(failures)),
-        Retry::Slowly => Action::requeue(jittered(context.config.resync_period)),
-    }
-}
-
-/// Exponential from `BACKOFF_MIN`, capped at `BACKOFF_MAX`, jittered.
-fn backoff(failures: u32) -> Duration {
-    let exponent = failures.saturating_sub(1).min(16);
-    jittered(BACKOFF_MIN.saturating_mul(1 << exponent).min(BACKOFF_MAX))
-}
-
-/// A random moment within `period`.
-pub fn spread(period: Duration) -> Duration {
-    period.mul_f64(random_fraction())
-}
-
-/// A random number in [0, 1).
-fn random_fraction() -> f64 {
-    (uuid::Uuid::new_v4().as_u128() % 10_000) as f64 / 10_000.0
-}
-
-/// `duration` scaled by a random factor in [0.9, 1.1), so that many resources spread out.
-pub fn jittered(duration: Duration) -> Duration {
-    duration.mul_f64(0.9 + 0.2 * random_fraction())
+    let resync = context.config.resync_period;
+    Action::requeue(after_failure(error.retry(), failures, resync))
 }
 
 #[cfg(test)]
@@ -382,17 +226,5 @@ mod tests {
             flow.annotations()[OTHER_ANNOTATIONS_DIGEST],
             "a touch is still seen"
         );
-    }
-
-    #[test]
-    fn backoff_doubles_from_two_seconds_up_to_five_minutes() {
-        let within = |actual: Duration, nominal: u64| {
-            let nominal = Duration::from_secs(nominal);
-            actual >= nominal.mul_f64(0.9) && actual < nominal.mul_f64(1.1)
-        };
-        assert!(within(backoff(1), 2));
-        assert!(within(backoff(2), 4));
-        assert!(within(backoff(5), 32));
-        assert!(within(backoff(30), 300));
     }
 }

@@ -116,6 +116,17 @@ pub struct SecurityGroupCreationOptions {
     pub create_based_on_org_plus_role_group: bool,
 }
 
+impl std::fmt::Display for SecurityGroupCreationOptions {
+    /// The options as Graph names them, for messages.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "createBasedOnRoleGroup={}, createBasedOnOrgPlusRoleGroup={}",
+            self.create_based_on_role_group, self.create_based_on_org_plus_role_group
+        )
+    }
+}
+
 /// Body of a create (POST) or update (PATCH) of a security-group flow. It carries only writable
 /// properties: Graph's SDKs never send `id`, timestamps or `readinessStatus` (graph-api.md §8).
 #[derive(Serialize, Debug)]

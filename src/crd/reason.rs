@@ -36,6 +36,39 @@ impl fmt::Display for ConditionType {
     }
 }
 
+/// A condition's status, as metav1.Condition spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConditionStatus {
+    True,
+    False,
+    Unknown,
+}
+
+impl ConditionStatus {
+    /// `True` when `holds`, else `False`.
+    pub const fn from_bool(holds: bool) -> Self {
+        if holds { Self::True } else { Self::False }
+    }
+
+    /// The condition's `status` string.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::True => "True",
+            Self::False => "False",
+            Self::Unknown => "Unknown",
+        }
+    }
+
+    /// Reads a condition's `status` string; anything but "True" or "False" is Unknown.
+    pub fn parse(status: &str) -> Self {
+        match status {
+            "True" => Self::True,
+            "False" => Self::False,
+            _ => Self::Unknown,
+        }
+    }
+}
+
 /// Why a condition has its status, why an event was emitted, or a metric's `reason` label.
 ///
 /// Bounded on purpose: metric label cardinality and users' alerts depend on this set. Messages,
@@ -104,6 +137,9 @@ pub enum Reason {
     GraphUnavailable,
     /// The Kubernetes API server failed a read or write the reconcile needed.
     KubernetesApiError,
+    /// The API server refused the operator's ServiceAccount a read or write (403): its RBAC lacks
+    /// a permission, which the message names.
+    KubernetesForbidden,
     /// Graph has not been read successfully for longer than the freshness window.
     Stale,
     /// Graph reports the flow failed.
@@ -125,7 +161,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, for tests and for pre-registering metric label values.
-    pub const ALL: [Self; 39] = [
+    pub const ALL: [Self; 40] = [
         Self::Created,
         Self::Adopted,
         Self::Updated,
@@ -157,6 +193,7 @@ impl Reason {
         Self::Throttled,
         Self::GraphUnavailable,
         Self::KubernetesApiError,
+        Self::KubernetesForbidden,
         Self::Stale,
         Self::FlowFailed,
         Self::Disabled,
@@ -166,6 +203,11 @@ impl Reason {
         Self::Deleted,
         Self::Orphaned,
     ];
+
+    /// The reason spelled `word`, if it is one of ours.
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|reason| reason.as_str() == word)
+    }
 
     /// The PascalCase word used as condition reason, event reason and metric label.
     pub const fn as_str(self) -> &'static str {
@@ -201,6 +243,7 @@ impl Reason {
             Self::Throttled => "Throttled",
             Self::GraphUnavailable => "GraphUnavailable",
             Self::KubernetesApiError => "KubernetesApiError",
+            Self::KubernetesForbidden => "KubernetesForbidden",
             Self::Stale => "Stale",
             Self::FlowFailed => "FlowFailed",
             Self::Disabled => "Disabled",
@@ -238,6 +281,19 @@ mod tests {
             assert!(is_pascal_case(reason.as_str()), "{reason}");
             assert_eq!(format!("{reason:?}"), reason.as_str());
         }
+    }
+
+    #[test]
+    fn condition_statuses_read_back_as_written_and_anything_else_is_unknown() {
+        for status in [
+            ConditionStatus::True,
+            ConditionStatus::False,
+            ConditionStatus::Unknown,
+        ] {
+            assert_eq!(ConditionStatus::parse(status.as_str()), status);
+        }
+        assert_eq!(ConditionStatus::parse("true"), ConditionStatus::Unknown);
+        assert_eq!(ConditionStatus::from_bool(true), ConditionStatus::True);
     }
 
     #[test]

@@ -7,40 +7,15 @@ use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use uuid::Uuid;
 
-use super::Error;
+use super::error::Error;
+use super::events::Note;
 use super::memory::SentUpdate;
 use super::plan::{FlowStep, Plan, ResetStep, UpdateCause};
-use super::status::{StatusWriter, mirror};
+use super::progress::Progress;
+use super::status::mirror;
 use crate::crd::{
     CreateIntent, Reason, ResetOutcome, ResetStatus, ResetWaiting, SecurityGroupProvisioningFlow,
-    SecurityGroupProvisioningFlowStatus,
 };
-
-/// Something worth an event.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Note {
-    pub reason: Reason,
-    pub message: String,
-    pub warning: bool,
-}
-
-impl Note {
-    fn normal(reason: Reason, message: String) -> Self {
-        Self {
-            reason,
-            message,
-            warning: false,
-        }
-    }
-
-    fn warning(reason: Reason, message: String) -> Self {
-        Self {
-            reason,
-            message,
-            warning: true,
-        }
-    }
-}
 
 /// What the writes left behind.
 #[derive(Debug, Default)]
@@ -63,28 +38,34 @@ pub struct Target<'a> {
     pub now: Timestamp,
 }
 
-/// Runs the plan. `status` is the working status: it is updated as calls succeed and persisted
-/// through `writer` where crash safety needs it. `notes` collects what deserves an event, also
-/// when a later call fails.
+/// Runs the plan on the working status in `progress`: it is updated as calls succeed and
+/// persisted where crash safety needs it; what deserves an event is noted as it happens.
 pub async fn apply(
     target: &Target<'_>,
     plan: Plan,
     observed: Option<SecurityGroupFlow>,
-    status: &mut SecurityGroupProvisioningFlowStatus,
-    writer: &mut StatusWriter,
-    notes: &mut Vec<Note>,
+    progress: &mut Progress,
 ) -> Result<Applied, Error> {
-    let mut applied = apply_flow(target, plan.flow, observed, status, writer, notes).await?;
+    let mut applied = apply_flow(target, plan.flow, observed, progress).await?;
     if applied
         .flow
         .as_ref()
-        .is_some_and(|flow| status.flow_id.as_deref() == Some(flow.id.as_str()))
+        .is_some_and(|flow| progress.status.flow_id.as_deref() == Some(flow.id.as_str()))
         && !applied.wrote
     {
         // Read back from Graph: the create this intent guarded is done.
-        status.create_intent = None;
+        progress.status.create_intent = None;
     }
-    apply_reset(target, plan.reset, status, writer, notes, &mut applied).await?;
+    match apply_reset(target, plan.reset, progress).await? {
+        ResetEffect::None => {}
+        ResetEffect::Due(when) => applied.reset_due = Some(when),
+        ResetEffect::Sent => {
+            if let Some(flow) = applied.flow.as_mut() {
+                flow.readiness_status = graph::ReadinessStatus::NotReady;
+            }
+            applied.wrote = true;
+        }
+    }
     Ok(applied)
 }
 
@@ -92,9 +73,7 @@ async fn apply_flow(
     target: &Target<'_>,
     step: FlowStep,
     observed: Option<SecurityGroupFlow>,
-    status: &mut SecurityGroupProvisioningFlowStatus,
-    writer: &mut StatusWriter,
-    notes: &mut Vec<Note>,
+    progress: &mut Progress,
 ) -> Result<Applied, Error> {
     let flow_set_id = &target.flow.spec.flow_set_id;
     let desired = SecurityGroupCreationOptions::from(target.flow.spec.creation_options);
@@ -104,27 +83,26 @@ async fn apply_flow(
     };
     match step {
         FlowStep::Keep | FlowStep::AwaitVisibility => {}
-        FlowStep::Refuse { reason, message } => return Err(Error::Refused { reason, message }),
+        FlowStep::Refuse(refusal) => return Err(refusal.into()),
         FlowStep::Create { recreate } => {
             let client_request_id = Uuid::new_v4();
-            status.create_intent = Some(CreateIntent {
+            progress.status.create_intent = Some(CreateIntent {
                 client_request_id: client_request_id.to_string(),
                 recorded_time: Time(target.now),
             });
-            writer.write(status).await?;
+            progress.persist().await?;
             let created = target
                 .graph
                 .create_security_group_flow(flow_set_id, &desired, client_request_id)
                 .await?
                 .value
                 .into_security_group()
-                .ok_or_else(|| Error::Refused {
-                    reason: Reason::GraphUnavailable,
-                    message: "Graph answered the create with a flow of another type".into(),
-                })?;
-            mirror(status, &created);
-            writer.write(status).await?;
-            notes.push(if recreate {
+                .ok_or(Error::UnexpectedAnswer(
+                    "the create with a flow of another type",
+                ))?;
+            mirror(&mut progress.status, &created);
+            progress.persist().await?;
+            progress.note(if recreate {
                 Note::warning(
                     Reason::Recreated,
                     format!(
@@ -142,9 +120,9 @@ async fn apply_flow(
             applied.wrote = true;
         }
         FlowStep::Adopt { found, update } => {
-            status.flow_id = Some(found.id.clone());
-            writer.write(status).await?;
-            notes.push(Note::normal(
+            progress.status.flow_id = Some(found.id.clone());
+            progress.persist().await?;
+            progress.note(Note::normal(
                 Reason::Adopted,
                 format!(
                     "adopted existing flow {} in flow set {flow_set_id}",
@@ -153,7 +131,7 @@ async fn apply_flow(
             ));
             if update {
                 send_update(target, found, &mut applied).await?;
-                notes.push(Note::normal(
+                progress.note(Note::normal(
                     Reason::Updated,
                     "set creationOptions to the spec".into(),
                 ));
@@ -161,13 +139,13 @@ async fn apply_flow(
         }
         FlowStep::Update { found, cause } => {
             let replaced = send_update(target, found, &mut applied).await?;
-            notes.push(match cause {
+            progress.note(match cause {
                 UpdateCause::Spec => Note::normal(Reason::Updated, "set creationOptions to the spec".into()),
                 UpdateCause::Drift => Note::warning(
                     Reason::DriftCorrected,
                     format!(
                         "creationOptions had been changed outside Kubernetes (Graph had {}); set them back to the spec",
-                        describe(&replaced)
+                        replaced
                     ),
                 ),
             });
@@ -201,59 +179,56 @@ async fn send_update(
 
 /// Records the token present when the operator first sees the resource as handled, without a
 /// reset (see `plan::first_sight_token`).
-pub fn record_first_sight(
-    status: &mut SecurityGroupProvisioningFlowStatus,
-    token: String,
-    notes: &mut Vec<Note>,
-) {
+pub fn record_first_sight(progress: &mut Progress, token: String) {
     let message = format!(
         "reset token {token:?} was already set when the operator first saw this resource; \
          recorded without a reset"
     );
-    notes.push(Note::normal(Reason::ResetSkipped, message.clone()));
-    status.reset.get_or_insert_default().record_handled(
-        token,
-        ResetOutcome::Skipped,
-        Some(message),
-    );
+    progress.note(Note::normal(Reason::ResetSkipped, message.clone()));
+    progress
+        .status
+        .reset
+        .get_or_insert_default()
+        .record_handled(token, ResetOutcome::Skipped, Some(message));
+}
+
+/// What a reset step changed beyond status.
+enum ResetEffect {
+    None,
+    /// Graph accepted a reset: the flow provisions again.
+    Sent,
+    /// A token waits until then.
+    Due(Timestamp),
 }
 
 async fn apply_reset(
     target: &Target<'_>,
     step: ResetStep,
-    status: &mut SecurityGroupProvisioningFlowStatus,
-    writer: &mut StatusWriter,
-    notes: &mut Vec<Note>,
-    applied: &mut Applied,
-) -> Result<(), Error> {
+    progress: &mut Progress,
+) -> Result<ResetEffect, Error> {
+    let reset = progress.status.reset.get_or_insert_default();
     match step {
         ResetStep::Nothing | ResetStep::Defer => {}
         ResetStep::RecordUnknown { token } => {
             let message = "the operator stopped after marking this reset pending and before recording its result; \
                            it is not sent again: set a new token to reset again";
-            notes.push(Note::warning(
-                Reason::ResetOutcomeUnknown,
-                format!("reset {token:?}: {message}"),
-            ));
-            status.reset.get_or_insert_default().record_handled(
-                token,
+            reset.record_handled(
+                token.clone(),
                 ResetOutcome::OutcomeUnknown,
                 Some(message.into()),
             );
-        }
-        ResetStep::Decline { token, message } => {
-            notes.push(Note::warning(
-                Reason::ResetSkipped,
+            progress.note(Note::warning(
+                Reason::ResetOutcomeUnknown,
                 format!("reset {token:?}: {message}"),
             ));
-            status.reset.get_or_insert_default().record_handled(
-                token,
-                ResetOutcome::Skipped,
-                Some(message),
-            );
+        }
+        ResetStep::Decline { token, message } => {
+            let note = format!("reset {token:?}: {message}");
+            reset.record_handled(token, ResetOutcome::Skipped, Some(message));
+            progress.note(Note::warning(Reason::ResetSkipped, note));
         }
         ResetStep::Wait { token, not_before } => {
-            let waiting = ResetWaiting {
+            reset.waiting = Some(ResetWaiting {
                 token,
                 reason: Reason::ResetWaiting.as_str().to_owned(),
                 message: format!(
@@ -261,57 +236,44 @@ async fn apply_reset(
                      minimum reset interval apart"
                 ),
                 not_before: Some(Time(not_before)),
-            };
-            status.reset.get_or_insert_default().waiting = Some(waiting);
-            applied.reset_due = Some(not_before);
-        }
-        ResetStep::Refuse { message } => {
-            return Err(Error::Refused {
-                reason: Reason::ResetTokenInvalid,
-                message,
             });
+            return Ok(ResetEffect::Due(not_before));
         }
+        ResetStep::Refuse(refusal) => return Err(refusal.into()),
         ResetStep::Send { token, flow_id } => {
-            send_reset(target, token, &flow_id, status, writer, notes, applied).await?
+            return send_reset(target, token, &flow_id, progress).await;
         }
     }
-    Ok(())
+    Ok(ResetEffect::None)
 }
 
 async fn send_reset(
     target: &Target<'_>,
     token: String,
     flow_id: &str,
-    status: &mut SecurityGroupProvisioningFlowStatus,
-    writer: &mut StatusWriter,
-    notes: &mut Vec<Note>,
-    applied: &mut Applied,
-) -> Result<(), Error> {
-    let reset = status.reset.get_or_insert_default();
+    progress: &mut Progress,
+) -> Result<ResetEffect, Error> {
+    let reset = progress.status.reset.get_or_insert_default();
     let before = reset.clone();
     reset.sent_time = Some(Time(target.now));
     reset.pending_token = Some(token.clone());
     reset.waiting = None;
     reset.outcome = Some(ResetOutcome::Pending);
     // At most once: the pending record is in the API server before the request leaves.
-    writer.write(status).await?;
+    progress.persist().await?;
     let result = target
         .graph
         .reset_flow(&target.flow.spec.flow_set_id, flow_id)
         .await;
-    let reset = status.reset.get_or_insert_default();
-    let (outcome, message) = match result {
+    let reset = progress.status.reset.get_or_insert_default();
+    let (outcome, message, note) = match result {
         Ok(response) => {
-            notes.push(Note::normal(
+            reset.request_id = response.request_id;
+            let note = Note::normal(
                 Reason::ResetAccepted,
                 format!("Graph accepted reset {token:?}"),
-            ));
-            if let Some(flow) = applied.flow.as_mut() {
-                flow.readiness_status = graph::ReadinessStatus::NotReady;
-            }
-            applied.wrote = true;
-            reset.request_id = response.request_id;
-            (ResetOutcome::Accepted, None)
+            );
+            (ResetOutcome::Accepted, None, note)
         }
         // Graph did not act on it: the token stays due, visibly, and is sent after the wait.
         Err(error) if error.had_no_effect() => {
@@ -328,41 +290,38 @@ async fn send_reset(
                 }),
                 ..before
             };
-            writer.write(status).await?;
+            progress.persist().await?;
             return Err(error);
         }
         Err(error) if error.status().is_some() => {
-            notes.push(Note::warning(
+            reset.request_id = error.request_id().map(str::to_owned);
+            let note = Note::warning(
                 Reason::ResetRejected,
                 format!("reset {token:?} refused: {error}"),
-            ));
-            reset.request_id = error.request_id().map(str::to_owned);
-            (
-                ResetOutcome::Rejected,
-                Some(format!("{error}; set a new token to try again")),
-            )
+            );
+            let message = format!("{error}; set a new token to try again");
+            (ResetOutcome::Rejected, Some(message), note)
         }
         Err(error) => {
             let message = format!(
                 "the reset request got no answer ({error}); it may have reached Graph, so it is \
                  not resent: set a new token to reset again"
             );
-            notes.push(Note::warning(
+            reset.request_id = None;
+            let note = Note::warning(
                 Reason::ResetOutcomeUnknown,
                 format!("reset {token:?}: {message}"),
-            ));
-            reset.request_id = None;
-            (ResetOutcome::OutcomeUnknown, Some(message))
+            );
+            (ResetOutcome::OutcomeUnknown, Some(message), note)
         }
     };
+    let accepted = outcome == ResetOutcome::Accepted;
     reset.record_handled(token, outcome, message);
-    writer.write(status).await?;
-    Ok(())
-}
-
-fn describe(options: &SecurityGroupCreationOptions) -> String {
-    format!(
-        "createBasedOnRoleGroup={}, createBasedOnOrgPlusRoleGroup={}",
-        options.create_based_on_role_group, options.create_based_on_org_plus_role_group
-    )
+    progress.note(note);
+    progress.persist().await?;
+    Ok(if accepted {
+        ResetEffect::Sent
+    } else {
+        ResetEffect::None
+    })
 }

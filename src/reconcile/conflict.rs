@@ -4,9 +4,43 @@
 
 use std::sync::Arc;
 
-use kube::ResourceExt;
+use kube::{Api, ResourceExt};
 
+use super::Context;
+use super::error::{Error, KubeAction, Refusal};
 use crate::crd::SecurityGroupProvisioningFlow;
+
+/// Refuses `flow` when another resource manages the same flow set and comes first.
+pub async fn refuse_conflict(
+    flow: &SecurityGroupProvisioningFlow,
+    context: &Context,
+) -> Result<(), Error> {
+    let Some(owner) = older_claimant(flow, &context.resources.state()) else {
+        return Ok(());
+    };
+    let (namespace, name) = (owner.namespace().unwrap_or_default(), owner.name_any());
+    // The cache may lag a deletion that just finished: ask the API server before refusing.
+    if owner.metadata.deletion_timestamp.is_some() {
+        let api: Api<SecurityGroupProvisioningFlow> =
+            Api::namespaced(context.client.clone(), &namespace);
+        let read = KubeAction::ReadResource {
+            namespace: namespace.clone(),
+            name: name.clone(),
+        };
+        let current = api
+            .get_opt(&name)
+            .await
+            .map_err(|source| Error::kube(read, source))?;
+        if current.is_none_or(|current| current.uid() != owner.uid()) {
+            return Ok(());
+        }
+    }
+    Err(Refusal::Conflict {
+        flow_set_id: flow.spec.flow_set_id.clone(),
+        owner: format!("{namespace}/{name}"),
+    }
+    .into())
+}
 
 /// Whether two flow set ids name the same flow set. They are GUIDs, which Graph compares without
 /// regard to case, so an upper-case copy of an id is the same flow set (DESIGN §4).

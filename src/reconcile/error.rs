@@ -1,11 +1,11 @@
-//! The reconcile error: every way a reconcile can fail, classified once into a bounded reason
-//! (condition, event and metric) and a retry class (what `error_policy` does with it).
+//! The reconcile error: every way a reconcile can fail, classified once where it is born into a
+//! bounded reason (condition, event and metric) and a retry class (what `error_policy` does).
 
 use std::time::Duration;
 
 use graph::{ErrorClass, GraphError};
 
-use crate::crd::Reason;
+use crate::crd::{MAX_RESET_TOKEN_LENGTH, PAUSED_ANNOTATION, RESET_ANNOTATION, Reason};
 use crate::credentials_secret::SecretCredentialError;
 
 #[derive(Debug, thiserror::Error)]
@@ -48,26 +48,144 @@ pub enum Error {
     )]
     FlowSetNotFound { flow_set_id: String },
 
-    /// The plan refused to write: a person must change something first.
-    #[error("{message}")]
-    Refused { reason: Reason, message: String },
+    /// Graph answered with something its documentation rules out; the next attempt may not.
+    #[error("Graph answered {0}")]
+    UnexpectedAnswer(&'static str),
 
-    #[error("Kubernetes API request failed: {0}")]
-    Kube(#[from] kube::Error),
+    /// The resource cannot be handled as it is; kube's finalizer helper said why.
+    #[error("the resource cannot be reconciled: {0}")]
+    UnexpectedResource(&'static str),
+
+    /// Nothing is written until a person changes something.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+
+    #[error("Kubernetes API request failed: could not {action}: {source}")]
+    Kube {
+        action: KubeAction,
+        source: kube::Error,
+    },
+
+    #[error(
+        "the Kubernetes API server does not allow the operator to {action}: grant its ServiceAccount {} (the chart's rbac values)",
+        action.permission()
+    )]
+    KubeForbidden { action: KubeAction },
 }
 
-/// What the controller does after an error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Retry {
-    /// Transient, with a wait the server asked for (Retry-After).
-    After(Duration),
-    /// Transient: back off exponentially with jitter.
-    Backoff,
-    /// A person must act: retry slowly (and at once on any change to the resource).
-    Slowly,
+/// What only a person can unblock: each has its own reason, and all are retried slowly.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "flow set {flow_set_id} holds no security-group flow, and managementPolicy ObserveOnly never creates one; create it in SDS or set managementPolicy to Manage"
+    )]
+    NothingToObserve { flow_set_id: String },
+
+    #[error(
+        "flow set {flow_set_id} already holds security-group flow {flow_id}, which this resource did not create, and adoption is CreateOnly; set adoption to AdoptOrCreate to manage it"
+    )]
+    FlowAlreadyExists {
+        flow_set_id: String,
+        flow_id: String,
+    },
+
+    #[error(
+        "Graph accepted the change of creationOptions but still reports the old values ({still}); it is not sent again until the spec or the flow in Graph changes: check the flow in the SDS portal"
+    )]
+    UpdateIgnored { still: String },
+
+    #[error(
+        "the {RESET_ANNOTATION} annotation holds {described}, longer than the {MAX_RESET_TOKEN_LENGTH} characters a reset token may have; no reset is sent: set a shorter token, such as the current time in RFC 3339"
+    )]
+    ResetTokenInvalid {
+        /// A short rendering of the token, never the whole of an over-long value.
+        described: String,
+    },
+
+    #[error(
+        "flow set {flow_set_id} is already managed by {owner}, which is older; this resource makes no Graph call until that one is deleted or points elsewhere"
+    )]
+    Conflict { flow_set_id: String, owner: String },
+
+    #[error(
+        "deletion waits: {PAUSED_ANNOTATION} is \"true\", so the flow cannot be deleted in Graph; remove the annotation, or set spec.deletionPolicy to Orphan"
+    )]
+    DeletionPaused,
+}
+
+impl Refusal {
+    pub fn reason(&self) -> Reason {
+        match self {
+            Self::NothingToObserve { .. } => Reason::FlowNotFound,
+            Self::FlowAlreadyExists { .. } => Reason::FlowAlreadyExists,
+            Self::UpdateIgnored { .. } => Reason::UpdateIgnored,
+            Self::ResetTokenInvalid { .. } => Reason::ResetTokenInvalid,
+            Self::Conflict { .. } => Reason::Conflict,
+            Self::DeletionPaused => Reason::Paused,
+        }
+    }
+}
+
+/// A read or write of the Kubernetes API the reconcile needed, named for the messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KubeAction {
+    ReadSecret { namespace: String, name: String },
+    ReadResource { namespace: String, name: String },
+    WriteStatus { namespace: String },
+    UpdateFinalizer { namespace: String },
+    ReadCustomResourceDefinition,
+}
+
+impl KubeAction {
+    /// The RBAC rule that allows this action.
+    pub fn permission(&self) -> String {
+        const RESOURCES: &str = "securitygroupprovisioningflows.industrydata.sds-operator.io";
+        match self {
+            Self::ReadSecret { namespace, .. } => {
+                format!("get on secrets in namespace {namespace}")
+            }
+            Self::ReadResource { namespace, .. } => {
+                format!("get on {RESOURCES} in namespace {namespace}")
+            }
+            Self::WriteStatus { namespace } => {
+                format!("patch on {RESOURCES}/status in namespace {namespace}")
+            }
+            Self::UpdateFinalizer { namespace } => {
+                format!("patch on {RESOURCES} in namespace {namespace}")
+            }
+            Self::ReadCustomResourceDefinition => {
+                format!("get on customresourcedefinitions named {RESOURCES}")
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for KubeAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ReadSecret { namespace, name } => write!(f, "read Secret {namespace}/{name}"),
+            Self::ReadResource { namespace, name } => {
+                write!(f, "read SecurityGroupProvisioningFlow {namespace}/{name}")
+            }
+            Self::WriteStatus { .. } => f.write_str("write this resource's status"),
+            Self::UpdateFinalizer { .. } => f.write_str("update this resource's finalizers"),
+            Self::ReadCustomResourceDefinition => {
+                f.write_str("read the operator's CustomResourceDefinition")
+            }
+        }
+    }
 }
 
 impl Error {
+    /// Classifies a failed Kubernetes API call by its HTTP status: a 403 means RBAC lacks the
+    /// permission the action needs, which a person must grant.
+    pub fn kube(action: KubeAction, source: kube::Error) -> Self {
+        match &source {
+            kube::Error::Api(status) if status.code == 403 => Self::KubeForbidden { action },
+            _ => Self::Kube { action, source },
+        }
+    }
+
     /// The reason shown in conditions and events and used as the metric label.
     pub fn reason(&self) -> Reason {
         match self {
@@ -89,8 +207,10 @@ impl Error {
             Self::DefaultCredentialNotAllowed { .. } => Reason::CredentialNotAllowed,
             Self::MissingPermission { .. } => Reason::MissingPermission,
             Self::FlowSetNotFound { .. } => Reason::FlowSetNotFound,
-            Self::Refused { reason, .. } => *reason,
-            Self::Kube(_) => Reason::KubernetesApiError,
+            Self::UnexpectedAnswer(_) => Reason::GraphUnavailable,
+            Self::Refused(refusal) => refusal.reason(),
+            Self::Kube { .. } | Self::UnexpectedResource(_) => Reason::KubernetesApiError,
+            Self::KubeForbidden { .. } => Reason::KubernetesForbidden,
         }
     }
 
@@ -107,8 +227,21 @@ impl Error {
                 }
                 _ => Retry::Slowly,
             },
-            Self::Kube(_) => Retry::Backoff,
-            _ => Retry::Slowly,
+            Self::UnexpectedAnswer(_) => Retry::Backoff,
+            Self::Kube { source, .. } => match source {
+                // The request itself is wrong (422 Invalid, 400): retrying it unchanged cannot help.
+                kube::Error::Api(status) if matches!(status.code, 400 | 422) => Retry::Slowly,
+                _ => Retry::Backoff,
+            },
+            Self::SecretNotFound { .. }
+            | Self::SecretInvalid { .. }
+            | Self::NoDefaultCredential
+            | Self::DefaultCredentialNotAllowed { .. }
+            | Self::MissingPermission { .. }
+            | Self::FlowSetNotFound { .. }
+            | Self::Refused(_)
+            | Self::UnexpectedResource(_)
+            | Self::KubeForbidden { .. } => Retry::Slowly,
         }
     }
 
@@ -133,5 +266,97 @@ impl Error {
     /// Whether a person must act before the reconcile can succeed.
     pub fn needs_person(&self) -> bool {
         self.retry() == Retry::Slowly
+    }
+}
+
+/// What the controller does after an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// Transient, with a wait the server asked for (Retry-After).
+    After(Duration),
+    /// Transient: back off exponentially with jitter.
+    Backoff,
+    /// A person must act: retry slowly (and at once on any change to the resource).
+    Slowly,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error(code: u16) -> kube::Error {
+        kube::Error::Api(
+            kube::core::Status::failure("refused", "Refused")
+                .with_code(code)
+                .boxed(),
+        )
+    }
+
+    #[test]
+    fn a_forbidden_secret_read_names_the_permission_and_waits_for_a_person() {
+        let action = KubeAction::ReadSecret {
+            namespace: "school".into(),
+            name: "graph".into(),
+        };
+        let error = Error::kube(action, api_error(403));
+        assert_eq!(error.reason(), Reason::KubernetesForbidden);
+        assert_eq!(error.retry(), Retry::Slowly);
+        let message = error.to_string();
+        assert!(
+            message.contains("read Secret school/graph")
+                && message.contains("get on secrets in namespace school"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn kube_errors_are_classified_by_status_code() {
+        let status = || KubeAction::WriteStatus {
+            namespace: "school".into(),
+        };
+        for (code, retry) in [
+            (409, Retry::Backoff),
+            (500, Retry::Backoff),
+            (429, Retry::Backoff),
+            (422, Retry::Slowly),
+        ] {
+            let error = Error::kube(status(), api_error(code));
+            assert_eq!(error.reason(), Reason::KubernetesApiError, "{code}");
+            assert_eq!(error.retry(), retry, "{code}");
+        }
+    }
+
+    #[test]
+    fn an_unexpected_graph_answer_is_retried_not_stalled() {
+        let error = Error::UnexpectedAnswer("the create with a flow of another type");
+        assert_eq!(error.reason(), Reason::GraphUnavailable);
+        assert!(!error.needs_person());
+    }
+
+    #[test]
+    fn every_refusal_waits_for_a_person_under_its_own_reason() {
+        let refusals = [
+            Refusal::NothingToObserve {
+                flow_set_id: "s".into(),
+            },
+            Refusal::FlowAlreadyExists {
+                flow_set_id: "s".into(),
+                flow_id: "f".into(),
+            },
+            Refusal::UpdateIgnored { still: "x".into() },
+            Refusal::ResetTokenInvalid {
+                described: "\"x\"".into(),
+            },
+            Refusal::Conflict {
+                flow_set_id: "s".into(),
+                owner: "o".into(),
+            },
+            Refusal::DeletionPaused,
+        ];
+        let reasons: std::collections::HashSet<_> = refusals.iter().map(Refusal::reason).collect();
+        assert_eq!(reasons.len(), refusals.len());
+        for refusal in refusals {
+            assert!(Error::from(refusal).needs_person());
+        }
     }
 }

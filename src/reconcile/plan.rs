@@ -6,10 +6,12 @@ use std::time::Duration;
 use graph::{SecurityGroupCreationOptions, SecurityGroupFlow};
 use jiff::Timestamp;
 
+use super::error::Refusal;
 use super::memory::SentUpdate;
 use crate::crd::{
-    AdoptionPolicy, ConditionType, MAX_RESET_TOKEN_LENGTH, ManagementPolicy, Reason, ResetOutcome,
-    ResetWaiting, SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus,
+    AdoptionPolicy, ConditionStatus, ConditionType, MAX_RESET_TOKEN_LENGTH, ManagementPolicy,
+    Reason, ResetOutcome, ResetWaiting, SecurityGroupProvisioningFlow,
+    SecurityGroupProvisioningFlowStatus,
 };
 
 /// How long a flow we created may stay invisible to reads before we believe it is gone: Graph is
@@ -45,7 +47,7 @@ pub enum FlowStep {
     /// We created the flow moments ago and Graph does not show it yet: wait, do not create again.
     AwaitVisibility,
     /// A person must act before anything is written.
-    Refuse { reason: Reason, message: String },
+    Refuse(Refusal),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,17 +77,7 @@ pub enum ResetStep {
         not_before: Timestamp,
     },
     /// The annotation's value is too long to be a token; it is refused and never echoed whole.
-    Refuse { message: String },
-}
-
-/// The value of the reset annotation, if any (an empty value is none).
-pub fn reset_token(flow: &SecurityGroupProvisioningFlow) -> Option<&str> {
-    flow.metadata
-        .annotations
-        .as_ref()
-        .and_then(|annotations| annotations.get(crate::crd::RESET_ANNOTATION))
-        .map(String::as_str)
-        .filter(|token| !token.is_empty())
+    Refuse(Refusal),
 }
 
 /// The token present when the operator first sees the resource (observedGeneration below 1: new,
@@ -99,7 +91,7 @@ pub fn first_sight_token(
     let seen = status
         .observed_generation
         .is_some_and(|generation| generation >= 1);
-    let token = reset_token(flow)?;
+    let token = flow.reset_token()?;
     let handled = status
         .reset
         .as_ref()
@@ -127,13 +119,13 @@ pub fn settled(
     flow: &SecurityGroupProvisioningFlow,
     status: &SecurityGroupProvisioningFlowStatus,
 ) -> bool {
-    let ready = status.conditions.iter().any(|condition| {
-        condition.type_ == ConditionType::Ready.as_str() && condition.status == "True"
-    });
+    let ready = status.condition_status(ConditionType::Ready) == ConditionStatus::True;
     let reset = status.reset.clone().unwrap_or_default();
     let reset_handled = reset.pending_token.is_none()
         && reset.waiting.is_none()
-        && reset_token(flow).is_none_or(|token| reset.has_handled(token));
+        && flow
+            .reset_token()
+            .is_none_or(|token| reset.has_handled(token));
     ready
         && reset_handled
         && status.observed_generation == flow.metadata.generation
@@ -147,7 +139,7 @@ pub fn hold_reset_while_paused(
     flow: &SecurityGroupProvisioningFlow,
     status: &mut SecurityGroupProvisioningFlowStatus,
 ) {
-    let Some(token) = reset_token(flow) else {
+    let Some(token) = flow.reset_token() else {
         return;
     };
     let handled = status
@@ -184,26 +176,18 @@ pub fn plan(
             if let (Some(found), Some(sent)) = (observed, last_update)
                 && ignored(sent, found, flow) =>
         {
-            FlowStep::Refuse {
-                reason: Reason::UpdateIgnored,
-                message: format!(
-                    "Graph accepted the change of creationOptions but still reports the old \
-                     values (createBasedOnRoleGroup={}, createBasedOnOrgPlusRoleGroup={}); it is \
-                     not sent again until the spec or the flow in Graph changes: check the flow \
-                     in the SDS portal",
-                    found.creation_options.create_based_on_role_group,
-                    found.creation_options.create_based_on_org_plus_role_group
-                ),
-            }
+            FlowStep::Refuse(Refusal::UpdateIgnored {
+                still: found.creation_options.to_string(),
+            })
         }
         step => step,
     };
     let flow_id = observed
-        .filter(|_| !matches!(flow_step, FlowStep::Refuse { .. }))
+        .filter(|_| !matches!(flow_step, FlowStep::Refuse(_)))
         .map(|found| found.id.as_str());
     Plan {
         reset: plan_reset(
-            reset_token(flow),
+            flow.reset_token(),
             status,
             flow.spec.management_policy,
             flow_id,
@@ -224,21 +208,16 @@ fn plan_flow(
 ) -> FlowStep {
     let spec = &flow.spec;
     let desired = SecurityGroupCreationOptions::from(spec.creation_options);
-    let observe_only = spec.management_policy == ManagementPolicy::ObserveOnly;
+    let observe_only = flow.is_observe_only();
 
     let Some(found) = observed else {
         if creating_recently(status, now) {
             return FlowStep::AwaitVisibility;
         }
         if observe_only {
-            return FlowStep::Refuse {
-                reason: Reason::FlowNotFound,
-                message: format!(
-                    "flow set {} holds no security-group flow, and managementPolicy ObserveOnly \
-                     never creates one; create it in SDS or set managementPolicy to Manage",
-                    spec.flow_set_id
-                ),
-            };
+            return FlowStep::Refuse(Refusal::NothingToObserve {
+                flow_set_id: spec.flow_set_id.clone(),
+            });
         }
         return FlowStep::Create {
             recreate: status.flow_id.is_some(),
@@ -250,14 +229,10 @@ fn plan_flow(
     if !recorded {
         let our_create = status.create_intent.is_some();
         if spec.adoption == AdoptionPolicy::CreateOnly && !our_create && !observe_only {
-            return FlowStep::Refuse {
-                reason: Reason::FlowAlreadyExists,
-                message: format!(
-                    "flow set {} already holds security-group flow {}, which this resource did not \
-                     create, and adoption is CreateOnly; set adoption to AdoptOrCreate to manage it",
-                    spec.flow_set_id, found.id
-                ),
-            };
+            return FlowStep::Refuse(Refusal::FlowAlreadyExists {
+                flow_set_id: spec.flow_set_id.clone(),
+                flow_id: found.id.clone(),
+            });
         }
         return FlowStep::Adopt {
             found: found.clone(),
@@ -330,15 +305,9 @@ fn plan_reset(
         return ResetStep::Nothing;
     };
     if !valid_token(token) {
-        return ResetStep::Refuse {
-            message: format!(
-                "the {} annotation holds {}, longer than the {MAX_RESET_TOKEN_LENGTH} characters a \
-                 reset token may have; no reset is sent: set a shorter token, such as the current \
-                 time in RFC 3339",
-                crate::crd::RESET_ANNOTATION,
-                describe_token(token)
-            ),
-        };
+        return ResetStep::Refuse(Refusal::ResetTokenInvalid {
+            described: describe_token(token),
+        });
     }
     if policy == ManagementPolicy::ObserveOnly {
         return ResetStep::Decline {

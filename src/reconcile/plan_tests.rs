@@ -168,10 +168,7 @@ fn create_only_refuses_a_foreign_flow_but_adopts_its_own() {
     assert!(
         matches!(
             foreign.flow,
-            FlowStep::Refuse {
-                reason: Reason::FlowAlreadyExists,
-                ..
-            }
+            FlowStep::Refuse(Refusal::FlowAlreadyExists { .. })
         ),
         "{foreign:?}"
     );
@@ -229,10 +226,7 @@ fn observe_only_never_writes() {
     );
     assert!(matches!(
         plan_now(&resource, &synced(true, false), None).flow,
-        FlowStep::Refuse {
-            reason: Reason::FlowNotFound,
-            ..
-        }
+        FlowStep::Refuse(Refusal::NothingToObserve { .. })
     ));
     let token = with_token(resource, "t1");
     assert!(matches!(
@@ -312,10 +306,12 @@ fn an_over_long_token_is_refused_and_never_echoed_whole() {
     let long = "x".repeat(crate::crd::MAX_RESET_TOKEN_LENGTH + 1);
     let refused = with_token(resource(true, false), &long);
     let flow = graph_flow(true, false);
-    let ResetStep::Refuse { message } = plan_now(&refused, &synced(true, false), Some(&flow)).reset
+    let ResetStep::Refuse(refusal) = plan_now(&refused, &synced(true, false), Some(&flow)).reset
     else {
         panic!("an over-long token is refused");
     };
+    assert_eq!(refusal.reason(), Reason::ResetTokenInvalid);
+    let message = refusal.to_string();
     assert!(!message.contains(&long), "{message}");
     assert!(
         message.contains("129 characters") && message.contains("128"),

@@ -4,12 +4,10 @@
 use graph::{ReadinessStatus, SecurityGroupCreationOptions, SecurityGroupFlow};
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use kube::Api;
-use kube::api::{Patch, PatchParams};
-use serde_json::json;
 
+use super::error::Error;
 use crate::crd::{
-    ConditionType, FIELD_MANAGER, ManagementPolicy, Reason, SecurityGroupProvisioningFlow,
+    ConditionStatus, ConditionType, Reason, SecurityGroupProvisioningFlow,
     SecurityGroupProvisioningFlowStatus,
 };
 
@@ -43,6 +41,25 @@ pub fn mirror(status: &mut SecurityGroupProvisioningFlowStatus, flow: &SecurityG
     status.creation_options = Some(flow.creation_options.into());
 }
 
+impl Health {
+    /// The health of a failed reconcile, with `message` as the conditions' message. `stale`:
+    /// Graph has not been read for longer than the freshness window.
+    pub fn failed(error: &Error, message: String, stale: bool) -> Self {
+        if error.needs_person() {
+            Self::Stalled {
+                reason: error.reason(),
+                message,
+            }
+        } else {
+            Self::Retrying {
+                reason: error.reason(),
+                message,
+                stale,
+            }
+        }
+    }
+}
+
 /// The status to write: `working` (mirrored fields, intents, reset records) with conditions and
 /// the observed generation for `health`. `lastSyncTime` moves only when something else changed,
 /// so a reconcile that finds nothing to do writes nothing.
@@ -52,7 +69,7 @@ pub fn finish(
     health: &Health,
     now: Timestamp,
 ) -> SecurityGroupProvisioningFlowStatus {
-    let previous = flow.status.clone().unwrap_or_default();
+    let previous = flow.status_or_default();
     working.observed_generation = flow.metadata.generation;
     let mut wanted = wanted_conditions(flow, health);
     if let Health::Synced { .. } = health
@@ -60,19 +77,16 @@ pub fn finish(
             .reset
             .as_ref()
             .and_then(|reset| reset.waiting.as_ref())
-        && let Some(reconciling) = wanted
-            .iter_mut()
-            .find(|(kind, ..)| *kind == ConditionType::Reconciling)
     {
         // A reset that is due but waits is work in flight.
-        *reconciling = (
-            ConditionType::Reconciling,
-            "True",
+        wanted.reconciling = Wanted::new(
+            ConditionStatus::True,
             Reason::ResetWaiting,
             format!("reset {:?} {}", waiting.token, waiting.message),
         );
     }
-    working.conditions = conditions(&previous.conditions, &wanted, flow.metadata.generation, now);
+    working.conditions =
+        wanted.into_conditions(&previous.conditions, flow.metadata.generation, now);
     working.last_sync_time = previous.last_sync_time.clone();
     if working != previous {
         working.last_sync_time = Some(Time(now));
@@ -80,44 +94,103 @@ pub fn finish(
     working
 }
 
-/// (type, status, reason, message) for each condition type.
-type Wanted = [(ConditionType, &'static str, Reason, String); 4];
+/// One condition as the reconcile wants it.
+#[derive(Clone, Debug, PartialEq)]
+struct Wanted {
+    status: ConditionStatus,
+    reason: Reason,
+    message: String,
+}
 
-fn wanted_conditions(flow: &SecurityGroupProvisioningFlow, health: &Health) -> Wanted {
-    use ConditionType::{Ready, Reconciling, Stalled, Synced};
-    let previous_ready = flow
-        .status
-        .as_ref()
-        .and_then(|status| find(&status.conditions, Ready))
-        .map(|condition| {
-            let status = if condition.status == "True" {
-                "True"
-            } else {
-                "False"
-            };
-            (status, condition.reason.clone(), condition.message.clone())
-        });
+impl Wanted {
+    fn new(status: ConditionStatus, reason: Reason, message: String) -> Self {
+        Self {
+            status,
+            reason,
+            message,
+        }
+    }
+}
+
+/// The four conditions as the reconcile wants them.
+#[derive(Clone, Debug)]
+struct WantedConditions {
+    ready: Wanted,
+    synced: Wanted,
+    reconciling: Wanted,
+    stalled: Wanted,
+}
+
+impl WantedConditions {
+    /// The same reason and message on all four, with these statuses.
+    fn alike(
+        [ready, synced, reconciling, stalled]: [ConditionStatus; 4],
+        reason: Reason,
+        message: &str,
+    ) -> Self {
+        let wanted = |status| Wanted::new(status, reason, message.to_owned());
+        Self {
+            ready: wanted(ready),
+            synced: wanted(synced),
+            reconciling: wanted(reconciling),
+            stalled: wanted(stalled),
+        }
+    }
+
+    /// The conditions, keeping each one's lastTransitionTime while its status stays the same.
+    fn into_conditions(
+        self,
+        previous: &[Condition],
+        generation: Option<i64>,
+        now: Timestamp,
+    ) -> Vec<Condition> {
+        let Self {
+            ready,
+            synced,
+            reconciling,
+            stalled,
+        } = self;
+        ConditionType::ALL
+            .into_iter()
+            .zip([ready, synced, reconciling, stalled])
+            .map(|(kind, wanted)| {
+                let last_transition_time = previous
+                    .iter()
+                    .find(|old| old.type_ == kind.as_str())
+                    .filter(|old| old.status == wanted.status.as_str())
+                    .map_or(Time(now), |old| old.last_transition_time.clone());
+                Condition {
+                    type_: kind.as_str().to_owned(),
+                    status: wanted.status.as_str().to_owned(),
+                    reason: wanted.reason.as_str().to_owned(),
+                    message: wanted.message,
+                    observed_generation: generation,
+                    last_transition_time,
+                }
+            })
+            .collect()
+    }
+}
+
+fn wanted_conditions(flow: &SecurityGroupProvisioningFlow, health: &Health) -> WantedConditions {
+    use ConditionStatus::{False, True, Unknown};
     match health {
         Health::Synced { flow: graph_flow } => {
-            let (ready, readiness_reason, readiness_message, settling, stalled) =
-                readiness(graph_flow.as_ref());
-            let (synced, sync_reason, sync_message) = sync_state(flow, graph_flow.as_ref());
-            [
-                (Ready, ready, readiness_reason, readiness_message.clone()),
-                (Synced, synced, sync_reason, sync_message),
-                (
-                    Reconciling,
-                    true_if(settling),
-                    readiness_reason,
-                    readiness_message.clone(),
-                ),
-                (
-                    Stalled,
-                    true_if(stalled),
-                    readiness_reason,
-                    readiness_message,
-                ),
-            ]
+            let readiness = readiness(graph_flow.as_ref());
+            let synced = sync_state(flow, graph_flow.as_ref());
+            let alike = |status| {
+                Wanted::new(
+                    status,
+                    readiness.ready.reason,
+                    readiness.ready.message.clone(),
+                )
+            };
+            WantedConditions {
+                reconciling: alike(ConditionStatus::from_bool(readiness.settling)),
+                stalled: alike(ConditionStatus::from_bool(readiness.stalled)),
+                ready: readiness.ready,
+                synced,
+            }
         }
         Health::Paused => {
             let message = format!(
@@ -128,27 +201,19 @@ fn wanted_conditions(flow: &SecurityGroupProvisioningFlow, health: &Health) -> W
             let observed = flow.status.as_ref().filter(|status| status.is_observed());
             let spec_synced =
                 observed.and_then(|status| status.observed_generation) == flow.metadata.generation;
-            let (ready_status, ready_reason, ready_message) = if spec_synced {
-                kept(previous_ready, Reason::Paused, &message)
+            let ready = if spec_synced {
+                kept(flow, Reason::Paused, &message)
             } else if observed.is_none() {
-                (
-                    "False",
-                    Reason::Paused,
-                    format!("{message}; the resource has never been synced"),
-                )
+                let message = format!("{message}; the resource has never been synced");
+                Wanted::new(False, Reason::Paused, message)
             } else {
-                (
-                    "False",
-                    Reason::Paused,
-                    format!("{message}; the spec changed since the last sync"),
-                )
+                let message = format!("{message}; the spec changed since the last sync");
+                Wanted::new(False, Reason::Paused, message)
             };
-            [
-                (Ready, ready_status, ready_reason, ready_message),
-                (Synced, "False", Reason::Paused, message.clone()),
-                (Reconciling, "False", Reason::Paused, message.clone()),
-                (Stalled, "False", Reason::Paused, message),
-            ]
+            WantedConditions {
+                ready,
+                ..WantedConditions::alike([False; 4], Reason::Paused, &message)
+            }
         }
         Health::Retrying {
             reason,
@@ -157,61 +222,61 @@ fn wanted_conditions(flow: &SecurityGroupProvisioningFlow, health: &Health) -> W
         } => {
             // A passing failure does not make a ready flow unready, until the freshness window
             // says the last good read is too old to count.
-            let (ready_status, ready_reason, ready_message) = if *stale {
-                (
-                    "Unknown",
+            let ready = if *stale {
+                Wanted::new(
+                    Unknown,
                     Reason::Stale,
                     format!(
                         "Graph could not be read for longer than the freshness window, so readiness is unknown: {message}"
                     ),
                 )
             } else {
-                kept(previous_ready, *reason, message)
+                kept(flow, *reason, message)
             };
-            [
-                (Ready, ready_status, ready_reason, ready_message),
-                (Synced, "False", *reason, message.clone()),
-                (Reconciling, "True", *reason, message.clone()),
-                (Stalled, "False", *reason, message.clone()),
-            ]
+            WantedConditions {
+                ready,
+                ..WantedConditions::alike([False, False, True, False], *reason, message)
+            }
         }
-        Health::Stalled { reason, message } => [
-            (Ready, "False", *reason, message.clone()),
-            (Synced, "False", *reason, message.clone()),
-            (Reconciling, "False", *reason, message.clone()),
-            (Stalled, "True", *reason, message.clone()),
-        ],
+        Health::Stalled { reason, message } => {
+            WantedConditions::alike([False, False, False, True], *reason, message)
+        }
     }
 }
 
-/// The previous Ready condition if there was one, else Unknown with this reason.
-fn kept(
-    previous: Option<(&'static str, String, String)>,
-    reason: Reason,
-    message: &str,
-) -> (&'static str, Reason, String) {
-    match previous {
-        Some((status, previous_reason, previous_message)) => {
-            let reason = Reason::ALL
-                .into_iter()
-                .find(|known| known.as_str() == previous_reason)
-                .unwrap_or(reason);
-            (status, reason, previous_message)
-        }
-        None => ("Unknown", reason, message.to_owned()),
+/// The previous Ready condition (True stays True, anything else reads False) if there was one,
+/// else Unknown with this reason and message.
+fn kept(flow: &SecurityGroupProvisioningFlow, reason: Reason, message: &str) -> Wanted {
+    match flow.condition(ConditionType::Ready) {
+        Some(previous) => Wanted::new(
+            ConditionStatus::from_bool(
+                ConditionStatus::parse(&previous.status) == ConditionStatus::True,
+            ),
+            Reason::parse(&previous.reason).unwrap_or(reason),
+            previous.message.clone(),
+        ),
+        None => Wanted::new(ConditionStatus::Unknown, reason, message.to_owned()),
     }
 }
 
-/// Ready status, reason, message, whether work is still settling, whether a person must act.
-fn readiness(flow: Option<&SecurityGroupFlow>) -> (&'static str, Reason, String, bool, bool) {
+/// What Graph's readinessStatus means for the conditions.
+struct Readiness {
+    ready: Wanted,
+    /// Work is still in flight (Reconciling).
+    settling: bool,
+    /// A person must act (Stalled).
+    stalled: bool,
+}
+
+fn readiness(flow: Option<&SecurityGroupFlow>) -> Readiness {
+    use ConditionStatus::{False, True, Unknown};
     let Some(flow) = flow else {
-        return (
-            "False",
-            Reason::Provisioning,
-            "the new flow is not visible in Graph yet".into(),
-            true,
-            false,
-        );
+        let message = "the new flow is not visible in Graph yet".into();
+        return Readiness {
+            ready: Wanted::new(False, Reason::Provisioning, message),
+            settling: true,
+            stalled: false,
+        };
     };
     let described = |what: &str| {
         format!(
@@ -219,155 +284,77 @@ fn readiness(flow: Option<&SecurityGroupFlow>) -> (&'static str, Reason, String,
             flow.readiness_status.as_str()
         )
     };
-    match &flow.readiness_status {
-        ReadinessStatus::Ready => ("True", Reason::FlowReady, described("ready"), false, false),
-        ReadinessStatus::NotReady => (
-            "False",
-            Reason::Provisioning,
-            described("not ready yet"),
-            true,
-            false,
-        ),
+    let (status, reason, what, settling, stalled) = match &flow.readiness_status {
+        ReadinessStatus::Ready => (True, Reason::FlowReady, "ready", false, false),
+        ReadinessStatus::NotReady => (False, Reason::Provisioning, "not ready yet", true, false),
         ReadinessStatus::Failed => (
-            "False",
+            False,
             Reason::FlowFailed,
-            described(
-                "failed: check the flow and its inbound data in the SDS portal, then reset it",
-            ),
+            "failed: check the flow and its inbound data in the SDS portal, then reset it",
             false,
             true,
         ),
         // Every existing flow in Microsoft's examples reads `disabled`: SDS has simply not turned
         // it on. That is a resting state, not a failure, so nothing is in flight or stalled.
         ReadinessStatus::Disabled => (
-            "False",
+            False,
             Reason::Disabled,
-            described(
-                "disabled: SDS has not enabled the flow; it becomes ready once it is enabled in SDS",
-            ),
+            "disabled: SDS has not enabled the flow; it becomes ready once it is enabled in SDS",
             false,
             false,
         ),
         ReadinessStatus::Expired => (
-            "False",
+            False,
             Reason::FlowExpired,
-            described("expired: renew the inbound flow's time period in SDS"),
+            "expired: renew the inbound flow's time period in SDS",
             false,
             true,
         ),
         // A state added after this operator was written: neither ready nor a reason to stall.
         ReadinessStatus::UnknownFutureValue | ReadinessStatus::Other(_) => (
-            "Unknown",
+            Unknown,
             Reason::UnknownReadiness,
-            described("in a state this operator does not know"),
+            "in a state this operator does not know",
             false,
             false,
         ),
+    };
+    Readiness {
+        ready: Wanted::new(status, reason, described(what)),
+        settling,
+        stalled,
     }
 }
 
 fn sync_state(
     flow: &SecurityGroupProvisioningFlow,
     graph_flow: Option<&SecurityGroupFlow>,
-) -> (&'static str, Reason, String) {
+) -> Wanted {
+    use ConditionStatus::{False, True};
     let desired = SecurityGroupCreationOptions::from(flow.spec.creation_options);
-    match graph_flow {
-        None => ("False", Reason::Provisioning, "the new flow is not visible in Graph yet".into()),
-        Some(graph_flow) if graph_flow.creation_options == desired => {
-            ("True", Reason::InSync, "Graph's creationOptions match the spec".into())
-        }
-        Some(_) if flow.spec.management_policy == ManagementPolicy::ObserveOnly => (
-            "False",
-            Reason::ObserveOnly,
-            "Graph's creationOptions differ from the spec; managementPolicy ObserveOnly leaves them as they are".into(),
+    let (status, reason, message) = match graph_flow {
+        None => (
+            False,
+            Reason::Provisioning,
+            "the new flow is not visible in Graph yet",
         ),
-        Some(_) => ("False", Reason::Provisioning, "Graph does not show the spec's creationOptions yet".into()),
-    }
-}
-
-fn true_if(condition: bool) -> &'static str {
-    if condition { "True" } else { "False" }
-}
-
-fn find(conditions: &[Condition], kind: ConditionType) -> Option<&Condition> {
-    conditions
-        .iter()
-        .find(|condition| condition.type_ == kind.as_str())
-}
-
-/// Builds the conditions, keeping each one's lastTransitionTime while its status stays the same.
-fn conditions(
-    previous: &[Condition],
-    wanted: &Wanted,
-    generation: Option<i64>,
-    now: Timestamp,
-) -> Vec<Condition> {
-    wanted
-        .iter()
-        .map(|(kind, status, reason, message)| {
-            let last_transition_time = find(previous, *kind)
-                .filter(|old| old.status == *status)
-                .map_or(Time(now), |old| old.last_transition_time.clone());
-            Condition {
-                type_: kind.as_str().to_owned(),
-                status: (*status).to_owned(),
-                reason: reason.as_str().to_owned(),
-                message: message.clone(),
-                observed_generation: generation,
-                last_transition_time,
-            }
-        })
-        .collect()
-}
-
-/// Writes status with server-side apply, remembering what it wrote so that an unchanged status is
-/// never sent twice.
-pub struct StatusWriter {
-    api: Api<SecurityGroupProvisioningFlow>,
-    name: String,
-    written: SecurityGroupProvisioningFlowStatus,
-}
-
-impl std::fmt::Debug for StatusWriter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StatusWriter")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
-    }
-}
-
-impl StatusWriter {
-    pub fn new(
-        api: Api<SecurityGroupProvisioningFlow>,
-        flow: &SecurityGroupProvisioningFlow,
-    ) -> Self {
-        Self {
-            api,
-            name: flow.metadata.name.clone().unwrap_or_default(),
-            written: flow.status.clone().unwrap_or_default(),
-        }
-    }
-
-    /// Applies `status` unless it is what the API server already holds.
-    pub async fn write(
-        &mut self,
-        status: &SecurityGroupProvisioningFlowStatus,
-    ) -> Result<(), kube::Error> {
-        if *status == self.written {
-            return Ok(());
-        }
-        let patch = json!({
-            "apiVersion": "industrydata.sds-operator.io/v1alpha1",
-            "kind": "SecurityGroupProvisioningFlow",
-            "status": status,
-        });
-        let params = PatchParams::apply(FIELD_MANAGER).force();
-        self.api
-            .patch_status(&self.name, &params, &Patch::Apply(&patch))
-            .await?;
-        self.written = status.clone();
-        Ok(())
-    }
+        Some(graph_flow) if graph_flow.creation_options == desired => (
+            True,
+            Reason::InSync,
+            "Graph's creationOptions match the spec",
+        ),
+        Some(_) if flow.is_observe_only() => (
+            False,
+            Reason::ObserveOnly,
+            "Graph's creationOptions differ from the spec; managementPolicy ObserveOnly leaves them as they are",
+        ),
+        Some(_) => (
+            False,
+            Reason::Provisioning,
+            "Graph does not show the spec's creationOptions yet",
+        ),
+    };
+    Wanted::new(status, reason, message.to_owned())
 }
 
 #[cfg(test)]

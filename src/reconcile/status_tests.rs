@@ -3,7 +3,8 @@ use kube::api::ObjectMeta;
 
 use super::*;
 use crate::crd::{
-    AdoptionPolicy, SecurityGroupCreationOptions as SpecOptions, SecurityGroupProvisioningFlowSpec,
+    AdoptionPolicy, ManagementPolicy, SecurityGroupCreationOptions as SpecOptions,
+    SecurityGroupProvisioningFlowSpec,
 };
 
 fn now() -> Timestamp {
@@ -46,7 +47,9 @@ fn graph_flow(readiness: ReadinessStatus) -> SecurityGroupFlow {
 }
 
 fn condition(status: &SecurityGroupProvisioningFlowStatus, kind: ConditionType) -> &Condition {
-    find(&status.conditions, kind).unwrap_or_else(|| panic!("no {kind} condition"))
+    status
+        .condition(kind)
+        .unwrap_or_else(|| panic!("no {kind} condition"))
 }
 
 fn synced_status(

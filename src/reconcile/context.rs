@@ -1,0 +1,109 @@
+//! What every reconcile shares: the clients, the configuration, the cache of resources, and what
+//! is remembered about each resource between its reconciles.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use graph::{GraphClientOptions, GraphClients};
+use kube::Client;
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{ObjectRef, Store};
+
+use super::credentials::Credentials;
+use super::memory::Memory;
+use crate::admin::OperatorState;
+use crate::config::Config;
+use crate::crd::{FIELD_MANAGER, SecurityGroupProvisioningFlow};
+
+pub struct Context {
+    pub client: Client,
+    pub config: Config,
+    pub recorder: Recorder,
+    /// Every resource the controller sees, for conflict checks.
+    pub resources: Store<SecurityGroupProvisioningFlow>,
+    /// Metrics and readiness, shared with the admin endpoints.
+    pub state: Arc<OperatorState>,
+    /// When this controller started: the freshness clock of resources it has not read yet.
+    pub started: Instant,
+    pub(super) credentials: Credentials,
+    memory: Mutex<HashMap<ObjectRef<SecurityGroupProvisioningFlow>, Memory>>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    pub fn new(
+        client: Client,
+        config: Config,
+        resources: Store<SecurityGroupProvisioningFlow>,
+        state: Arc<OperatorState>,
+    ) -> Self {
+        let reporter = Reporter {
+            controller: FIELD_MANAGER.into(),
+            instance: config.instance.clone(),
+        };
+        let clients = GraphClients::new(
+            graph::http_client(),
+            config.endpoints.clone(),
+            GraphClientOptions {
+                request_timeout: config.graph_timeout,
+            },
+        );
+        Self {
+            recorder: Recorder::new(client.clone(), reporter),
+            credentials: Credentials::new(clients),
+            client,
+            config,
+            resources,
+            state,
+            memory: Mutex::default(),
+            started: Instant::now(),
+        }
+    }
+
+    /// Counts one more failed reconcile of `flow` in a row, and returns the count.
+    pub fn count_failure(&self, flow: &SecurityGroupProvisioningFlow) -> u32 {
+        self.remember(flow, |memory| {
+            memory.failures = memory.failures.saturating_add(1);
+            memory.failures
+        })
+    }
+
+    /// What is remembered about `flow` (default when nothing is).
+    pub(super) fn recall(&self, flow: &SecurityGroupProvisioningFlow) -> Memory {
+        self.lock()
+            .get(&ObjectRef::from_obj(flow))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Changes what is remembered about `flow`.
+    pub(super) fn remember<T>(
+        &self,
+        flow: &SecurityGroupProvisioningFlow,
+        change: impl FnOnce(&mut Memory) -> T,
+    ) -> T {
+        change(self.lock().entry(ObjectRef::from_obj(flow)).or_default())
+    }
+
+    /// Drops everything remembered about a resource that is gone, its credential included.
+    pub(super) fn forget(&self, flow: &SecurityGroupProvisioningFlow) {
+        self.lock().remove(&ObjectRef::from_obj(flow));
+        self.credentials.release(flow);
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<ObjectRef<SecurityGroupProvisioningFlow>, Memory>> {
+        self.memory
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

@@ -1,0 +1,218 @@
+//! The Kubernetes side of credentials: the one a resource uses (its namespace's Secret or the
+//! operator's own), the Graph client for it, the permission check on its token, and the one owner
+//! of a credential's lifetime: a client and its cached token live while a resource uses them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use graph::{Credential, CredentialKey, ErrorClass, GraphClient, GraphClients, StoreHandle};
+use k8s_openapi::api::core::v1::Secret;
+use kube::runtime::reflector::ObjectRef;
+use kube::{Api, ResourceExt};
+
+use super::Context;
+use super::error::{Error, KubeAction};
+use super::refresh_token_store::SecretRefreshTokenStore;
+use crate::crd::SecurityGroupProvisioningFlow;
+use crate::credentials_secret::credential_from_secret_data;
+
+/// The Graph clients of the credentials in use, and which resource uses which.
+pub struct Credentials {
+    clients: GraphClients,
+    users: Mutex<HashMap<ObjectRef<SecurityGroupProvisioningFlow>, CredentialKey>>,
+}
+
+impl Credentials {
+    pub fn new(clients: GraphClients) -> Self {
+        Self {
+            clients,
+            users: Mutex::default(),
+        }
+    }
+
+    /// The client for `credential`, noted as the one `flow` uses now. The credential `flow` used
+    /// before a rotation goes, with its client and cached token, once no resource uses it.
+    fn client_for(
+        &self,
+        flow: &SecurityGroupProvisioningFlow,
+        credential: Credential,
+    ) -> GraphClient {
+        let current = credential.fingerprint();
+        let client = self.clients.client_for(credential);
+        let mut users = self.lock();
+        let previous = users.insert(ObjectRef::from_obj(flow), current.clone());
+        if let Some(previous) = previous.filter(|previous| *previous != current) {
+            self.retire_unused(&users, previous);
+        }
+        client
+    }
+
+    /// `flow` is gone: its credential goes too unless another resource uses it.
+    pub fn release(&self, flow: &SecurityGroupProvisioningFlow) {
+        let mut users = self.lock();
+        if let Some(credential) = users.remove(&ObjectRef::from_obj(flow)) {
+            self.retire_unused(&users, credential);
+        }
+    }
+
+    fn retire_unused(
+        &self,
+        users: &HashMap<ObjectRef<SecurityGroupProvisioningFlow>, CredentialKey>,
+        credential: CredentialKey,
+    ) {
+        if !users.values().any(|used| *used == credential) {
+            self.clients.retain(|candidate| *candidate != credential);
+        }
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<ObjectRef<SecurityGroupProvisioningFlow>, CredentialKey>>
+    {
+        self.users
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The Graph client for the credential this resource uses.
+pub async fn graph_client(
+    flow: &SecurityGroupProvisioningFlow,
+    context: &Context,
+) -> Result<GraphClient, Error> {
+    let namespace = flow.namespace().unwrap_or_default();
+    let credential = match &flow.spec.credentials_secret_ref {
+        Some(reference) => {
+            let read = KubeAction::ReadSecret {
+                namespace: namespace.clone(),
+                name: reference.name.clone(),
+            };
+            let secret = Api::<Secret>::namespaced(context.client.clone(), &namespace)
+                .get_opt(&reference.name)
+                .await
+                .map_err(|source| Error::kube(read, source))?
+                .ok_or_else(|| Error::SecretNotFound {
+                    namespace: namespace.clone(),
+                    name: reference.name.clone(),
+                })?;
+            let credential = credential_from_secret_data(&secret.data.unwrap_or_default())
+                .map_err(|source| Error::SecretInvalid {
+                    namespace: namespace.clone(),
+                    name: reference.name.clone(),
+                    source,
+                })?;
+            // A delegated credential writes each rotated refresh token back to this Secret.
+            let store =
+                SecretRefreshTokenStore::new(context.client.clone(), &namespace, &reference.name);
+            credential.with_refresh_token_store(StoreHandle::new(Arc::new(store)))
+        }
+        None => {
+            let credential = context
+                .config
+                .default_credential
+                .clone()
+                .ok_or(Error::NoDefaultCredential)?;
+            let allowed = &context.config.default_credential_namespaces;
+            if !allowed.allows(&namespace) {
+                return Err(Error::DefaultCredentialNotAllowed {
+                    namespace,
+                    allowed: allowed.to_string(),
+                });
+            }
+            credential
+        }
+    };
+    let refresh_token = credential.refresh_token().cloned();
+    let client = context.credentials.client_for(flow, credential);
+    if let Some(token) = refresh_token {
+        client.offer_refresh_token(&token).await;
+    }
+    Ok(client)
+}
+
+/// Stops before Graph refuses: the token must carry the permission the resource needs
+/// (ReadWrite.All to manage, Read.All at least to observe). A token whose claims cannot be read
+/// is let through, and Graph itself decides.
+pub async fn check_permission(
+    graph: &GraphClient,
+    flow: &SecurityGroupProvisioningFlow,
+) -> Result<(), Error> {
+    const READ_WRITE: &str = "IndustryData-OutboundFlow.ReadWrite.All";
+    const READ: &str = "IndustryData-OutboundFlow.Read.All";
+    let claims = match graph.token_claims().await {
+        Ok(claims) => claims,
+        Err(error) if error.class() == ErrorClass::Unexpected => return Ok(()),
+        Err(error) => return Err(error.into()),
+    };
+    let observe_only = flow.is_observe_only();
+    if claims.grants(READ_WRITE) || (observe_only && claims.grants(READ)) {
+        return Ok(());
+    }
+    Err(Error::MissingPermission {
+        permission: if observe_only { READ } else { READ_WRITE },
+        observe_hint: if observe_only {
+            ""
+        } else if claims.grants(READ) {
+            " (it has Read.All, which is enough only for managementPolicy ObserveOnly)"
+        } else {
+            ""
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use graph::{GraphClientOptions, SecretString};
+
+    fn credential(secret: &str) -> Credential {
+        Credential::client_secret(
+            "contoso.example",
+            "b5e7f8a3-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
+            SecretString::new(secret),
+        )
+        .expect("credential")
+    }
+
+    fn resource(name: &str) -> SecurityGroupProvisioningFlow {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "industrydata.sds-operator.io/v1alpha1",
+            "kind": "SecurityGroupProvisioningFlow",
+            "metadata": {"name": name, "namespace": "sds"},
+            "spec": {
+                "flowSetId": "9ab41255-5364-4c53-e15c-08dc4ab6ee03",
+                "creationOptions": {"createBasedOnRoleGroup": true, "createBasedOnOrgPlusRoleGroup": false},
+            },
+        }))
+        .expect("a resource")
+    }
+
+    fn credentials() -> Credentials {
+        Credentials::new(GraphClients::new(
+            graph::http_client(),
+            graph::GraphEndpoints::default(),
+            GraphClientOptions::default(),
+        ))
+    }
+
+    #[test]
+    fn a_rotated_credential_is_retired_once_nobody_uses_it() {
+        let credentials = credentials();
+        let (mine, other) = (resource("mine"), resource("other"));
+        credentials.client_for(&mine, credential("old"));
+        credentials.client_for(&mine, credential("old"));
+        assert_eq!(credentials.clients.len(), 1, "unchanged: one client");
+
+        credentials.client_for(&other, credential("old"));
+        credentials.client_for(&mine, credential("new"));
+        assert_eq!(credentials.clients.len(), 2, "old is still used elsewhere");
+
+        credentials.client_for(&other, credential("newer"));
+        assert_eq!(credentials.clients.len(), 2, "old retired: new and newer");
+
+        credentials.release(&mine);
+        assert_eq!(credentials.clients.len(), 1, "new went with its last user");
+        credentials.release(&other);
+        assert!(credentials.clients.is_empty());
+    }
+}
