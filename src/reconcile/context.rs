@@ -58,7 +58,7 @@ impl Context {
         );
         Self {
             recorder: Recorder::new(client.clone(), reporter),
-            credentials: Credentials::new(clients),
+            credentials: Credentials::new(client.clone(), &config, clients),
             client,
             config,
             resources,

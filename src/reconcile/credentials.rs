@@ -8,22 +8,108 @@ use std::sync::{Arc, Mutex};
 use graph::{Credential, CredentialKey, ErrorClass, GraphClient, GraphClients, StoreHandle};
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::reflector::ObjectRef;
-use kube::{Api, ResourceExt};
+use kube::{Api, Client, ResourceExt};
 
-use super::Context;
 use super::error::{Error, KubeAction};
 use super::refresh_token_store::SecretRefreshTokenStore;
+use crate::config::{Config, NamespaceAllowList};
 use crate::crd::SecurityGroupProvisioningFlow;
 use crate::credentials_secret::credential_from_secret_data;
 
-/// The Graph clients of the credentials in use, and which resource uses which.
+/// Where credentials come from, the Graph clients of those in use, and which resource uses which.
 pub struct Credentials {
+    client: Client,
+    /// The operator's own credential, and the namespaces that may use it.
+    default: Option<Credential>,
+    default_namespaces: NamespaceAllowList,
+    in_use: InUse,
+}
+
+impl Credentials {
+    pub fn new(client: Client, config: &Config, clients: GraphClients) -> Self {
+        Self {
+            client,
+            default: config.default_credential.clone(),
+            default_namespaces: config.default_credential_namespaces.clone(),
+            in_use: InUse::new(clients),
+        }
+    }
+
+    /// `flow` is gone: its credential goes too unless another resource uses it.
+    pub fn release(&self, flow: &SecurityGroupProvisioningFlow) {
+        self.in_use.release(flow);
+    }
+
+    /// The Graph client for the credential `flow` uses: its namespace's Secret, else the
+    /// operator's own where the namespace may use it.
+    pub async fn graph_client(
+        &self,
+        flow: &SecurityGroupProvisioningFlow,
+    ) -> Result<GraphClient, Error> {
+        let credential = match &flow.spec.credentials_secret_ref {
+            Some(reference) => self.read_secret(flow, &reference.name).await?,
+            None => self.operators_own(flow)?,
+        };
+        let refresh_token = credential.refresh_token().cloned();
+        let client = self.in_use.client_for(flow, credential);
+        if let Some(token) = refresh_token {
+            client.offer_refresh_token(&token).await;
+        }
+        Ok(client)
+    }
+
+    async fn read_secret(
+        &self,
+        flow: &SecurityGroupProvisioningFlow,
+        name: &str,
+    ) -> Result<Credential, Error> {
+        let namespace = flow.namespace().unwrap_or_default();
+        let read = KubeAction::ReadSecret {
+            namespace: namespace.clone(),
+            name: name.to_owned(),
+        };
+        let secret = Api::<Secret>::namespaced(self.client.clone(), &namespace)
+            .get_opt(name)
+            .await
+            .map_err(|source| Error::kube(read, source))?
+            .ok_or_else(|| Error::SecretNotFound {
+                namespace: namespace.clone(),
+                name: name.to_owned(),
+            })?;
+        let credential =
+            credential_from_secret_data(&secret.data.unwrap_or_default()).map_err(|source| {
+                Error::SecretInvalid {
+                    namespace: namespace.clone(),
+                    name: name.to_owned(),
+                    source,
+                }
+            })?;
+        // A delegated credential writes each rotated refresh token back to this Secret.
+        let store = SecretRefreshTokenStore::new(self.client.clone(), &namespace, name);
+        Ok(credential.with_refresh_token_store(StoreHandle::new(Arc::new(store))))
+    }
+
+    fn operators_own(&self, flow: &SecurityGroupProvisioningFlow) -> Result<Credential, Error> {
+        let credential = self.default.clone().ok_or(Error::NoDefaultCredential)?;
+        let namespace = flow.namespace().unwrap_or_default();
+        if !self.default_namespaces.allows(&namespace) {
+            return Err(Error::DefaultCredentialNotAllowed {
+                namespace,
+                allowed: self.default_namespaces.to_string(),
+            });
+        }
+        Ok(credential)
+    }
+}
+
+/// The Graph clients of the credentials in use, and which resource uses which.
+struct InUse {
     clients: GraphClients,
     users: Mutex<HashMap<ObjectRef<SecurityGroupProvisioningFlow>, CredentialKey>>,
 }
 
-impl Credentials {
-    pub fn new(clients: GraphClients) -> Self {
+impl InUse {
+    fn new(clients: GraphClients) -> Self {
         Self {
             clients,
             users: Mutex::default(),
@@ -47,8 +133,7 @@ impl Credentials {
         client
     }
 
-    /// `flow` is gone: its credential goes too unless another resource uses it.
-    pub fn release(&self, flow: &SecurityGroupProvisioningFlow) {
+    fn release(&self, flow: &SecurityGroupProvisioningFlow) {
         let mut users = self.lock();
         if let Some(credential) = users.remove(&ObjectRef::from_obj(flow)) {
             self.retire_unused(&users, credential);
@@ -73,61 +158,6 @@ impl Credentials {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-}
-
-/// The Graph client for the credential this resource uses.
-pub async fn graph_client(
-    flow: &SecurityGroupProvisioningFlow,
-    context: &Context,
-) -> Result<GraphClient, Error> {
-    let namespace = flow.namespace().unwrap_or_default();
-    let credential = match &flow.spec.credentials_secret_ref {
-        Some(reference) => {
-            let read = KubeAction::ReadSecret {
-                namespace: namespace.clone(),
-                name: reference.name.clone(),
-            };
-            let secret = Api::<Secret>::namespaced(context.client.clone(), &namespace)
-                .get_opt(&reference.name)
-                .await
-                .map_err(|source| Error::kube(read, source))?
-                .ok_or_else(|| Error::SecretNotFound {
-                    namespace: namespace.clone(),
-                    name: reference.name.clone(),
-                })?;
-            let credential = credential_from_secret_data(&secret.data.unwrap_or_default())
-                .map_err(|source| Error::SecretInvalid {
-                    namespace: namespace.clone(),
-                    name: reference.name.clone(),
-                    source,
-                })?;
-            // A delegated credential writes each rotated refresh token back to this Secret.
-            let store =
-                SecretRefreshTokenStore::new(context.client.clone(), &namespace, &reference.name);
-            credential.with_refresh_token_store(StoreHandle::new(Arc::new(store)))
-        }
-        None => {
-            let credential = context
-                .config
-                .default_credential
-                .clone()
-                .ok_or(Error::NoDefaultCredential)?;
-            let allowed = &context.config.default_credential_namespaces;
-            if !allowed.allows(&namespace) {
-                return Err(Error::DefaultCredentialNotAllowed {
-                    namespace,
-                    allowed: allowed.to_string(),
-                });
-            }
-            credential
-        }
-    };
-    let refresh_token = credential.refresh_token().cloned();
-    let client = context.credentials.client_for(flow, credential);
-    if let Some(token) = refresh_token {
-        client.offer_refresh_token(&token).await;
-    }
-    Ok(client)
 }
 
 /// Stops before Graph refuses: the token must carry the permission the resource needs
@@ -187,8 +217,8 @@ mod tests {
         .expect("a resource")
     }
 
-    fn credentials() -> Credentials {
-        Credentials::new(GraphClients::new(
+    fn credentials() -> InUse {
+        InUse::new(GraphClients::new(
             graph::http_client(),
             graph::GraphEndpoints::default(),
             GraphClientOptions::default(),

@@ -3,12 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use kube::ResourceExt;
-
-use super::Context;
 use crate::crd::{
     OTHER_ANNOTATIONS_DIGEST, PAUSED_ANNOTATION, RESET_ANNOTATION, SecurityGroupProvisioningFlow,
 };
+use kube::ResourceExt;
 
 /// The shortest time between two reconciles that differ only in the operator's annotations.
 pub const ANNOTATION_DEBOUNCE: Duration = Duration::from_secs(1);
@@ -41,23 +39,6 @@ impl Trigger {
             && self.deleting == earlier.deleting
             && self != earlier
     }
-}
-
-/// How long a reconcile of `flow` started at `started` waits for an annotation edit before it to
-/// settle, if at all; a reconcile that runs is remembered as the last one.
-pub fn wait_for_annotations(
-    flow: &SecurityGroupProvisioningFlow,
-    context: &Context,
-    started: Instant,
-) -> Option<Duration> {
-    let trigger = Trigger::of(flow);
-    context.remember(flow, |memory| {
-        let wait = wait_before(memory.last_trigger.as_ref(), &trigger);
-        if wait.is_none() {
-            memory.last_trigger = Some((trigger, started));
-        }
-        wait
-    })
 }
 
 /// How long a reconcile for `now_seen` waits, given the last reconcile that ran (`last`): only an

@@ -10,7 +10,7 @@ use super::error::{Error, KubeAction, Refusal};
 use super::events::{self, Note};
 use super::progress::Progress;
 use super::status::{self, Health};
-use super::{Context, credentials, observe, requeue};
+use super::{Context, observe, requeue};
 use crate::crd::{
     DeletionPolicy, Reason, SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus,
 };
@@ -105,7 +105,7 @@ async fn delete_in_graph(
     context: &Context,
     status: &SecurityGroupProvisioningFlowStatus,
 ) -> Result<Note, Error> {
-    let graph = credentials::graph_client(flow, context).await?;
+    let graph = context.credentials.graph_client(flow).await?;
     let flow_set_id = &flow.spec.flow_set_id;
     // A create intent without an id means a POST may have created a flow we never recorded.
     let flow_id = match (&status.flow_id, &status.create_intent) {

@@ -1,11 +1,11 @@
 //! What the controller remembers about a resource between its reconciles, in memory only: losing
 //! it on a restart costs at most one more PATCH and restarts the freshness clock.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use graph::SecurityGroupCreationOptions;
 
-use super::debounce::Trigger;
+use super::debounce::{Trigger, wait_before};
 
 #[derive(Clone, Debug, Default)]
 pub struct Memory {
@@ -19,6 +19,18 @@ pub struct Memory {
     pub first_read_deferred: bool,
     /// What the last reconcile that ran was started for, and when, to debounce annotation edits.
     pub last_trigger: Option<(Trigger, Instant)>,
+}
+
+impl Memory {
+    /// How long a reconcile for `trigger`, started at `started`, waits for an annotation edit to
+    /// settle, if at all; a reconcile that goes ahead is remembered as the last one.
+    pub fn debounce(&mut self, trigger: Trigger, started: Instant) -> Option<Duration> {
+        let wait = wait_before(self.last_trigger.as_ref(), &trigger);
+        if wait.is_none() {
+            self.last_trigger = Some((trigger, started));
+        }
+        wait
+    }
 }
 
 /// A PATCH Graph answered with success, and what it replaced.

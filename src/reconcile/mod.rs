@@ -42,7 +42,8 @@ pub async fn reconcile(
     context: Arc<Context>,
 ) -> Result<Action, Error> {
     let started = Instant::now();
-    if let Some(wait) = debounce::wait_for_annotations(&flow, &context, started) {
+    let trigger = debounce::Trigger::of(&flow);
+    if let Some(wait) = context.remember(&flow, |memory| memory.debounce(trigger, started)) {
         return Ok(Action::requeue(wait));
     }
     let namespace = flow.namespace().unwrap_or_default();
@@ -93,7 +94,7 @@ async fn sync_graph(
     now: Timestamp,
 ) -> Result<Applied, Error> {
     conflict::refuse_conflict(flow, context).await?;
-    let graph = credentials::graph_client(flow, context).await?;
+    let graph = context.credentials.graph_client(flow).await?;
     credentials::check_permission(&graph, flow).await?;
     let observed = observe::observe_flow(&graph, flow, &progress.status).await?;
     requeue::record_read(flow, context);

@@ -341,3 +341,7 @@ fn plan_reset(
 #[cfg(test)]
 #[path = "plan_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "plan_reset_tests.rs"]
+mod reset_tests;
