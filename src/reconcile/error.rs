@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use graph::{ErrorClass, GraphError};
+use kube::runtime::finalizer;
 
 use crate::crd::{MAX_RESET_TOKEN_LENGTH, PAUSED_ANNOTATION, RESET_ANNOTATION, Reason};
 use crate::credentials_secret::SecretCredentialError;
@@ -183,6 +184,19 @@ impl Error {
         match &source {
             kube::Error::Api(status) if status.code == 403 => Self::KubeForbidden { action },
             _ => Self::Kube { action, source },
+        }
+    }
+
+    /// The finalizer helper's own failures: adding or removing the finalizer is an API write.
+    pub fn from_finalizer(error: finalizer::Error<Self>, namespace: String) -> Self {
+        match error {
+            finalizer::Error::ApplyFailed(error) | finalizer::Error::CleanupFailed(error) => error,
+            finalizer::Error::AddFinalizer(source) | finalizer::Error::RemoveFinalizer(source) => {
+                Self::kube(KubeAction::UpdateFinalizer { namespace }, source)
+            }
+            finalizer::Error::UnnamedObject | finalizer::Error::InvalidFinalizer => {
+                Self::UnexpectedResource("it has no name, or the finalizer name is invalid")
+            }
         }
     }
 

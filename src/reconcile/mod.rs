@@ -55,7 +55,7 @@ pub async fn reconcile(
         }
     })
     .await
-    .map_err(|error| finalizer_error(error, namespace));
+    .map_err(|error| Error::from_finalizer(error, namespace));
     if result.is_ok() {
         context.remember(&flow, |memory| memory.failures = 0);
     }
@@ -159,18 +159,5 @@ async fn report(
     match result? {
         None => Ok(Action::await_change()),
         Some(applied) => Ok(requeue::after_sync(context, &applied, now)),
-    }
-}
-
-/// The finalizer helper's own failures: adding or removing the finalizer is an API write.
-fn finalizer_error(error: finalizer::Error<Error>, namespace: String) -> Error {
-    match error {
-        finalizer::Error::ApplyFailed(error) | finalizer::Error::CleanupFailed(error) => error,
-        finalizer::Error::AddFinalizer(source) | finalizer::Error::RemoveFinalizer(source) => {
-            Error::kube(KubeAction::UpdateFinalizer { namespace }, source)
-        }
-        finalizer::Error::UnnamedObject | finalizer::Error::InvalidFinalizer => {
-            Error::UnexpectedResource("it has no name, or the finalizer name is invalid")
-        }
     }
 }

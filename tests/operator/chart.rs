@@ -1,5 +1,6 @@
 //! The Helm chart: it lints, installs with the real helm, and its RBAC is enough for the whole
-//! life of a resource (create, reset, delete) while granting nothing more.
+//! life of a resource (create, reset, delete) while granting nothing more; where it grants less
+//! (no Secret reads), the resource says which permission is missing.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +8,7 @@ use kube::api::DeleteParams;
 use sds_operator::crd::{DeletionPolicy, RESET_ANNOTATION, ResetOutcome};
 use sds_test_support::TestContext;
 
-use sds_test_harness::{OperatorUnderTest, Options, is_ready};
+use sds_test_harness::{OperatorUnderTest, Options, is_ready, stalled_with};
 
 const CHART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/sds-operator");
 
@@ -24,14 +25,9 @@ async fn run(command: std::process::Command) -> (bool, String) {
     (output.status.success(), text)
 }
 
-#[tokio::test]
-async fn the_charts_rbac_is_enough_to_run_the_operator_and_no_more() {
-    let test = TestContext::new("chart").await;
-    let mut lint = test.control_plane.helm();
-    lint.args(["lint", CHART]);
-    let (ok, text) = run(lint).await;
-    assert!(ok, "helm lint: {text}");
-
+/// Installs the chart into the test's namespace, watching only it, with `values` set; returns the
+/// name of the chart's ServiceAccount.
+async fn install_chart(test: &TestContext, values: &[&str]) -> String {
     let mut install = test.control_plane.helm();
     install.args([
         "install",
@@ -41,10 +37,23 @@ async fn the_charts_rbac_is_enough_to_run_the_operator_and_no_more() {
         &test.namespace,
     ]);
     install.args(["--set", &format!("watchNamespace={}", test.namespace)]);
+    for value in values {
+        install.args(["--set", value]);
+    }
     let (ok, text) = run(install).await;
     assert!(ok, "helm install: {text}");
+    format!("{}-sds-operator", test.namespace)
+}
 
-    let service_account = format!("{}-sds-operator", test.namespace);
+#[tokio::test]
+async fn the_charts_rbac_is_enough_to_run_the_operator_and_no_more() {
+    let test = TestContext::new("chart").await;
+    let mut lint = test.control_plane.helm();
+    lint.args(["lint", CHART]);
+    let (ok, text) = run(lint).await;
+    assert!(ok, "helm lint: {text}");
+
+    let service_account = install_chart(&test, &[]).await;
     let (_, kubeconfig) = test
         .control_plane
         .service_account_kubeconfig(&test.client, &test.namespace, &service_account)
@@ -141,4 +150,44 @@ async fn the_charts_rbac_is_enough_to_run_the_operator_and_no_more() {
         .expect("delete");
     operator.wait_deleted("groups").await;
     assert!(operator.graph_flows().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_secret_the_chart_does_not_let_the_operator_read_stalls_naming_the_permission() {
+    let test = TestContext::new("chart-no-secrets").await;
+    let service_account = install_chart(&test, &["rbac.readSecrets=false"]).await;
+    let operator_client = test
+        .control_plane
+        .service_account_client(&test.client, &test.namespace, &service_account)
+        .await
+        .expect("service account client");
+    let namespace = test.namespace.clone();
+    let operator = OperatorUnderTest::start_in(test, Options::default(), operator_client).await;
+    operator
+        .create_client_secret(
+            "graph",
+            sds_test_harness::CLIENT_ID,
+            sds_test_harness::CLIENT_SECRET,
+        )
+        .await;
+    let flow = operator
+        .resource("groups")
+        .credentials_secret("graph")
+        .build();
+    operator.apply(&flow).await;
+    let permission = format!("get on secrets in namespace {namespace}");
+    operator
+        .wait_for(
+            "groups",
+            "Stalled with the missing Secret permission named",
+            stalled_with("KubernetesForbidden", permission.as_str()),
+        )
+        .await;
+    operator
+        .wait_for_event("groups", "KubernetesForbidden")
+        .await;
+    assert!(
+        operator.graph_calls(0).await.is_empty(),
+        "no Graph call without the credential"
+    );
 }
