@@ -9,12 +9,13 @@ use futures::StreamExt;
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{Predicate as _, WatchStreamExt, predicates, watcher};
-use kube::{Api, Client, Resource as _, ResourceExt as _};
+use kube::{Api, Client, ResourceExt as _};
 
 use crate::admin::OperatorState;
 use crate::config::Config;
 use crate::crd::{
-    OTHER_ANNOTATIONS_DIGEST, PAUSED_ANNOTATION, RESET_ANNOTATION, SecurityGroupProvisioningFlow,
+    FlowKind, OTHER_ANNOTATIONS_DIGEST, PAUSED_ANNOTATION, RESET_ANNOTATION,
+    SecurityGroupProvisioningFlow,
 };
 use crate::reconcile::{self, Context, Error, after_failure, conflict};
 
@@ -25,7 +26,17 @@ pub async fn run(
     state: Arc<OperatorState>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let api: Api<SecurityGroupProvisioningFlow> = match &config.namespace {
+    run_kind::<SecurityGroupProvisioningFlow>(client, config, state, shutdown).await;
+}
+
+/// The controller of one flow kind.
+async fn run_kind<K: FlowKind>(
+    client: Client,
+    config: Config,
+    state: Arc<OperatorState>,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
+    let api: Api<K> = match &config.namespace {
         Some(namespace) => Api::namespaced(client.clone(), namespace),
         None => Api::all(client.clone()),
     };
@@ -37,7 +48,7 @@ pub async fn run(
     // bumps the generation of a custom resource.
     let triggers = watcher(api.clone(), watcher::Config::default())
         .default_backoff()
-        .modify(trim_for_cache)
+        .modify(trim_for_cache::<K>)
         .reflect(writer)
         // Ready once the first list is in the cache. Read from the stream itself: the store's
         // readiness signal wakes only one of several waiters, and the Controller is one of them.
@@ -55,11 +66,9 @@ pub async fn run(
         );
     Controller::for_stream(triggers, reader)
         // A resource on its way out may free its flow set for the one that stalled behind it.
-        .watches(
-            api,
-            watcher::Config::default(),
-            move |leaving: SecurityGroupProvisioningFlow| next_claimant(&resources, &leaving),
-        )
+        .watches(api, watcher::Config::default(), move |leaving: K| {
+            next_claimant(&resources, &leaving)
+        })
         .with_config(controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile::reconcile, error_policy, context)
@@ -76,7 +85,7 @@ pub async fn run(
 /// manifest, other tools' notes), which were most of each cached resource's memory. A digest of
 /// the dropped annotations stays, so that touching a resource (`kubectl annotate`) still triggers
 /// a reconcile, debounced like any annotation edit.
-fn trim_for_cache(flow: &mut SecurityGroupProvisioningFlow) {
+fn trim_for_cache<K: FlowKind>(flow: &mut K) {
     flow.managed_fields_mut().clear();
     let annotations = flow.annotations_mut();
     let mut digest = std::hash::DefaultHasher::new();
@@ -101,28 +110,21 @@ fn trim_for_cache(flow: &mut SecurityGroupProvisioningFlow) {
 /// The resource that takes over `leaving`'s flow set once `leaving` is gone: only it can change
 /// its outcome, so only it is woken. Nothing when `leaving` is not being deleted, or did not come
 /// before that resource anyway.
-fn next_claimant(
-    resources: &Store<SecurityGroupProvisioningFlow>,
-    leaving: &SecurityGroupProvisioningFlow,
-) -> Option<ObjectRef<SecurityGroupProvisioningFlow>> {
-    leaving.metadata.deletion_timestamp.as_ref()?;
+fn next_claimant<K: FlowKind>(resources: &Store<K>, leaving: &K) -> Option<ObjectRef<K>> {
+    leaving.meta().deletion_timestamp.as_ref()?;
     let staying = resources.state();
     let next = conflict::first_claimant(
         leaving,
         staying
             .iter()
-            .filter(|other| other.metadata.deletion_timestamp.is_none()),
+            .filter(|other| other.meta().deletion_timestamp.is_none()),
     )?;
     conflict::precedes(leaving, &next).then(|| ObjectRef::from_obj(next.as_ref()))
 }
 
 /// Maps a failed reconcile to its retry; status and events already say what went wrong.
-fn error_policy(
-    flow: Arc<SecurityGroupProvisioningFlow>,
-    error: &Error,
-    context: Arc<Context>,
-) -> Action {
-    let failures = context.count_failure(&flow);
+fn error_policy<K: FlowKind>(flow: Arc<K>, error: &Error, context: Arc<Context<K>>) -> Action {
+    let failures = context.count_failure(flow.as_ref());
     let name = flow.meta().name.as_deref().unwrap_or_default();
     tracing::warn!(name, reason = %error.reason(), failures, %error, "reconcile failed");
     let resync = context.config.resync_period;

@@ -1,26 +1,32 @@
-//! The `SecurityGroupProvisioningFlow` custom resource: its spec, its status, the fixed names
-//! (annotations, finalizer, field manager) and the condition types and reasons it reports.
+//! The custom resources: what every flow kind has (`FlowSpec`, `FlowStatus`, the `FlowKind`
+//! trait and its accessors), one file per kind for the rest, the fixed names (annotations,
+//! finalizer, field manager) and the condition types and reasons they report.
 //!
 //! The CRD schema in `crds/` is generated from these types by `sds-operator crd`; every field's doc
 //! comment becomes its description, so it is what `kubectl explain` shows.
 
-mod access;
 mod generate;
+mod kind;
 mod reason;
+mod security_group;
 mod status;
-mod wire;
 
-use kube::{CustomResource, KubeSchema};
+use kube::KubeSchema;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use generate::{CrdYamlError, crd_yaml, custom_resource_definition};
 /// Graph's readinessStatus, mirrored into status as Graph sends it.
 pub use graph::ReadinessStatus;
+pub use kind::FlowKind;
 pub use reason::{ConditionStatus, ConditionType, Reason};
+pub use security_group::{
+    SecurityGroupCreationOptions, SecurityGroupMirror, SecurityGroupProvisioningFlow,
+    SecurityGroupProvisioningFlowSpec, SecurityGroupProvisioningFlowStatus,
+};
 pub use status::{
-    CreateIntent, MAX_RESET_TOKEN_LENGTH, RESET_HISTORY_LENGTH, ResetOutcome, ResetStatus,
-    ResetWaiting, SecurityGroupProvisioningFlowStatus,
+    CreateIntent, FlowStatus, MAX_RESET_TOKEN_LENGTH, RESET_HISTORY_LENGTH, ResetOutcome,
+    ResetStatus, ResetWaiting,
 };
 
 /// Annotation whose every new value asks for one reset of the flow.
@@ -45,83 +51,19 @@ pub const DNS_SUBDOMAIN_PATTERN: &str =
 pub const FLOW_SET_ID_IMMUTABLE_MESSAGE: &str =
     "flowSetId is immutable: create a new resource to target another flow set";
 
-/// Desired state of one School Data Sync security-group provisioning flow.
-#[allow(
-    clippy::duplicated_attributes,
-    reason = "each printcolumn(...) repeats keys such as type_"
-)]
-#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[kube(
-    group = "industrydata.sds-operator.io",
-    version = "v1alpha1",
-    kind = "SecurityGroupProvisioningFlow",
-    plural = "securitygroupprovisioningflows",
-    namespaced,
-    status = "SecurityGroupProvisioningFlowStatus",
-    derive = "PartialEq",
-    shortname = "sgpf",
-    category = "sds",
-    category = "industrydata",
-    doc = "A Microsoft Graph School Data Sync securityGroupProvisioningFlow: tells SDS which \
-           security groups to create from the school data of one outbound provisioning flow set.",
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].status"#,
-        description = "Whether the last sync succeeded and Graph reports the flow ready"
-    ),
-    printcolumn(
-        name = "Reason",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#,
-        description = "Why the resource is or is not ready (the Ready condition's reason)"
-    ),
-    printcolumn(
-        name = "Readiness",
-        type_ = "string",
-        json_path = ".status.readinessStatus",
-        description = "readinessStatus as Graph reports it"
-    ),
-    printcolumn(
-        name = "FlowSet",
-        type_ = "string",
-        json_path = ".spec.flowSetId",
-        description = "Id of the parent outbound provisioning flow set"
-    ),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    ),
-    printcolumn(
-        name = "FlowID",
-        type_ = "string",
-        json_path = ".status.flowId",
-        description = "Id of the flow in Graph",
-        priority = 1
-    ),
-    printcolumn(
-        name = "Message",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].message"#,
-        description = "What the Ready condition says, including what to fix",
-        priority = 1
-    )
-)]
+/// What every flow kind's spec has: the flow set that holds the flow, and how the operator treats
+/// the flow (adoption, deletion, management, credentials).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct SecurityGroupProvisioningFlowSpec {
+pub struct FlowSpec {
     /// Id (a GUID) of the outbound provisioning flow set that holds this flow. A flow set holds at
-    /// most one security-group flow, so this names the flow. Immutable: create a new resource to
+    /// most one flow of each type, so this names the flow. Immutable: create a new resource to
     /// target another flow set.
     #[schemars(pattern(GUID_PATTERN))]
     #[x_kube(validation = Rule::new("self == oldSelf").message(FLOW_SET_ID_IMMUTABLE_MESSAGE))]
     pub flow_set_id: String,
 
-    /// Which security groups SDS creates; mirrors Graph's securityGroupCreationOptions. The
-    /// operator changes the flow in Graph whenever it differs from this.
-    pub creation_options: SecurityGroupCreationOptions,
-
-    /// What to do when the flow set already holds a security-group flow this resource did not
+    /// What to do when the flow set already holds a flow of this type that this resource did not
     /// record: AdoptOrCreate (default) adopts it and brings it to this spec; CreateOnly refuses
     /// (reason FlowAlreadyExists) unless this resource recorded its own create attempt.
     #[serde(default)]
@@ -145,18 +87,7 @@ pub struct SecurityGroupProvisioningFlowSpec {
     pub credentials_secret_ref: Option<LocalSecretReference>,
 }
 
-/// Graph's securityGroupCreationOptions, with Graph's own property names.
-#[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct SecurityGroupCreationOptions {
-    /// Create one security group per role group (for example Students, Staff).
-    pub create_based_on_role_group: bool,
-
-    /// Create one security group per organisation (school) and role group.
-    pub create_based_on_org_plus_role_group: bool,
-}
-
-/// Whether an existing security-group flow in the flow set may be taken over.
+/// Whether an existing flow of the resource's type in the flow set may be taken over.
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum AdoptionPolicy {
     /// Adopt an existing flow, else create one.
@@ -192,22 +123,4 @@ pub struct LocalSecretReference {
     /// Name of the Secret.
     #[schemars(pattern(DNS_SUBDOMAIN_PATTERN), length(min = 1, max = 253))]
     pub name: String,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn spec_defaults_apply_when_fields_are_omitted() {
-        let spec: SecurityGroupProvisioningFlowSpec = serde_json::from_value(serde_json::json!({
-            "flowSetId": "9ab41255-5364-4c53-e15c-08dc4ab6ee03",
-            "creationOptions": {"createBasedOnRoleGroup": true, "createBasedOnOrgPlusRoleGroup": false},
-        }))
-        .unwrap();
-        assert_eq!(spec.adoption, AdoptionPolicy::AdoptOrCreate);
-        assert_eq!(spec.management_policy, ManagementPolicy::Manage);
-        assert_eq!(spec.deletion_policy, None);
-        assert_eq!(spec.credentials_secret_ref, None);
-    }
 }

@@ -6,7 +6,8 @@ use std::time::Duration;
 use graph::{
     Credential, ErrorClass, GraphClient, GraphClientOptions, GraphEndpoints, GraphError,
     MAX_GRAPH_BODY, MAX_RETRY_AFTER, MAX_TOKEN_BODY, ProvisioningFlow, ReadinessStatus,
-    SecretString, SecurityGroupCreationOptions, TokenErrorKind, http_client_builder,
+    SecretString, SecurityGroupConfig, SecurityGroupCreationOptions, TokenErrorKind,
+    http_client_builder,
 };
 use graph_emulator::{
     ClientRegistration, Emulator, EmulatorConfig, FaultRule, FaultTarget, JournalEntry,
@@ -25,13 +26,17 @@ const EXPIRED_SECRET: &str = "expired~Secret.value_3";
 const FLOW_SET: &str = "9ab41255-5364-4c53-e15c-08dc4ab6ee03";
 const FLOWS_PATH: &str = "/beta/external/industryData/outboundProvisioningFlowSets/9ab41255-5364-4c53-e15c-08dc4ab6ee03/provisioningFlows";
 
-const ROLE_ONLY: SecurityGroupCreationOptions = SecurityGroupCreationOptions {
-    create_based_on_role_group: true,
-    create_based_on_org_plus_role_group: false,
+const ROLE_ONLY: SecurityGroupConfig = SecurityGroupConfig {
+    creation_options: SecurityGroupCreationOptions {
+        create_based_on_role_group: true,
+        create_based_on_org_plus_role_group: false,
+    },
 };
-const BOTH: SecurityGroupCreationOptions = SecurityGroupCreationOptions {
-    create_based_on_role_group: true,
-    create_based_on_org_plus_role_group: true,
+const BOTH: SecurityGroupConfig = SecurityGroupConfig {
+    creation_options: SecurityGroupCreationOptions {
+        create_based_on_role_group: true,
+        create_based_on_org_plus_role_group: true,
+    },
 };
 
 async fn emulator() -> Emulator {
@@ -201,30 +206,27 @@ async fn create_read_update_reset_delete_send_the_documented_requests() {
     let create_id = Uuid::new_v4();
 
     let created = client
-        .create_security_group_flow(FLOW_SET, &ROLE_ONLY, create_id)
+        .create_flow(FLOW_SET, &ROLE_ONLY, create_id)
         .await
         .unwrap();
     assert_eq!(created.client_request_id, create_id.to_string());
     assert!(created.request_id.is_some());
     let flow = created
         .value
-        .into_security_group()
+        .into_flow::<SecurityGroupConfig>()
         .expect("a security-group flow");
-    assert_eq!(flow.creation_options, ROLE_ONLY);
+    assert_eq!(flow.config, ROLE_ONLY);
     assert!(flow.created_date_time.is_some());
 
     let fetched = client.get_flow(FLOW_SET, &flow.id).await.unwrap();
-    let fetched = fetched.value.into_security_group().unwrap();
+    let fetched = fetched.value.into_flow::<SecurityGroupConfig>().unwrap();
     assert_eq!(fetched.id, flow.id);
     assert!(matches!(
         fetched.readiness_status,
         ReadinessStatus::NotReady | ReadinessStatus::Ready
     ));
 
-    let updated = client
-        .update_security_group_flow(FLOW_SET, &flow.id, &BOTH)
-        .await
-        .unwrap();
+    let updated = client.update_flow(FLOW_SET, &flow.id, &BOTH).await.unwrap();
     let state = emu.admin().state().await.unwrap();
     assert_eq!(
         state.flow(&flow.id).unwrap().creation_options(),
@@ -317,7 +319,10 @@ async fn lists_follow_next_links_and_keep_unknown_flow_types() {
 
     let flows = writer(&emu).list_flows(FLOW_SET).await.unwrap().value;
     assert_eq!(flows.len(), 2);
-    assert_eq!(flows[0].as_security_group().unwrap().id, security_group);
+    assert_eq!(
+        flows[0].as_flow::<SecurityGroupConfig>().unwrap().id,
+        security_group
+    );
     assert_eq!(
         flows[1],
         ProvisioningFlow::Other {
@@ -346,11 +351,11 @@ async fn graph_errors_are_classified_with_graph_ids_and_message() {
         .await
         .unwrap_err();
     client
-        .create_security_group_flow(FLOW_SET, &ROLE_ONLY, Uuid::new_v4())
+        .create_flow(FLOW_SET, &ROLE_ONLY, Uuid::new_v4())
         .await
         .unwrap();
     let conflict = client
-        .create_security_group_flow(FLOW_SET, &BOTH, Uuid::new_v4())
+        .create_flow(FLOW_SET, &BOTH, Uuid::new_v4())
         .await
         .unwrap_err();
     add_fault(
@@ -366,7 +371,7 @@ async fn graph_errors_are_classified_with_graph_ids_and_message() {
     add_fault(&emu, graph_fault("GET", 503)).await;
     let unavailable = client.list_flows(FLOW_SET).await.unwrap_err();
     let forbidden = client_with(&emu, TENANT, READER, READER_SECRET)
-        .create_security_group_flow(FLOW_SET, &ROLE_ONLY, Uuid::new_v4())
+        .create_flow(FLOW_SET, &ROLE_ONLY, Uuid::new_v4())
         .await
         .unwrap_err();
 
@@ -427,7 +432,7 @@ async fn throttling_reports_retry_after_in_both_forms_and_is_not_retried() {
     )
     .await;
     let seconds = client
-        .create_security_group_flow(FLOW_SET, &ROLE_ONLY, Uuid::new_v4())
+        .create_flow(FLOW_SET, &ROLE_ONLY, Uuid::new_v4())
         .await
         .unwrap_err();
     assert_eq!(seconds.class(), ErrorClass::Throttled);
@@ -493,7 +498,7 @@ async fn after_a_429_no_call_of_that_credential_is_sent_until_retry_after_passes
     assert_eq!(graph_calls(journal(&emu).await), 1);
 
     let held = same_credential
-        .create_security_group_flow(FLOW_SET, &ROLE_ONLY, Uuid::new_v4())
+        .create_flow(FLOW_SET, &ROLE_ONLY, Uuid::new_v4())
         .await
         .unwrap_err();
     assert_eq!(held.class(), ErrorClass::Throttled);

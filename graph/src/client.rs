@@ -15,9 +15,7 @@ use crate::error::{GraphError, Operation};
 use crate::identity::claims::TokenClaims;
 use crate::identity::credential::{Credential, SecretString};
 use crate::identity::token_source::TokenSource;
-use crate::model::{
-    FlowSet, Page, ProvisioningFlow, SecurityGroupCreationOptions, SecurityGroupFlowBody,
-};
+use crate::model::{FlowBody, FlowConfig, FlowSet, Page, ProvisioningFlow};
 use crate::response::{Response, ResponseMeta};
 use crate::throttle::Throttle;
 
@@ -172,16 +170,17 @@ impl GraphClient {
         decode(Operation::GetFlow, answer)
     }
 
-    /// `POST .../provisioningFlows` with a security-group flow. `client_request_id` is the
-    /// caller's, so that it can record the create intent before sending; Graph echoes it back.
-    pub async fn create_security_group_flow(
+    /// `POST .../provisioningFlows` with a flow of the type whose settings are `config`.
+    /// `client_request_id` is the caller's, so that it can record the create intent before
+    /// sending; Graph echoes it back.
+    pub async fn create_flow<C: FlowConfig>(
         &self,
         flow_set_id: &str,
-        options: &SecurityGroupCreationOptions,
+        config: &C,
         client_request_id: Uuid,
     ) -> Result<Response<ProvisioningFlow>, GraphError> {
         let url = self.url(&[flow_set_id, "provisioningFlows"]);
-        let body = json_body(&SecurityGroupFlowBody::new(options));
+        let body = json_body(&FlowBody::new(config));
         let answer = self
             .send(
                 Operation::CreateFlow,
@@ -194,16 +193,16 @@ impl GraphClient {
         decode(Operation::CreateFlow, answer)
     }
 
-    /// `PATCH .../provisioningFlows/{flowId}` with `@odata.type` and the full `creationOptions`
+    /// `PATCH .../provisioningFlows/{flowId}` with `@odata.type` and the type's full settings
     /// (whether Graph merges a partial object is undocumented).
-    pub async fn update_security_group_flow(
+    pub async fn update_flow<C: FlowConfig>(
         &self,
         flow_set_id: &str,
         flow_id: &str,
-        options: &SecurityGroupCreationOptions,
+        config: &C,
     ) -> Result<Response<()>, GraphError> {
         let url = self.url(&[flow_set_id, "provisioningFlows", flow_id]);
-        let body = json_body(&SecurityGroupFlowBody::new(options));
+        let body = json_body(&FlowBody::new(config));
         let answer = self
             .send(
                 Operation::UpdateFlow,

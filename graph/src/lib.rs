@@ -44,8 +44,8 @@ pub use identity::delegated::{
 pub use identity::token_error::TokenErrorKind;
 pub use identity::token_source::GRAPH_SCOPE;
 pub use model::{
-    FlowSet, ProvisioningFlow, SECURITY_GROUP_FLOW_TYPE, SecurityGroupCreationOptions,
-    SecurityGroupFlow,
+    Flow, FlowConfig, FlowSet, ProvisioningFlow, SECURITY_GROUP_FLOW_TYPE, SecurityGroupConfig,
+    SecurityGroupCreationOptions, SecurityGroupFlow,
 };
 pub use readiness::ReadinessStatus;
 pub use registry::GraphClients;

@@ -2,6 +2,9 @@
 //! unknown properties are ignored and flow types other than the security-group flow are kept by
 //! type and id only.
 
+use std::fmt;
+
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
@@ -45,19 +48,77 @@ impl ProvisioningFlow {
         }
     }
 
-    /// The security-group flow, if this is one.
-    pub fn as_security_group(&self) -> Option<&SecurityGroupFlow> {
-        match self {
-            Self::SecurityGroup(flow) => Some(flow),
-            Self::Other { .. } => None,
+    /// The flow, if it is of the type whose settings are `C`.
+    pub fn as_flow<C: FlowConfig>(&self) -> Option<&Flow<C>> {
+        C::borrow(self)
+    }
+
+    /// Takes the flow out, if it is of the type whose settings are `C`.
+    pub fn into_flow<C: FlowConfig>(self) -> Option<Flow<C>> {
+        C::take(self)
+    }
+}
+
+/// A flow type's own settings in their wire shape: what a create or update sends besides
+/// `@odata.type`, and what a read returns besides the members every flow has. One per type.
+pub trait FlowConfig:
+    Serialize + DeserializeOwned + Clone + PartialEq + fmt::Debug + fmt::Display + Send + Sync + 'static
+{
+    /// `@odata.type` of flows of this type, as the client sends it.
+    const ODATA_TYPE: &'static str;
+
+    /// The flow, if `flow` is of this type.
+    fn borrow(flow: &ProvisioningFlow) -> Option<&Flow<Self>>;
+
+    /// Takes the flow out, if `flow` is of this type.
+    fn take(flow: ProvisioningFlow) -> Option<Flow<Self>>;
+}
+
+/// A provisioning flow as Graph returns it: the members every flow type has, and the type's own
+/// settings (the `@odata.type` is implied by `C`).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Flow<C> {
+    pub id: String,
+    #[serde(default)]
+    pub created_date_time: Option<String>,
+    #[serde(default)]
+    pub last_modified_date_time: Option<String>,
+    pub readiness_status: ReadinessStatus,
+    #[serde(flatten)]
+    pub config: C,
+}
+
+/// A `securityGroupProvisioningFlow`.
+pub type SecurityGroupFlow = Flow<SecurityGroupConfig>;
+
+/// A security-group flow's own settings.
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SecurityGroupConfig {
+    #[serde(rename = "creationOptions")]
+    pub creation_options: SecurityGroupCreationOptions,
+}
+
+impl fmt::Display for SecurityGroupConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.creation_options.fmt(f)
+    }
+}
+
+impl FlowConfig for SecurityGroupConfig {
+    const ODATA_TYPE: &'static str = SECURITY_GROUP_FLOW_TYPE;
+
+    fn borrow(flow: &ProvisioningFlow) -> Option<&Flow<Self>> {
+        match flow {
+            ProvisioningFlow::SecurityGroup(flow) => Some(flow),
+            ProvisioningFlow::Other { .. } => None,
         }
     }
 
-    /// Takes the security-group flow out, if this is one.
-    pub fn into_security_group(self) -> Option<SecurityGroupFlow> {
-        match self {
-            Self::SecurityGroup(flow) => Some(flow),
-            Self::Other { .. } => None,
+    fn take(flow: ProvisioningFlow) -> Option<Flow<Self>> {
+        match flow {
+            ProvisioningFlow::SecurityGroup(flow) => Some(flow),
+            ProvisioningFlow::Other { .. } => None,
         }
     }
 }
@@ -91,19 +152,6 @@ fn is_security_group_type(odata_type: &str) -> bool {
     odata_type.trim_start_matches('#') == unprefixed
 }
 
-/// A `securityGroupProvisioningFlow` as Graph returns it (the `@odata.type` is implied).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct SecurityGroupFlow {
-    pub id: String,
-    #[serde(default)]
-    pub created_date_time: Option<String>,
-    #[serde(default)]
-    pub last_modified_date_time: Option<String>,
-    pub readiness_status: ReadinessStatus,
-    pub creation_options: SecurityGroupCreationOptions,
-}
-
 /// Graph's `securityGroupCreationOptions` in its wire form. Separate from the CRD's type so that
 /// the CRD can evolve (descriptions, defaults) without changing what is sent to Graph.
 #[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -116,9 +164,9 @@ pub struct SecurityGroupCreationOptions {
     pub create_based_on_org_plus_role_group: bool,
 }
 
-impl std::fmt::Display for SecurityGroupCreationOptions {
+impl fmt::Display for SecurityGroupCreationOptions {
     /// The options as Graph names them, for messages.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "createBasedOnRoleGroup={}, createBasedOnOrgPlusRoleGroup={}",
@@ -127,21 +175,21 @@ impl std::fmt::Display for SecurityGroupCreationOptions {
     }
 }
 
-/// Body of a create (POST) or update (PATCH) of a security-group flow. It carries only writable
-/// properties: Graph's SDKs never send `id`, timestamps or `readinessStatus` (graph-api.md §8).
+/// Body of a create (POST) or update (PATCH) of a flow. It carries only writable properties:
+/// Graph's SDKs never send `id`, timestamps or `readinessStatus` (graph-api.md §8).
 #[derive(Serialize, Debug)]
-pub(crate) struct SecurityGroupFlowBody<'a> {
+pub(crate) struct FlowBody<'a, C> {
     #[serde(rename = "@odata.type")]
     pub odata_type: &'static str,
-    #[serde(rename = "creationOptions")]
-    pub creation_options: &'a SecurityGroupCreationOptions,
+    #[serde(flatten)]
+    pub config: &'a C,
 }
 
-impl<'a> SecurityGroupFlowBody<'a> {
-    pub fn new(creation_options: &'a SecurityGroupCreationOptions) -> Self {
+impl<'a, C: FlowConfig> FlowBody<'a, C> {
+    pub fn new(config: &'a C) -> Self {
         Self {
-            odata_type: SECURITY_GROUP_FLOW_TYPE,
-            creation_options,
+            odata_type: C::ODATA_TYPE,
+            config,
         }
     }
 }
@@ -175,11 +223,16 @@ mod tests {
             "somethingNew": 1
         }))
         .unwrap();
-        let flow = flow.into_security_group().unwrap();
+        let flow = flow.into_flow::<SecurityGroupConfig>().unwrap();
         assert_eq!(flow.id, "4598f62a-7bd9-40a1-d38a-08dc4ac68cf2");
         assert_eq!(flow.readiness_status, ReadinessStatus::Disabled);
-        assert!(flow.creation_options.create_based_on_role_group);
-        assert!(!flow.creation_options.create_based_on_org_plus_role_group);
+        assert!(flow.config.creation_options.create_based_on_role_group);
+        assert!(
+            !flow
+                .config
+                .creation_options
+                .create_based_on_org_plus_role_group
+        );
         assert_eq!(
             flow.created_date_time.as_deref(),
             Some("2024-03-22T23:55:06.3141592Z")
@@ -202,16 +255,13 @@ mod tests {
                 id: "u".to_owned()
             }
         );
-        let security = flows[1].as_security_group().unwrap();
+        let security = flows[1].as_flow::<SecurityGroupConfig>().unwrap();
         assert_eq!(flows[1].id(), "s");
         assert_eq!(
             security.readiness_status,
             ReadinessStatus::Other("somethingNew".to_owned())
         );
-        assert_eq!(
-            security.creation_options,
-            SecurityGroupCreationOptions::default()
-        );
+        assert_eq!(security.config, SecurityGroupConfig::default());
     }
 
     #[test]
@@ -226,7 +276,10 @@ mod tests {
             create_based_on_role_group: true,
             create_based_on_org_plus_role_group: false,
         };
-        let body = serde_json::to_value(SecurityGroupFlowBody::new(&options)).unwrap();
+        let config = SecurityGroupConfig {
+            creation_options: options,
+        };
+        let body = serde_json::to_value(FlowBody::new(&config)).unwrap();
         assert_eq!(
             body,
             json!({

@@ -2,19 +2,18 @@
 //! create intent, reset progress, conditions).
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use kube::KubeSchema;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{ReadinessStatus, SecurityGroupCreationOptions};
+use super::ReadinessStatus;
 
 /// Observed state: what Graph reports for the flow and what the operator last did.
 // The schema default gives a new resource `status: {observedGeneration: 0}`, so that kstatus (Flux,
 // kpt) reads "generation 1, observed 0" and calls it InProgress until the operator's first write.
-#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[schemars(extend("default" = { "observedGeneration": 0 }))]
-pub struct SecurityGroupProvisioningFlowStatus {
+pub struct FlowStatus<M> {
     /// metadata.generation of the spec this status was written for, on every write, errors
     /// included. 0 (the default of a new resource) until the operator first writes status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,9 +38,9 @@ pub struct SecurityGroupProvisioningFlowStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified_date_time: Option<String>,
 
-    /// The flow's creationOptions as Graph last reported them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub creation_options: Option<SecurityGroupCreationOptions>,
+    /// The kind's own settings as Graph last reported them.
+    #[serde(flatten)]
+    pub mirrored: M,
 
     /// When the operator last read the flow from Graph successfully.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -59,11 +58,12 @@ pub struct SecurityGroupProvisioningFlowStatus {
 
     /// Ready, Synced, Reconciling and Stalled, as metav1.Condition entries keyed by type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
+    // What kube's x_kube(merge_strategy) writes, spelled out: its derive takes no generic type.
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
 }
 
-impl SecurityGroupProvisioningFlowStatus {
+impl<M> FlowStatus<M> {
     /// Whether the operator has written this status (observedGeneration >= 1). A new resource reads
     /// observedGeneration 0, the schema default, so no other field's presence may stand in for this.
     pub fn is_observed(&self) -> bool {
@@ -199,7 +199,7 @@ pub enum ResetOutcome {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::crd::SecurityGroupProvisioningFlowStatus;
 
     #[test]
     fn only_an_observed_generation_of_one_or_more_counts_as_observed() {

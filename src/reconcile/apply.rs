@@ -2,7 +2,7 @@
 //! recorded in status before (create intent, pending reset) or right after (flow id) its call,
 //! so a restarted operator never creates a second flow or sends a reset twice.
 
-use graph::{GraphClient, SecurityGroupCreationOptions, SecurityGroupFlow};
+use graph::{Flow, GraphClient};
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use uuid::Uuid;
@@ -13,39 +13,37 @@ use super::memory::SentUpdate;
 use super::plan::{FlowStep, Plan, ResetStep, UpdateCause};
 use super::progress::Progress;
 use super::status::mirror;
-use crate::crd::{
-    CreateIntent, Reason, ResetOutcome, ResetStatus, ResetWaiting, SecurityGroupProvisioningFlow,
-};
+use crate::crd::{CreateIntent, FlowKind, Reason, ResetOutcome, ResetStatus, ResetWaiting};
 
 /// What the writes left behind.
-#[derive(Debug, Default)]
-pub struct Applied {
+#[derive(Debug)]
+pub struct Applied<C> {
     /// Graph's flow after the writes, as far as we know it (None: not visible yet).
-    pub flow: Option<SecurityGroupFlow>,
+    pub flow: Option<Flow<C>>,
     /// Whether this reconcile wrote to Graph (then Graph is read again soon).
     pub wrote: bool,
-    /// The creationOptions change Graph accepted, if one was sent.
-    pub sent_update: Option<SentUpdate>,
+    /// The change of the settings Graph accepted, if one was sent.
+    pub sent_update: Option<SentUpdate<C>>,
     /// When a waiting reset token may be sent.
     pub reset_due: Option<Timestamp>,
 }
 
 /// Everything apply needs from the reconcile.
 #[derive(Debug)]
-pub struct Target<'a> {
+pub struct Target<'a, K> {
     pub graph: &'a GraphClient,
-    pub flow: &'a SecurityGroupProvisioningFlow,
+    pub flow: &'a K,
     pub now: Timestamp,
 }
 
 /// Runs the plan on the working status in `progress`: it is updated as calls succeed and
 /// persisted where crash safety needs it; what deserves an event is noted as it happens.
-pub async fn apply(
-    target: &Target<'_>,
-    plan: Plan,
-    observed: Option<SecurityGroupFlow>,
-    progress: &mut Progress,
-) -> Result<Applied, Error> {
+pub async fn apply<K: FlowKind>(
+    target: &Target<'_, K>,
+    plan: Plan<K::Config>,
+    observed: Option<Flow<K::Config>>,
+    progress: &mut Progress<K>,
+) -> Result<Applied<K::Config>, Error> {
     let mut applied = apply_flow(target, plan.flow, observed, progress).await?;
     if applied
         .flow
@@ -69,17 +67,18 @@ pub async fn apply(
     Ok(applied)
 }
 
-async fn apply_flow(
-    target: &Target<'_>,
-    step: FlowStep,
-    observed: Option<SecurityGroupFlow>,
-    progress: &mut Progress,
-) -> Result<Applied, Error> {
-    let flow_set_id = &target.flow.spec.flow_set_id;
-    let desired = SecurityGroupCreationOptions::from(target.flow.spec.creation_options);
+async fn apply_flow<K: FlowKind>(
+    target: &Target<'_, K>,
+    step: FlowStep<K::Config>,
+    observed: Option<Flow<K::Config>>,
+    progress: &mut Progress<K>,
+) -> Result<Applied<K::Config>, Error> {
+    let flow_set_id = &target.flow.flow_spec().flow_set_id;
     let mut applied = Applied {
         flow: observed,
-        ..Applied::default()
+        wrote: false,
+        sent_update: None,
+        reset_due: None,
     };
     match step {
         FlowStep::Keep | FlowStep::AwaitVisibility => {}
@@ -93,14 +92,14 @@ async fn apply_flow(
             progress.persist().await?;
             let created = target
                 .graph
-                .create_security_group_flow(flow_set_id, &desired, client_request_id)
+                .create_flow(flow_set_id, &target.flow.desired(), client_request_id)
                 .await?
                 .value
-                .into_security_group()
+                .into_flow::<K::Config>()
                 .ok_or(Error::UnexpectedAnswer(
                     "the create with a flow of another type",
                 ))?;
-            mirror(&mut progress.status, &created);
+            mirror::<K>(&mut progress.status, &created);
             progress.persist().await?;
             progress.note(if recreate {
                 Note::warning(
@@ -133,19 +132,21 @@ async fn apply_flow(
                 send_update(target, found, &mut applied).await?;
                 progress.note(Note::normal(
                     Reason::Updated,
-                    "set creationOptions to the spec".into(),
+                    format!("set {} to the spec", K::SETTINGS),
                 ));
             }
         }
         FlowStep::Update { found, cause } => {
             let replaced = send_update(target, found, &mut applied).await?;
             progress.note(match cause {
-                UpdateCause::Spec => Note::normal(Reason::Updated, "set creationOptions to the spec".into()),
+                UpdateCause::Spec => {
+                    Note::normal(Reason::Updated, format!("set {} to the spec", K::SETTINGS))
+                }
                 UpdateCause::Drift => Note::warning(
                     Reason::DriftCorrected,
                     format!(
-                        "creationOptions had been changed outside Kubernetes (Graph had {}); set them back to the spec",
-                        replaced
+                        "{} had been changed outside Kubernetes (Graph had {replaced}); set them back to the spec",
+                        K::SETTINGS
                     ),
                 ),
             });
@@ -154,22 +155,22 @@ async fn apply_flow(
     Ok(applied)
 }
 
-/// PATCHes `found`'s creationOptions to the spec; `applied` then holds the flow as changed and
+/// PATCHes `found`'s settings to the spec; `applied` then holds the flow as changed and
 /// what the change replaced, which is returned.
-async fn send_update(
-    target: &Target<'_>,
-    mut found: SecurityGroupFlow,
-    applied: &mut Applied,
-) -> Result<SecurityGroupCreationOptions, Error> {
-    let desired = SecurityGroupCreationOptions::from(target.flow.spec.creation_options);
+async fn send_update<K: FlowKind>(
+    target: &Target<'_, K>,
+    mut found: Flow<K::Config>,
+    applied: &mut Applied<K::Config>,
+) -> Result<K::Config, Error> {
+    let desired = target.flow.desired();
     target
         .graph
-        .update_security_group_flow(&target.flow.spec.flow_set_id, &found.id, &desired)
+        .update_flow(&target.flow.flow_spec().flow_set_id, &found.id, &desired)
         .await?;
-    let replaced = std::mem::replace(&mut found.creation_options, desired);
+    let replaced = std::mem::replace(&mut found.config, desired.clone());
     applied.sent_update = Some(SentUpdate {
         desired,
-        replaced,
+        replaced: replaced.clone(),
         replaced_modified: found.last_modified_date_time.clone(),
     });
     applied.flow = Some(found);
@@ -179,7 +180,7 @@ async fn send_update(
 
 /// Records the token present when the operator first sees the resource as handled, without a
 /// reset (see `plan::first_sight_token`).
-pub fn record_first_sight(progress: &mut Progress, token: String) {
+pub fn record_first_sight<K: FlowKind>(progress: &mut Progress<K>, token: String) {
     let message = format!(
         "reset token {token:?} was already set when the operator first saw this resource; \
          recorded without a reset"
@@ -201,10 +202,10 @@ enum ResetEffect {
     Due(Timestamp),
 }
 
-async fn apply_reset(
-    target: &Target<'_>,
+async fn apply_reset<K: FlowKind>(
+    target: &Target<'_, K>,
     step: ResetStep,
-    progress: &mut Progress,
+    progress: &mut Progress<K>,
 ) -> Result<ResetEffect, Error> {
     let reset = progress.status.reset.get_or_insert_default();
     match step {
@@ -247,11 +248,11 @@ async fn apply_reset(
     Ok(ResetEffect::None)
 }
 
-async fn send_reset(
-    target: &Target<'_>,
+async fn send_reset<K: FlowKind>(
+    target: &Target<'_, K>,
     token: String,
     flow_id: &str,
-    progress: &mut Progress,
+    progress: &mut Progress<K>,
 ) -> Result<ResetEffect, Error> {
     let reset = progress.status.reset.get_or_insert_default();
     let before = reset.clone();
@@ -263,7 +264,7 @@ async fn send_reset(
     progress.persist().await?;
     let result = target
         .graph
-        .reset_flow(&target.flow.spec.flow_set_id, flow_id)
+        .reset_flow(&target.flow.flow_spec().flow_set_id, flow_id)
         .await;
     let reset = progress.status.reset.get_or_insert_default();
     let (outcome, message, note) = match result {

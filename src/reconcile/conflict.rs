@@ -8,22 +8,19 @@ use kube::{Api, ResourceExt};
 
 use super::Context;
 use super::error::{Error, KubeAction, Refusal};
-use crate::crd::SecurityGroupProvisioningFlow;
+use crate::crd::FlowKind;
 
 /// Refuses `flow` when another resource manages the same flow set and comes first.
-pub async fn refuse_conflict(
-    flow: &SecurityGroupProvisioningFlow,
-    context: &Context,
-) -> Result<(), Error> {
+pub async fn refuse_conflict<K: FlowKind>(flow: &K, context: &Context<K>) -> Result<(), Error> {
     let Some(owner) = older_claimant(flow, &context.resources.state()) else {
         return Ok(());
     };
     let (namespace, name) = (owner.namespace().unwrap_or_default(), owner.name_any());
     // The cache may lag a deletion that just finished: ask the API server before refusing.
-    if owner.metadata.deletion_timestamp.is_some() {
-        let api: Api<SecurityGroupProvisioningFlow> =
-            Api::namespaced(context.client.clone(), &namespace);
+    if owner.meta().deletion_timestamp.is_some() {
+        let api: Api<K> = Api::namespaced(context.client.clone(), &namespace);
         let read = KubeAction::ReadResource {
+            resources: KubeAction::resources_of::<K>(),
             namespace: namespace.clone(),
             name: name.clone(),
         };
@@ -36,7 +33,7 @@ pub async fn refuse_conflict(
         }
     }
     Err(Refusal::Conflict {
-        flow_set_id: flow.spec.flow_set_id.clone(),
+        flow_set_id: flow.flow_spec().flow_set_id.clone(),
         owner: format!("{namespace}/{name}"),
     }
     .into())
@@ -51,46 +48,40 @@ pub fn same_flow_set(a: &str, b: &str) -> bool {
 /// The resource that owns `flow`'s flow set instead of `flow`, if any: among the resources naming
 /// the same flow set, one that has recorded a flow id comes first, then the oldest (creation
 /// times have whole seconds, so namespace and name break ties).
-pub fn older_claimant(
-    flow: &SecurityGroupProvisioningFlow,
-    others: &[Arc<SecurityGroupProvisioningFlow>],
-) -> Option<Arc<SecurityGroupProvisioningFlow>> {
-    first_claimant(flow, others.iter()).filter(|other| precedes(other, flow))
+pub fn older_claimant<K: FlowKind>(flow: &K, others: &[Arc<K>]) -> Option<Arc<K>> {
+    first_claimant(flow, others.iter()).filter(|other| precedes(other.as_ref(), flow))
 }
 
 /// Among `others` naming `flow`'s flow set (`flow` itself left out), the one that comes first.
-pub fn first_claimant<'a>(
-    flow: &SecurityGroupProvisioningFlow,
-    others: impl Iterator<Item = &'a Arc<SecurityGroupProvisioningFlow>>,
-) -> Option<Arc<SecurityGroupProvisioningFlow>> {
+pub fn first_claimant<'a, K: FlowKind>(
+    flow: &K,
+    others: impl Iterator<Item = &'a Arc<K>>,
+) -> Option<Arc<K>> {
     others
         .filter(|other| {
             other.uid() != flow.uid()
-                && same_flow_set(&other.spec.flow_set_id, &flow.spec.flow_set_id)
+                && same_flow_set(
+                    &other.flow_spec().flow_set_id,
+                    &flow.flow_spec().flow_set_id,
+                )
         })
-        .min_by_key(|other| precedence(other))
+        .min_by_key(|other| precedence(other.as_ref()))
         .cloned()
 }
 
 /// Whether `first` has precedence over `second` for a flow set they both name.
-pub fn precedes(
-    first: &SecurityGroupProvisioningFlow,
-    second: &SecurityGroupProvisioningFlow,
-) -> bool {
+pub fn precedes<K: FlowKind>(first: &K, second: &K) -> bool {
     precedence(first) < precedence(second)
 }
 
 /// Sorts the rightful owner first, the same way on every replica.
-fn precedence(
-    flow: &SecurityGroupProvisioningFlow,
-) -> (bool, Option<jiff::Timestamp>, String, String) {
+fn precedence<K: FlowKind>(flow: &K) -> (bool, Option<jiff::Timestamp>, String, String) {
     let manages_a_flow = flow
-        .status
-        .as_ref()
+        .flow_status()
         .is_some_and(|status| status.flow_id.is_some());
     (
         !manages_a_flow,
-        flow.metadata.creation_timestamp.as_ref().map(|time| time.0),
+        flow.meta().creation_timestamp.as_ref().map(|time| time.0),
         flow.namespace().unwrap_or_default(),
         flow.name_any(),
     )
@@ -101,8 +92,9 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
     use super::*;
+    use crate::crd::SecurityGroupProvisioningFlow;
     use crate::crd::{
-        AdoptionPolicy, ManagementPolicy, SecurityGroupCreationOptions,
+        AdoptionPolicy, FlowSpec, ManagementPolicy, SecurityGroupCreationOptions,
         SecurityGroupProvisioningFlowSpec,
     };
 
@@ -115,12 +107,14 @@ mod tests {
         let mut flow = SecurityGroupProvisioningFlow::new(
             name,
             SecurityGroupProvisioningFlowSpec {
-                flow_set_id: flow_set.into(),
+                flow: FlowSpec {
+                    flow_set_id: flow_set.into(),
+                    adoption: AdoptionPolicy::AdoptOrCreate,
+                    deletion_policy: None,
+                    management_policy: ManagementPolicy::Manage,
+                    credentials_secret_ref: None,
+                },
                 creation_options: SecurityGroupCreationOptions::default(),
-                adoption: AdoptionPolicy::AdoptOrCreate,
-                deletion_policy: None,
-                management_policy: ManagementPolicy::Manage,
-                credentials_secret_ref: None,
             },
         );
         flow.metadata.namespace = Some(namespace.into());
@@ -140,14 +134,14 @@ mod tests {
         let all = vec![old.clone(), new.clone(), unrelated];
 
         assert_eq!(
-            older_claimant(&new, &all).map(|o| o.name_any()),
+            older_claimant(new.as_ref(), &all).map(|o| o.name_any()),
             Some("groups".into())
         );
         assert_eq!(
-            older_claimant(&new, &all).and_then(|o| o.namespace()),
+            older_claimant(new.as_ref(), &all).and_then(|o| o.namespace()),
             Some("north".into())
         );
-        assert!(older_claimant(&old, &all).is_none());
+        assert!(older_claimant(old.as_ref(), &all).is_none());
     }
 
     #[test]
@@ -164,11 +158,11 @@ mod tests {
         );
         let all = vec![old.clone(), shouting.clone()];
         assert_eq!(
-            older_claimant(&shouting, &all).and_then(|o| o.namespace()),
+            older_claimant(shouting.as_ref(), &all).and_then(|o| o.namespace()),
             Some("north".into()),
             "an upper-case copy of the id names the same flow set"
         );
-        assert!(older_claimant(&old, &all).is_none());
+        assert!(older_claimant(old.as_ref(), &all).is_none());
     }
 
     #[test]
@@ -181,8 +175,8 @@ mod tests {
         });
         let managing = Arc::new(managing);
         let all = vec![older.clone(), managing.clone()];
-        assert!(older_claimant(&managing, &all).is_none());
-        assert!(older_claimant(&older, &all).is_some());
+        assert!(older_claimant(managing.as_ref(), &all).is_none());
+        assert!(older_claimant(older.as_ref(), &all).is_some());
     }
 
     #[test]
@@ -190,7 +184,7 @@ mod tests {
         let a = resource("a", "groups", SET, "2026-01-01T00:00:00Z");
         let b = resource("b", "groups", SET, "2026-01-01T00:00:00Z");
         let all = vec![a.clone(), b.clone()];
-        assert!(older_claimant(&a, &all).is_none());
-        assert!(older_claimant(&b, &all).is_some());
+        assert!(older_claimant(a.as_ref(), &all).is_none());
+        assert!(older_claimant(b.as_ref(), &all).is_some());
     }
 }

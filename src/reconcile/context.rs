@@ -14,23 +14,24 @@ use super::credentials::Credentials;
 use super::memory::Memory;
 use crate::admin::OperatorState;
 use crate::config::Config;
-use crate::crd::{FIELD_MANAGER, SecurityGroupProvisioningFlow};
+use crate::crd::{FIELD_MANAGER, FlowKind};
 
-pub struct Context {
+/// What the reconciles of one kind `K` share.
+pub struct Context<K: FlowKind> {
     pub client: Client,
     pub config: Config,
     pub recorder: Recorder,
     /// Every resource the controller sees, for conflict checks.
-    pub resources: Store<SecurityGroupProvisioningFlow>,
+    pub resources: Store<K>,
     /// Metrics and readiness, shared with the admin endpoints.
     pub state: Arc<OperatorState>,
     /// When this controller started: the freshness clock of resources it has not read yet.
     pub started: Instant,
     pub(super) credentials: Credentials,
-    memory: Mutex<HashMap<ObjectRef<SecurityGroupProvisioningFlow>, Memory>>,
+    memory: Mutex<HashMap<ObjectRef<K>, Memory<K::Config>>>,
 }
 
-impl std::fmt::Debug for Context {
+impl<K: FlowKind> std::fmt::Debug for Context<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Context")
             .field("config", &self.config)
@@ -38,11 +39,11 @@ impl std::fmt::Debug for Context {
     }
 }
 
-impl Context {
+impl<K: FlowKind> Context<K> {
     pub fn new(
         client: Client,
         config: Config,
-        resources: Store<SecurityGroupProvisioningFlow>,
+        resources: Store<K>,
         state: Arc<OperatorState>,
     ) -> Self {
         let reporter = Reporter {
@@ -69,7 +70,7 @@ impl Context {
     }
 
     /// Counts one more failed reconcile of `flow` in a row, and returns the count.
-    pub fn count_failure(&self, flow: &SecurityGroupProvisioningFlow) -> u32 {
+    pub fn count_failure(&self, flow: &K) -> u32 {
         self.remember(flow, |memory| {
             memory.failures = memory.failures.saturating_add(1);
             memory.failures
@@ -77,7 +78,7 @@ impl Context {
     }
 
     /// What is remembered about `flow` (default when nothing is).
-    pub(super) fn recall(&self, flow: &SecurityGroupProvisioningFlow) -> Memory {
+    pub(super) fn recall(&self, flow: &K) -> Memory<K::Config> {
         self.lock()
             .get(&ObjectRef::from_obj(flow))
             .cloned()
@@ -87,21 +88,19 @@ impl Context {
     /// Changes what is remembered about `flow`.
     pub(super) fn remember<T>(
         &self,
-        flow: &SecurityGroupProvisioningFlow,
-        change: impl FnOnce(&mut Memory) -> T,
+        flow: &K,
+        change: impl FnOnce(&mut Memory<K::Config>) -> T,
     ) -> T {
         change(self.lock().entry(ObjectRef::from_obj(flow)).or_default())
     }
 
     /// Drops everything remembered about a resource that is gone, its credential included.
-    pub(super) fn forget(&self, flow: &SecurityGroupProvisioningFlow) {
+    pub(super) fn forget(&self, flow: &K) {
         self.lock().remove(&ObjectRef::from_obj(flow));
         self.credentials.release(flow);
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<ObjectRef<SecurityGroupProvisioningFlow>, Memory>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ObjectRef<K>, Memory<K::Config>>> {
         self.memory
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

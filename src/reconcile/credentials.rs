@@ -7,13 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use graph::{Credential, CredentialKey, ErrorClass, GraphClient, GraphClients, StoreHandle};
 use k8s_openapi::api::core::v1::Secret;
+use kube::core::DynamicObject;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Client, ResourceExt};
 
 use super::error::{Error, KubeAction};
 use super::refresh_token_store::SecretRefreshTokenStore;
 use crate::config::{Config, NamespaceAllowList};
-use crate::crd::SecurityGroupProvisioningFlow;
+use crate::crd::FlowKind;
 use crate::credentials_secret::credential_from_secret_data;
 
 /// Where credentials come from, the Graph clients of those in use, and which resource uses which.
@@ -36,17 +37,14 @@ impl Credentials {
     }
 
     /// `flow` is gone: its credential goes too unless another resource uses it.
-    pub fn release(&self, flow: &SecurityGroupProvisioningFlow) {
+    pub fn release(&self, flow: &impl FlowKind) {
         self.in_use.release(flow);
     }
 
     /// The Graph client for the credential `flow` uses: its namespace's Secret, else the
     /// operator's own where the namespace may use it.
-    pub async fn graph_client(
-        &self,
-        flow: &SecurityGroupProvisioningFlow,
-    ) -> Result<GraphClient, Error> {
-        let credential = match &flow.spec.credentials_secret_ref {
+    pub async fn graph_client(&self, flow: &impl FlowKind) -> Result<GraphClient, Error> {
+        let credential = match &flow.flow_spec().credentials_secret_ref {
             Some(reference) => self.read_secret(flow, &reference.name).await?,
             None => self.operators_own(flow)?,
         };
@@ -58,11 +56,7 @@ impl Credentials {
         Ok(client)
     }
 
-    async fn read_secret(
-        &self,
-        flow: &SecurityGroupProvisioningFlow,
-        name: &str,
-    ) -> Result<Credential, Error> {
+    async fn read_secret(&self, flow: &impl FlowKind, name: &str) -> Result<Credential, Error> {
         let namespace = flow.namespace().unwrap_or_default();
         let read = KubeAction::ReadSecret {
             namespace: namespace.clone(),
@@ -89,7 +83,7 @@ impl Credentials {
         Ok(credential.with_refresh_token_store(StoreHandle::new(Arc::new(store))))
     }
 
-    fn operators_own(&self, flow: &SecurityGroupProvisioningFlow) -> Result<Credential, Error> {
+    fn operators_own(&self, flow: &impl FlowKind) -> Result<Credential, Error> {
         let credential = self.default.clone().ok_or(Error::NoDefaultCredential)?;
         let namespace = flow.namespace().unwrap_or_default();
         if !self.default_namespaces.allows(&namespace) {
@@ -105,7 +99,7 @@ impl Credentials {
 /// The Graph clients of the credentials in use, and which resource uses which.
 struct InUse {
     clients: GraphClients,
-    users: Mutex<HashMap<ObjectRef<SecurityGroupProvisioningFlow>, CredentialKey>>,
+    users: Mutex<HashMap<ObjectRef<DynamicObject>, CredentialKey>>,
 }
 
 impl InUse {
@@ -118,31 +112,27 @@ impl InUse {
 
     /// The client for `credential`, noted as the one `flow` uses now. The credential `flow` used
     /// before a rotation goes, with its client and cached token, once no resource uses it.
-    fn client_for(
-        &self,
-        flow: &SecurityGroupProvisioningFlow,
-        credential: Credential,
-    ) -> GraphClient {
+    fn client_for(&self, flow: &impl FlowKind, credential: Credential) -> GraphClient {
         let current = credential.fingerprint();
         let client = self.clients.client_for(credential);
         let mut users = self.lock();
-        let previous = users.insert(ObjectRef::from_obj(flow), current.clone());
+        let previous = users.insert(ObjectRef::from_obj(flow).erase(), current.clone());
         if let Some(previous) = previous.filter(|previous| *previous != current) {
             self.retire_unused(&users, previous);
         }
         client
     }
 
-    fn release(&self, flow: &SecurityGroupProvisioningFlow) {
+    fn release(&self, flow: &impl FlowKind) {
         let mut users = self.lock();
-        if let Some(credential) = users.remove(&ObjectRef::from_obj(flow)) {
+        if let Some(credential) = users.remove(&ObjectRef::from_obj(flow).erase()) {
             self.retire_unused(&users, credential);
         }
     }
 
     fn retire_unused(
         &self,
-        users: &HashMap<ObjectRef<SecurityGroupProvisioningFlow>, CredentialKey>,
+        users: &HashMap<ObjectRef<DynamicObject>, CredentialKey>,
         credential: CredentialKey,
     ) {
         if !users.values().any(|used| *used == credential) {
@@ -150,10 +140,7 @@ impl InUse {
         }
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<ObjectRef<SecurityGroupProvisioningFlow>, CredentialKey>>
-    {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ObjectRef<DynamicObject>, CredentialKey>> {
         self.users
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -163,10 +150,7 @@ impl InUse {
 /// Stops before Graph refuses: the token must carry the permission the resource needs
 /// (ReadWrite.All to manage, Read.All at least to observe). A token whose claims cannot be read
 /// is let through, and Graph itself decides.
-pub async fn check_permission(
-    graph: &GraphClient,
-    flow: &SecurityGroupProvisioningFlow,
-) -> Result<(), Error> {
+pub async fn check_permission(graph: &GraphClient, flow: &impl FlowKind) -> Result<(), Error> {
     const READ_WRITE: &str = "IndustryData-OutboundFlow.ReadWrite.All";
     const READ: &str = "IndustryData-OutboundFlow.Read.All";
     let claims = match graph.token_claims().await {
@@ -193,6 +177,7 @@ pub async fn check_permission(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crd::SecurityGroupProvisioningFlow;
     use graph::{GraphClientOptions, SecretString};
 
     fn credential(secret: &str) -> Credential {

@@ -3,9 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::crd::{
-    OTHER_ANNOTATIONS_DIGEST, PAUSED_ANNOTATION, RESET_ANNOTATION, SecurityGroupProvisioningFlow,
-};
+use crate::crd::{OTHER_ANNOTATIONS_DIGEST, PAUSED_ANNOTATION, RESET_ANNOTATION};
 use kube::ResourceExt;
 
 /// The shortest time between two reconciles that differ only in the operator's annotations.
@@ -23,11 +21,11 @@ pub struct Trigger {
 }
 
 impl Trigger {
-    pub fn of(flow: &SecurityGroupProvisioningFlow) -> Self {
+    pub fn of(flow: &impl ResourceExt) -> Self {
         let annotation = |key: &str| flow.annotations().get(key).cloned();
         Self {
-            generation: flow.metadata.generation,
-            deleting: flow.metadata.deletion_timestamp.is_some(),
+            generation: flow.meta().generation,
+            deleting: flow.meta().deletion_timestamp.is_some(),
             reset: annotation(RESET_ANNOTATION),
             paused: annotation(PAUSED_ANNOTATION),
             other: annotation(OTHER_ANNOTATIONS_DIGEST),
@@ -55,18 +53,23 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::crd::{SecurityGroupCreationOptions, SecurityGroupProvisioningFlowSpec};
+    use crate::crd::{
+        FlowSpec, SecurityGroupCreationOptions, SecurityGroupProvisioningFlow,
+        SecurityGroupProvisioningFlowSpec,
+    };
 
     fn flow(generation: i64, reset: Option<&str>) -> SecurityGroupProvisioningFlow {
         let mut flow = SecurityGroupProvisioningFlow::new(
             "groups",
             SecurityGroupProvisioningFlowSpec {
-                flow_set_id: "9ab41255-5364-4c53-e15c-08dc4ab6ee03".into(),
+                flow: FlowSpec {
+                    flow_set_id: "9ab41255-5364-4c53-e15c-08dc4ab6ee03".into(),
+                    adoption: Default::default(),
+                    deletion_policy: None,
+                    management_policy: Default::default(),
+                    credentials_secret_ref: None,
+                },
                 creation_options: SecurityGroupCreationOptions::default(),
-                adoption: Default::default(),
-                deletion_policy: None,
-                management_policy: Default::default(),
-                credentials_secret_ref: None,
             },
         );
         flow.metadata.generation = Some(generation);

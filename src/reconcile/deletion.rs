@@ -3,24 +3,22 @@
 
 use jiff::Timestamp;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Api;
 use kube::runtime::controller::Action;
-use kube::{Api, CustomResourceExt as _};
 
 use super::error::{Error, KubeAction, Refusal};
 use super::events::{self, Note};
 use super::progress::Progress;
 use super::status::{self, Health};
 use super::{Context, observe, requeue};
-use crate::crd::{
-    DeletionPolicy, Reason, SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus,
-};
+use crate::crd::{DeletionPolicy, FlowKind, FlowStatus, Reason};
 use graph::ErrorClass;
 
 /// Applies the deletion policy; the finalizer goes once this succeeds.
-pub async fn clean_up(
-    flow: &SecurityGroupProvisioningFlow,
-    api: &Api<SecurityGroupProvisioningFlow>,
-    context: &Context,
+pub async fn clean_up<K: FlowKind>(
+    flow: &K,
+    api: &Api<K>,
+    context: &Context<K>,
 ) -> Result<Action, Error> {
     let result = apply_deletion_policy(flow, context).await;
     if let Err(error) = &result {
@@ -29,9 +27,9 @@ pub async fn clean_up(
     result
 }
 
-async fn apply_deletion_policy(
-    flow: &SecurityGroupProvisioningFlow,
-    context: &Context,
+async fn apply_deletion_policy<K: FlowKind>(
+    flow: &K,
+    context: &Context<K>,
 ) -> Result<Action, Error> {
     let policy = flow.deletion_policy_or(context.config.default_deletion_policy);
     let status = flow.status_or_default();
@@ -63,12 +61,7 @@ async fn apply_deletion_policy(
 
 /// A deletion that cannot apply its policy says so in status and in an event, with the way out:
 /// Orphan lets the resource go and leaves the flow in Graph. It is retried after a back-off.
-async fn report_blocked(
-    flow: &SecurityGroupProvisioningFlow,
-    api: &Api<SecurityGroupProvisioningFlow>,
-    context: &Context,
-    error: &Error,
-) {
+async fn report_blocked<K: FlowKind>(flow: &K, api: &Api<K>, context: &Context<K>, error: &Error) {
     let with_way_out = |what: String| {
         if matches!(error, Error::Refused(Refusal::DeletionPaused)) {
             what
@@ -91,22 +84,25 @@ async fn report_blocked(
 }
 
 /// Whether the CRD is being deleted (or already gone), which deletes every resource with it.
-async fn crd_is_going(context: &Context) -> Result<bool, Error> {
+async fn crd_is_going<K: FlowKind>(context: &Context<K>) -> Result<bool, Error> {
     let crds: Api<CustomResourceDefinition> = Api::all(context.client.clone());
-    let crd = crds
-        .get_opt(SecurityGroupProvisioningFlow::crd_name())
-        .await
-        .map_err(|source| Error::kube(KubeAction::ReadCustomResourceDefinition, source))?;
+    let resources = K::crd_name();
+    let crd = crds.get_opt(resources).await.map_err(|source| {
+        Error::kube(
+            KubeAction::ReadCustomResourceDefinition { resources },
+            source,
+        )
+    })?;
     Ok(crd.is_none_or(|crd| crd.metadata.deletion_timestamp.is_some()))
 }
 
-async fn delete_in_graph(
-    flow: &SecurityGroupProvisioningFlow,
-    context: &Context,
-    status: &SecurityGroupProvisioningFlowStatus,
+async fn delete_in_graph<K: FlowKind>(
+    flow: &K,
+    context: &Context<K>,
+    status: &FlowStatus<K::Mirror>,
 ) -> Result<Note, Error> {
     let graph = context.credentials.graph_client(flow).await?;
-    let flow_set_id = &flow.spec.flow_set_id;
+    let flow_set_id = &flow.flow_spec().flow_set_id;
     // A create intent without an id means a POST may have created a flow we never recorded.
     let flow_id = match (&status.flow_id, &status.create_intent) {
         (Some(id), _) => Some(id.clone()),

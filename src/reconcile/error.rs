@@ -64,7 +64,7 @@ pub enum Error {
     #[error("Kubernetes API request failed: could not {action}: {source}")]
     Kube {
         action: KubeAction,
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
 
     #[error(
@@ -78,22 +78,29 @@ pub enum Error {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error(
-        "flow set {flow_set_id} holds no security-group flow, and managementPolicy ObserveOnly never creates one; create it in SDS or set managementPolicy to Manage"
+        "flow set {flow_set_id} holds no {noun}, and managementPolicy ObserveOnly never creates one; create it in SDS or set managementPolicy to Manage"
     )]
-    NothingToObserve { flow_set_id: String },
+    NothingToObserve {
+        flow_set_id: String,
+        noun: &'static str,
+    },
 
     #[error(
-        "flow set {flow_set_id} already holds security-group flow {flow_id}, which this resource did not create, and adoption is CreateOnly; set adoption to AdoptOrCreate to manage it"
+        "flow set {flow_set_id} already holds {noun} {flow_id}, which this resource did not create, and adoption is CreateOnly; set adoption to AdoptOrCreate to manage it"
     )]
     FlowAlreadyExists {
         flow_set_id: String,
         flow_id: String,
+        noun: &'static str,
     },
 
     #[error(
-        "Graph accepted the change of creationOptions but still reports the old values ({still}); it is not sent again until the spec or the flow in Graph changes: check the flow in the SDS portal"
+        "Graph accepted the change of {settings} but still reports the old values ({still}); it is not sent again until the spec or the flow in Graph changes: check the flow in the SDS portal"
     )]
-    UpdateIgnored { still: String },
+    UpdateIgnored {
+        settings: &'static str,
+        still: String,
+    },
 
     #[error(
         "the {RESET_ANNOTATION} annotation holds {described}, longer than the {MAX_RESET_TOKEN_LENGTH} characters a reset token may have; no reset is sent: set a shorter token, such as the current time in RFC 3339"
@@ -130,32 +137,56 @@ impl Refusal {
 /// A read or write of the Kubernetes API the reconcile needed, named for the messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KubeAction {
-    ReadSecret { namespace: String, name: String },
-    ReadResource { namespace: String, name: String },
-    WriteStatus { namespace: String },
-    UpdateFinalizer { namespace: String },
-    ReadCustomResourceDefinition,
+    ReadSecret {
+        namespace: String,
+        name: String,
+    },
+    /// Another resource of the kind (`resources` is its plural.group, as RBAC names it).
+    ReadResource {
+        resources: &'static str,
+        namespace: String,
+        name: String,
+    },
+    WriteStatus {
+        resources: &'static str,
+        namespace: String,
+    },
+    UpdateFinalizer {
+        resources: &'static str,
+        namespace: String,
+    },
+    ReadCustomResourceDefinition {
+        resources: &'static str,
+    },
 }
 
 impl KubeAction {
+    /// `plural.group` of kind `K`, as RBAC rules and CRD names spell it.
+    pub fn resources_of<K: kube::CustomResourceExt>() -> &'static str {
+        K::crd_name()
+    }
+
     /// The RBAC rule that allows this action.
     pub fn permission(&self) -> String {
-        const RESOURCES: &str = "securitygroupprovisioningflows.industrydata.sds-operator.io";
         match self {
             Self::ReadSecret { namespace, .. } => {
                 format!("get on secrets in namespace {namespace}")
             }
-            Self::ReadResource { namespace, .. } => {
-                format!("get on {RESOURCES} in namespace {namespace}")
-            }
-            Self::WriteStatus { namespace } => {
-                format!("patch on {RESOURCES}/status in namespace {namespace}")
-            }
-            Self::UpdateFinalizer { namespace } => {
-                format!("patch on {RESOURCES} in namespace {namespace}")
-            }
-            Self::ReadCustomResourceDefinition => {
-                format!("get on customresourcedefinitions named {RESOURCES}")
+            Self::ReadResource {
+                resources,
+                namespace,
+                ..
+            } => format!("get on {resources} in namespace {namespace}"),
+            Self::WriteStatus {
+                resources,
+                namespace,
+            } => format!("patch on {resources}/status in namespace {namespace}"),
+            Self::UpdateFinalizer {
+                resources,
+                namespace,
+            } => format!("patch on {resources} in namespace {namespace}"),
+            Self::ReadCustomResourceDefinition { resources } => {
+                format!("get on customresourcedefinitions named {resources}")
             }
         }
     }
@@ -165,13 +196,15 @@ impl std::fmt::Display for KubeAction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::ReadSecret { namespace, name } => write!(f, "read Secret {namespace}/{name}"),
-            Self::ReadResource { namespace, name } => {
-                write!(f, "read SecurityGroupProvisioningFlow {namespace}/{name}")
-            }
+            Self::ReadResource {
+                resources,
+                namespace,
+                name,
+            } => write!(f, "read {resources} {namespace}/{name}"),
             Self::WriteStatus { .. } => f.write_str("write this resource's status"),
             Self::UpdateFinalizer { .. } => f.write_str("update this resource's finalizers"),
-            Self::ReadCustomResourceDefinition => {
-                f.write_str("read the operator's CustomResourceDefinition")
+            Self::ReadCustomResourceDefinition { resources } => {
+                write!(f, "read the CustomResourceDefinition {resources}")
             }
         }
     }
@@ -183,16 +216,27 @@ impl Error {
     pub fn kube(action: KubeAction, source: kube::Error) -> Self {
         match &source {
             kube::Error::Api(status) if status.code == 403 => Self::KubeForbidden { action },
-            _ => Self::Kube { action, source },
+            _ => Self::Kube {
+                action,
+                source: Box::new(source),
+            },
         }
     }
 
     /// The finalizer helper's own failures: adding or removing the finalizer is an API write.
-    pub fn from_finalizer(error: finalizer::Error<Self>, namespace: String) -> Self {
+    pub fn from_finalizer(
+        error: finalizer::Error<Self>,
+        resources: &'static str,
+        namespace: String,
+    ) -> Self {
         match error {
             finalizer::Error::ApplyFailed(error) | finalizer::Error::CleanupFailed(error) => error,
             finalizer::Error::AddFinalizer(source) | finalizer::Error::RemoveFinalizer(source) => {
-                Self::kube(KubeAction::UpdateFinalizer { namespace }, source)
+                let action = KubeAction::UpdateFinalizer {
+                    resources,
+                    namespace,
+                };
+                Self::kube(action, source)
             }
             finalizer::Error::UnnamedObject | finalizer::Error::InvalidFinalizer => {
                 Self::UnexpectedResource("it has no name, or the finalizer name is invalid")
@@ -242,7 +286,7 @@ impl Error {
                 _ => Retry::Slowly,
             },
             Self::UnexpectedAnswer(_) => Retry::Backoff,
-            Self::Kube { source, .. } => match source {
+            Self::Kube { source, .. } => match source.as_ref() {
                 // The request itself is wrong (422 Invalid, 400): retrying it unchanged cannot help.
                 kube::Error::Api(status) if matches!(status.code, 400 | 422) => Retry::Slowly,
                 _ => Retry::Backoff,
@@ -326,6 +370,7 @@ mod tests {
     #[test]
     fn kube_errors_are_classified_by_status_code() {
         let status = || KubeAction::WriteStatus {
+            resources: "flows.example.com",
             namespace: "school".into(),
         };
         for (code, retry) in [
@@ -352,12 +397,17 @@ mod tests {
         let refusals = [
             Refusal::NothingToObserve {
                 flow_set_id: "s".into(),
+                noun: "flow",
             },
             Refusal::FlowAlreadyExists {
                 flow_set_id: "s".into(),
                 flow_id: "f".into(),
+                noun: "flow",
             },
-            Refusal::UpdateIgnored { still: "x".into() },
+            Refusal::UpdateIgnored {
+                settings: "creationOptions",
+                still: "x".into(),
+            },
             Refusal::ResetTokenInvalid {
                 described: "\"x\"".into(),
             },

@@ -1,11 +1,10 @@
 //! Events: what a reconcile did or why it failed, published best effort as Kubernetes events.
 
-use kube::Resource as _;
 use kube::runtime::events::{Event, EventType};
 
 use super::Context;
 use super::error::Error;
-use crate::crd::{ConditionType, Reason, SecurityGroupProvisioningFlow};
+use crate::crd::{ConditionType, FlowKind, Reason};
 
 /// Something worth an event.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,11 +32,7 @@ impl Note {
     }
 
     /// A warning for a failure, once: not again while the Synced condition already shows it.
-    pub fn failure(
-        flow: &SecurityGroupProvisioningFlow,
-        error: &Error,
-        message: String,
-    ) -> Option<Self> {
+    pub fn failure<K: FlowKind>(flow: &K, error: &Error, message: String) -> Option<Self> {
         let shown = flow
             .condition(ConditionType::Synced)
             .is_some_and(|synced| synced.reason == error.reason().as_str());
@@ -64,9 +59,9 @@ fn truncate_note(mut message: String) -> String {
 }
 
 /// Events are best effort: a failure to record one is logged, never retried.
-pub async fn publish(
-    context: &Context,
-    flow: &SecurityGroupProvisioningFlow,
+pub async fn publish<K: FlowKind>(
+    context: &Context<K>,
+    flow: &K,
     notes: impl IntoIterator<Item = Note>,
 ) {
     let reference = flow.object_ref(&());

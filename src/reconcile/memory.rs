@@ -3,25 +3,35 @@
 
 use std::time::{Duration, Instant};
 
-use graph::SecurityGroupCreationOptions;
-
 use super::debounce::{Trigger, wait_before};
 
-#[derive(Clone, Debug, Default)]
-pub struct Memory {
+#[derive(Clone, Debug)]
+pub struct Memory<C> {
     /// Failed reconciles in a row, for exponential backoff.
     pub failures: u32,
     /// When Graph was last read successfully for this resource.
     pub last_read: Option<Instant>,
-    /// The last change of creationOptions Graph accepted, to notice one that did not stick.
-    pub last_update: Option<SentUpdate>,
+    /// The last change of the settings Graph accepted, to notice one that did not stick.
+    pub last_update: Option<SentUpdate<C>>,
     /// The first Graph read of this settled resource was put off to spread a restart's reads.
     pub first_read_deferred: bool,
     /// What the last reconcile that ran was started for, and when, to debounce annotation edits.
     pub last_trigger: Option<(Trigger, Instant)>,
 }
 
-impl Memory {
+impl<C> Default for Memory<C> {
+    fn default() -> Self {
+        Self {
+            failures: 0,
+            last_read: None,
+            last_update: None,
+            first_read_deferred: false,
+            last_trigger: None,
+        }
+    }
+}
+
+impl<C> Memory<C> {
     /// How long a reconcile for `trigger`, started at `started`, waits for an annotation edit to
     /// settle, if at all; a reconcile that goes ahead is remembered as the last one.
     pub fn debounce(&mut self, trigger: Trigger, started: Instant) -> Option<Duration> {
@@ -35,9 +45,9 @@ impl Memory {
 
 /// A PATCH Graph answered with success, and what it replaced.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SentUpdate {
-    pub desired: SecurityGroupCreationOptions,
-    pub replaced: SecurityGroupCreationOptions,
+pub struct SentUpdate<C> {
+    pub desired: C,
+    pub replaced: C,
     /// Graph's lastModifiedDateTime before the PATCH.
     pub replaced_modified: Option<String>,
 }

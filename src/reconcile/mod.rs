@@ -33,31 +33,32 @@ use self::apply::{Applied, Target};
 use self::events::Note;
 use self::progress::Progress;
 use self::status::Health;
-use crate::crd::{FINALIZER, SecurityGroupProvisioningFlow};
+use crate::crd::{FINALIZER, FlowKind};
 
 /// Reconciles one resource; errors go to `controller::error_policy` after status and events say
 /// what went wrong.
-pub async fn reconcile(
-    flow: Arc<SecurityGroupProvisioningFlow>,
-    context: Arc<Context>,
+pub async fn reconcile<K: FlowKind>(
+    flow: Arc<K>,
+    context: Arc<Context<K>>,
 ) -> Result<Action, Error> {
     let started = Instant::now();
-    let trigger = debounce::Trigger::of(&flow);
-    if let Some(wait) = context.remember(&flow, |memory| memory.debounce(trigger, started)) {
+    let trigger = debounce::Trigger::of(flow.as_ref());
+    if let Some(wait) = context.remember(flow.as_ref(), |memory| memory.debounce(trigger, started))
+    {
         return Ok(Action::requeue(wait));
     }
     let namespace = flow.namespace().unwrap_or_default();
-    let api = Api::namespaced(context.client.clone(), &namespace);
+    let api: Api<K> = Api::namespaced(context.client.clone(), &namespace);
     let result = finalizer::finalizer(&api, FINALIZER, flow.clone(), |event| async {
         match event {
-            Event::Apply(flow) => sync(&flow, &api, &context).await,
-            Event::Cleanup(flow) => deletion::clean_up(&flow, &api, &context).await,
+            Event::Apply(flow) => sync(flow.as_ref(), &api, &context).await,
+            Event::Cleanup(flow) => deletion::clean_up(flow.as_ref(), &api, &context).await,
         }
     })
     .await
-    .map_err(|error| Error::from_finalizer(error, namespace));
+    .map_err(|error| Error::from_finalizer(error, KubeAction::resources_of::<K>(), namespace));
     if result.is_ok() {
-        context.remember(&flow, |memory| memory.failures = 0);
+        context.remember(flow.as_ref(), |memory| memory.failures = 0);
     }
     let error = result.as_ref().err().map(Error::reason);
     context.state.metrics.reconciled(error, started.elapsed());
@@ -65,11 +66,7 @@ pub async fn reconcile(
 }
 
 /// Brings Graph to the spec and reports what Graph says.
-async fn sync(
-    flow: &SecurityGroupProvisioningFlow,
-    api: &Api<SecurityGroupProvisioningFlow>,
-    context: &Context,
-) -> Result<Action, Error> {
+async fn sync<K: FlowKind>(flow: &K, api: &Api<K>, context: &Context<K>) -> Result<Action, Error> {
     let now = Timestamp::now();
     let mut progress = Progress::new(api.clone(), flow);
     if let Some(token) = plan::first_sight_token(flow, &progress.status) {
@@ -87,12 +84,12 @@ async fn sync(
 }
 
 /// The Graph half of a sync: credentials, conflicts, observe, plan, apply.
-async fn sync_graph(
-    flow: &SecurityGroupProvisioningFlow,
-    context: &Context,
-    progress: &mut Progress,
+async fn sync_graph<K: FlowKind>(
+    flow: &K,
+    context: &Context<K>,
+    progress: &mut Progress<K>,
     now: Timestamp,
-) -> Result<Applied, Error> {
+) -> Result<Applied<K::Config>, Error> {
     conflict::refuse_conflict(flow, context).await?;
     let graph = context.credentials.graph_client(flow).await?;
     credentials::check_permission(&graph, flow).await?;
@@ -124,11 +121,11 @@ async fn sync_graph(
 
 /// Writes the status the sync ends with, publishes its events, and decides when to come back.
 /// `Ok(None)`: paused, nothing was read.
-async fn report(
-    flow: &SecurityGroupProvisioningFlow,
-    context: &Context,
-    mut progress: Progress,
-    result: Result<Option<Applied>, Error>,
+async fn report<K: FlowKind>(
+    flow: &K,
+    context: &Context<K>,
+    mut progress: Progress<K>,
+    result: Result<Option<Applied<K::Config>>, Error>,
     now: Timestamp,
 ) -> Result<Action, Error> {
     let health = match &result {
@@ -145,7 +142,7 @@ async fn report(
         flow: Some(graph_flow),
     } = &health
     {
-        status::mirror(&mut progress.status, graph_flow);
+        status::mirror::<K>(&mut progress.status, graph_flow);
     }
     let finished = status::finish(flow, progress.status.clone(), &health, now);
     if let Err(error) = &result {

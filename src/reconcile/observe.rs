@@ -1,23 +1,23 @@
-//! Observe: the security-group flow as Graph has it now. One Graph read in the steady state: a
+//! Observe: the resource's flow as Graph has it now. One Graph read in the steady state: a
 //! GET of the recorded flow; the flow set is listed only when no flow is recorded or the recorded
 //! one is not found.
 
-use graph::{ErrorClass, GraphClient, ProvisioningFlow, SecurityGroupFlow};
+use graph::{ErrorClass, Flow, GraphClient};
 
 use super::error::Error;
-use crate::crd::{SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus};
+use crate::crd::{FlowKind, FlowStatus};
 
-/// The security-group flow in the resource's flow set, or `None` when the set holds none.
-pub async fn observe_flow(
+/// The flow of the resource's kind in its flow set, or `None` when the set holds none.
+pub async fn observe_flow<K: FlowKind>(
     graph: &GraphClient,
-    flow: &SecurityGroupProvisioningFlow,
-    status: &SecurityGroupProvisioningFlowStatus,
-) -> Result<Option<SecurityGroupFlow>, Error> {
-    let flow_set_id = &flow.spec.flow_set_id;
+    flow: &K,
+    status: &FlowStatus<K::Mirror>,
+) -> Result<Option<Flow<K::Config>>, Error> {
+    let flow_set_id = &flow.flow_spec().flow_set_id;
     if let Some(flow_id) = &status.flow_id {
         match graph.get_flow(flow_set_id, flow_id).await {
             Ok(response) => {
-                if let ProvisioningFlow::SecurityGroup(found) = response.value {
+                if let Some(found) = response.value.into_flow::<K::Config>() {
                     return Ok(Some(found));
                 }
             }
@@ -30,7 +30,7 @@ pub async fn observe_flow(
         Ok(response) => Ok(response
             .value
             .into_iter()
-            .find_map(ProvisioningFlow::into_security_group)),
+            .find_map(|found| found.into_flow::<K::Config>())),
         Err(error) if error.class() == ErrorClass::NotFound => Err(Error::FlowSetNotFound {
             flow_set_id: flow_set_id.clone(),
         }),

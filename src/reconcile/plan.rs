@@ -3,15 +3,14 @@
 
 use std::time::Duration;
 
-use graph::{SecurityGroupCreationOptions, SecurityGroupFlow};
+use graph::Flow;
 use jiff::Timestamp;
 
 use super::error::Refusal;
 use super::memory::SentUpdate;
 use crate::crd::{
-    AdoptionPolicy, ConditionStatus, ConditionType, MAX_RESET_TOKEN_LENGTH, ManagementPolicy,
-    Reason, ResetOutcome, ResetWaiting, SecurityGroupProvisioningFlow,
-    SecurityGroupProvisioningFlowStatus,
+    AdoptionPolicy, ConditionStatus, ConditionType, FlowKind, FlowStatus, MAX_RESET_TOKEN_LENGTH,
+    ManagementPolicy, Reason, ResetOutcome, ResetWaiting,
 };
 
 /// How long a flow we created may stay invisible to reads before we believe it is gone: Graph is
@@ -20,30 +19,24 @@ pub const VISIBILITY_WINDOW: Duration = Duration::from_secs(300);
 
 /// The Graph writes one reconcile makes, in order: first the flow, then the reset.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Plan {
-    pub flow: FlowStep,
+pub struct Plan<C> {
+    pub flow: FlowStep<C>,
     pub reset: ResetStep,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum FlowStep {
+pub enum FlowStep<C> {
     /// Graph already matches the spec (or may not be written): nothing to send.
     Keep,
-    /// No security-group flow exists in the set: record a create intent, then POST.
+    /// No flow of the kind exists in the set: record a create intent, then POST.
     Create {
         /// The flow this resource had recorded is gone from Graph: it was deleted outside Kubernetes.
         recreate: bool,
     },
-    /// The set holds a security-group flow this resource has not recorded: take it over.
-    Adopt {
-        found: SecurityGroupFlow,
-        update: bool,
-    },
-    /// Graph's creationOptions differ from the spec.
-    Update {
-        found: SecurityGroupFlow,
-        cause: UpdateCause,
-    },
+    /// The set holds a flow of the kind this resource has not recorded: take it over.
+    Adopt { found: Flow<C>, update: bool },
+    /// Graph's settings differ from the spec.
+    Update { found: Flow<C>, cause: UpdateCause },
     /// We created the flow moments ago and Graph does not show it yet: wait, do not create again.
     AwaitVisibility,
     /// A person must act before anything is written.
@@ -84,10 +77,7 @@ pub enum ResetStep {
 /// adopted from another tool, restored from a backup), which is recorded as handled without a
 /// reset. Decided by the generation, not by the presence of `status.reset`, which a status write
 /// may have dropped.
-pub fn first_sight_token(
-    flow: &SecurityGroupProvisioningFlow,
-    status: &SecurityGroupProvisioningFlowStatus,
-) -> Option<String> {
+pub fn first_sight_token<K: FlowKind>(flow: &K, status: &FlowStatus<K::Mirror>) -> Option<String> {
     let seen = status
         .observed_generation
         .is_some_and(|generation| generation >= 1);
@@ -115,10 +105,7 @@ pub fn describe_token(token: &str) -> String {
 /// Whether the status vouches for the current spec with nothing left to do: synced at this
 /// generation, Ready, the flow recorded, and no reset waiting. A restarted operator spreads its
 /// first Graph reads of such resources over the resync period instead of reading them all at once.
-pub fn settled(
-    flow: &SecurityGroupProvisioningFlow,
-    status: &SecurityGroupProvisioningFlowStatus,
-) -> bool {
+pub fn settled<K: FlowKind>(flow: &K, status: &FlowStatus<K::Mirror>) -> bool {
     let ready = status.condition_status(ConditionType::Ready) == ConditionStatus::True;
     let reset = status.reset.clone().unwrap_or_default();
     let reset_handled = reset.pending_token.is_none()
@@ -128,17 +115,14 @@ pub fn settled(
             .is_none_or(|token| reset.has_handled(token));
     ready
         && reset_handled
-        && status.observed_generation == flow.metadata.generation
+        && status.observed_generation == flow.meta().generation
         && status.flow_id.is_some()
         && status.create_intent.is_none()
 }
 
 /// While paused nothing is sent: a new reset token waits, and the reset status says so. It is
 /// sent once the paused annotation is removed.
-pub fn hold_reset_while_paused(
-    flow: &SecurityGroupProvisioningFlow,
-    status: &mut SecurityGroupProvisioningFlowStatus,
-) {
+pub fn hold_reset_while_paused<K: FlowKind>(flow: &K, status: &mut FlowStatus<K::Mirror>) {
     let Some(token) = flow.reset_token() else {
         return;
     };
@@ -160,24 +144,25 @@ pub fn hold_reset_while_paused(
     });
 }
 
-/// Decides the flow and reset steps. `observed` is the security-group flow Graph holds in the set
+/// Decides the flow and reset steps. `observed` is the flow of the kind Graph holds in the set
 /// (found by id or by listing the set), or `None` when the set holds none; `last_update` is the
 /// last change Graph accepted for this resource, to notice one that did not stick.
-pub fn plan(
-    flow: &SecurityGroupProvisioningFlow,
-    status: &SecurityGroupProvisioningFlowStatus,
-    observed: Option<&SecurityGroupFlow>,
-    last_update: Option<&SentUpdate>,
+pub fn plan<K: FlowKind>(
+    flow: &K,
+    status: &FlowStatus<K::Mirror>,
+    observed: Option<&Flow<K::Config>>,
+    last_update: Option<&SentUpdate<K::Config>>,
     now: Timestamp,
     min_reset_interval: Duration,
-) -> Plan {
+) -> Plan<K::Config> {
     let flow_step = match plan_flow(flow, status, observed, now) {
         FlowStep::Update { .. } | FlowStep::Adopt { update: true, .. }
             if let (Some(found), Some(sent)) = (observed, last_update)
                 && ignored(sent, found, flow) =>
         {
             FlowStep::Refuse(Refusal::UpdateIgnored {
-                still: found.creation_options.to_string(),
+                settings: K::SETTINGS,
+                still: found.config.to_string(),
             })
         }
         step => step,
@@ -189,7 +174,7 @@ pub fn plan(
         reset: plan_reset(
             flow.reset_token(),
             status,
-            flow.spec.management_policy,
+            flow.flow_spec().management_policy,
             flow_id,
             ResetClock {
                 now,
@@ -200,14 +185,14 @@ pub fn plan(
     }
 }
 
-fn plan_flow(
-    flow: &SecurityGroupProvisioningFlow,
-    status: &SecurityGroupProvisioningFlowStatus,
-    observed: Option<&SecurityGroupFlow>,
+fn plan_flow<K: FlowKind>(
+    flow: &K,
+    status: &FlowStatus<K::Mirror>,
+    observed: Option<&Flow<K::Config>>,
     now: Timestamp,
-) -> FlowStep {
-    let spec = &flow.spec;
-    let desired = SecurityGroupCreationOptions::from(spec.creation_options);
+) -> FlowStep<K::Config> {
+    let spec = flow.flow_spec();
+    let desired = flow.desired();
     let observe_only = flow.is_observe_only();
 
     let Some(found) = observed else {
@@ -217,6 +202,7 @@ fn plan_flow(
         if observe_only {
             return FlowStep::Refuse(Refusal::NothingToObserve {
                 flow_set_id: spec.flow_set_id.clone(),
+                noun: K::FLOW_NOUN,
             });
         }
         return FlowStep::Create {
@@ -224,7 +210,7 @@ fn plan_flow(
         };
     };
 
-    let needs_update = !observe_only && found.creation_options != desired;
+    let needs_update = !observe_only && !flow.matches(&found.config);
     let recorded = status.flow_id.as_deref() == Some(found.id.as_str());
     if !recorded {
         let our_create = status.create_intent.is_some();
@@ -232,6 +218,7 @@ fn plan_flow(
             return FlowStep::Refuse(Refusal::FlowAlreadyExists {
                 flow_set_id: spec.flow_set_id.clone(),
                 flow_id: found.id.clone(),
+                noun: K::FLOW_NOUN,
             });
         }
         return FlowStep::Adopt {
@@ -242,10 +229,8 @@ fn plan_flow(
     if !needs_update {
         return FlowStep::Keep;
     }
-    let last_seen = status
-        .creation_options
-        .map(SecurityGroupCreationOptions::from);
-    let spec_unchanged = status.observed_generation == flow.metadata.generation;
+    let last_seen = K::mirrored(&status.mirrored);
+    let spec_unchanged = status.observed_generation == flow.meta().generation;
     let cause = if spec_unchanged && last_seen == Some(desired) {
         UpdateCause::Drift
     } else {
@@ -258,18 +243,14 @@ fn plan_flow(
 }
 
 /// Graph answered our PATCH with success, yet the flow is exactly as it was before it.
-fn ignored(
-    sent: &SentUpdate,
-    found: &SecurityGroupFlow,
-    flow: &SecurityGroupProvisioningFlow,
-) -> bool {
-    sent.desired == SecurityGroupCreationOptions::from(flow.spec.creation_options)
-        && found.creation_options == sent.replaced
+fn ignored<K: FlowKind>(sent: &SentUpdate<K::Config>, found: &Flow<K::Config>, flow: &K) -> bool {
+    sent.desired == flow.desired()
+        && found.config == sent.replaced
         && found.last_modified_date_time == sent.replaced_modified
 }
 
 /// A create intent younger than the visibility window.
-fn creating_recently(status: &SecurityGroupProvisioningFlowStatus, now: Timestamp) -> bool {
+fn creating_recently<M>(status: &FlowStatus<M>, now: Timestamp) -> bool {
     status.create_intent.as_ref().is_some_and(|intent| {
         let age = now.duration_since(intent.recorded_time.0);
         age.as_secs() < VISIBILITY_WINDOW.as_secs() as i64
@@ -286,9 +267,9 @@ struct ResetClock {
     min_interval: Duration,
 }
 
-fn plan_reset(
+fn plan_reset<M>(
     token: Option<&str>,
-    status: &SecurityGroupProvisioningFlowStatus,
+    status: &FlowStatus<M>,
     policy: ManagementPolicy,
     flow_id: Option<&str>,
     clock: ResetClock,

@@ -7,6 +7,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use super::tests::*;
 use super::*;
 use crate::crd::ResetStatus;
+use crate::crd::SecurityGroupProvisioningFlowStatus;
 
 #[test]
 fn first_sight_is_decided_by_the_observed_generation_not_by_the_reset_record() {

@@ -9,9 +9,13 @@ use kube::api::ObjectMeta;
 
 use super::*;
 use crate::crd::{
-    CreateIntent, ResetStatus, SecurityGroupCreationOptions as SpecOptions,
+    CreateIntent, FlowSpec, ResetStatus, SecurityGroupCreationOptions as SpecOptions,
     SecurityGroupProvisioningFlowSpec,
 };
+use crate::crd::{
+    SecurityGroupMirror, SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus,
+};
+use graph::SecurityGroupFlow;
 
 pub(super) const SET: &str = "9ab41255-5364-4c53-e15c-08dc4ab6ee03";
 pub(super) const FLOW: &str = "4598f62a-7bd9-40a1-d38a-08dc4ac68cf2";
@@ -24,7 +28,7 @@ pub(super) fn plan_now(
     flow: &SecurityGroupProvisioningFlow,
     status: &SecurityGroupProvisioningFlowStatus,
     observed: Option<&SecurityGroupFlow>,
-) -> Plan {
+) -> Plan<graph::SecurityGroupConfig> {
     plan(flow, status, observed, None, now(), NO_INTERVAL)
 }
 
@@ -36,15 +40,17 @@ pub(super) fn resource(role: bool, org: bool) -> SecurityGroupProvisioningFlow {
     let mut flow = SecurityGroupProvisioningFlow::new(
         "groups",
         SecurityGroupProvisioningFlowSpec {
-            flow_set_id: SET.into(),
+            flow: FlowSpec {
+                flow_set_id: SET.into(),
+                adoption: AdoptionPolicy::AdoptOrCreate,
+                deletion_policy: None,
+                management_policy: ManagementPolicy::Manage,
+                credentials_secret_ref: None,
+            },
             creation_options: SpecOptions {
                 create_based_on_role_group: role,
                 create_based_on_org_plus_role_group: org,
             },
-            adoption: AdoptionPolicy::AdoptOrCreate,
-            deletion_policy: None,
-            management_policy: ManagementPolicy::Manage,
-            credentials_secret_ref: None,
         },
     );
     flow.metadata = ObjectMeta {
@@ -73,9 +79,11 @@ pub(super) fn graph_flow(role: bool, org: bool) -> SecurityGroupFlow {
         created_date_time: Some("2026-11-29T09:00:00.0000000Z".into()),
         last_modified_date_time: Some("2026-11-29T09:00:00.0000000Z".into()),
         readiness_status: graph::ReadinessStatus::Ready,
-        creation_options: SecurityGroupCreationOptions {
-            create_based_on_role_group: role,
-            create_based_on_org_plus_role_group: org,
+        config: graph::SecurityGroupConfig {
+            creation_options: graph::SecurityGroupCreationOptions {
+                create_based_on_role_group: role,
+                create_based_on_org_plus_role_group: org,
+            },
         },
     }
 }
@@ -85,10 +93,12 @@ pub(super) fn synced(role: bool, org: bool) -> SecurityGroupProvisioningFlowStat
     SecurityGroupProvisioningFlowStatus {
         observed_generation: Some(1),
         flow_id: Some(FLOW.into()),
-        creation_options: Some(SpecOptions {
-            create_based_on_role_group: role,
-            create_based_on_org_plus_role_group: org,
-        }),
+        mirrored: SecurityGroupMirror {
+            creation_options: Some(SpecOptions {
+                create_based_on_role_group: role,
+                create_based_on_org_plus_role_group: org,
+            }),
+        },
         reset: Some(ResetStatus::default()),
         ..Default::default()
     }
@@ -164,7 +174,7 @@ fn an_unrecorded_flow_is_adopted_by_default() {
 #[test]
 fn create_only_refuses_a_foreign_flow_but_adopts_its_own() {
     let mut resource = resource(true, false);
-    resource.spec.adoption = AdoptionPolicy::CreateOnly;
+    resource.spec.flow.adoption = AdoptionPolicy::CreateOnly;
     let flow = graph_flow(true, false);
 
     let foreign = plan_now(&resource, &Default::default(), Some(&flow));
@@ -221,7 +231,7 @@ fn a_recorded_flow_gone_for_good_is_recreated() {
 #[test]
 fn observe_only_never_writes() {
     let mut resource = resource(true, false);
-    resource.spec.management_policy = ManagementPolicy::ObserveOnly;
+    resource.spec.flow.management_policy = ManagementPolicy::ObserveOnly;
     let differing = graph_flow(false, false);
     assert_eq!(
         plan_now(&resource, &synced(true, false), Some(&differing)).flow,

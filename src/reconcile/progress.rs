@@ -8,24 +8,18 @@ use serde_json::json;
 
 use super::error::{Error, KubeAction};
 use super::events::Note;
-use crate::crd::{
-    FIELD_MANAGER, SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus,
-};
+use crate::crd::{FIELD_MANAGER, FlowKind, FlowStatus};
 
 /// The working status and the notes of one reconcile.
-#[derive(Debug)]
-pub struct Progress {
+pub struct Progress<K: FlowKind> {
     /// Mirrored fields, intents and reset records as the reconcile has them so far.
-    pub status: SecurityGroupProvisioningFlowStatus,
+    pub status: FlowStatus<K::Mirror>,
     pub notes: Vec<Note>,
-    writer: StatusWriter,
+    writer: StatusWriter<K>,
 }
 
-impl Progress {
-    pub fn new(
-        api: Api<SecurityGroupProvisioningFlow>,
-        flow: &SecurityGroupProvisioningFlow,
-    ) -> Self {
+impl<K: FlowKind> Progress<K> {
+    pub fn new(api: Api<K>, flow: &K) -> Self {
         Self {
             status: flow.status_or_default(),
             notes: Vec::new(),
@@ -45,7 +39,7 @@ impl Progress {
     /// Writes `finished`, the status the reconcile ends with, and hands back the notes.
     pub async fn finish(
         mut self,
-        finished: &SecurityGroupProvisioningFlowStatus,
+        finished: &FlowStatus<K::Mirror>,
     ) -> (Result<(), Error>, Vec<Note>) {
         (self.writer.write(finished).await, self.notes)
     }
@@ -53,14 +47,14 @@ impl Progress {
 
 /// Writes status with server-side apply, remembering what it wrote so that an unchanged status is
 /// never sent twice.
-struct StatusWriter {
-    api: Api<SecurityGroupProvisioningFlow>,
+struct StatusWriter<K: FlowKind> {
+    api: Api<K>,
     name: String,
     namespace: String,
-    written: SecurityGroupProvisioningFlowStatus,
+    written: FlowStatus<K::Mirror>,
 }
 
-impl std::fmt::Debug for StatusWriter {
+impl<K: FlowKind> std::fmt::Debug for StatusWriter<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StatusWriter")
             .field("name", &self.name)
@@ -68,24 +62,24 @@ impl std::fmt::Debug for StatusWriter {
     }
 }
 
-impl StatusWriter {
-    fn new(api: Api<SecurityGroupProvisioningFlow>, flow: &SecurityGroupProvisioningFlow) -> Self {
+impl<K: FlowKind> StatusWriter<K> {
+    fn new(api: Api<K>, flow: &K) -> Self {
         Self {
             api,
             name: flow.name_any(),
             namespace: flow.namespace().unwrap_or_default(),
-            written: flow.status.clone().unwrap_or_default(),
+            written: flow.status_or_default(),
         }
     }
 
     /// Applies `status` unless it is what the API server already holds.
-    async fn write(&mut self, status: &SecurityGroupProvisioningFlowStatus) -> Result<(), Error> {
+    async fn write(&mut self, status: &FlowStatus<K::Mirror>) -> Result<(), Error> {
         if *status == self.written {
             return Ok(());
         }
         let patch = json!({
-            "apiVersion": "industrydata.sds-operator.io/v1alpha1",
-            "kind": "SecurityGroupProvisioningFlow",
+            "apiVersion": K::api_version(&()),
+            "kind": K::kind(&()),
             "status": status,
         });
         let params = PatchParams::apply(FIELD_MANAGER).force();
@@ -93,8 +87,11 @@ impl StatusWriter {
             .patch_status(&self.name, &params, &Patch::Apply(&patch))
             .await
             .map_err(|source| {
-                let namespace = self.namespace.clone();
-                Error::kube(KubeAction::WriteStatus { namespace }, source)
+                let action = KubeAction::WriteStatus {
+                    resources: KubeAction::resources_of::<K>(),
+                    namespace: self.namespace.clone(),
+                };
+                Error::kube(action, source)
             })?;
         self.written = status.clone();
         Ok(())

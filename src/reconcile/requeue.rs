@@ -10,7 +10,7 @@ use super::Context;
 use super::apply::Applied;
 use super::error::Retry;
 use super::plan;
-use crate::crd::SecurityGroupProvisioningFlow;
+use crate::crd::FlowKind;
 
 /// Shortest and longest wait between retries of a transient failure.
 const BACKOFF_MIN: Duration = Duration::from_secs(2);
@@ -18,7 +18,11 @@ const BACKOFF_MAX: Duration = Duration::from_secs(300);
 
 /// Soon while something is expected to change in Graph, else after the resync period; no later
 /// than a waiting reset is due.
-pub fn after_sync(context: &Context, applied: &Applied, now: Timestamp) -> Action {
+pub fn after_sync<K: FlowKind>(
+    context: &Context<K>,
+    applied: &Applied<K::Config>,
+    now: Timestamp,
+) -> Action {
     let settling = applied.wrote
         || applied
             .flow
@@ -47,13 +51,9 @@ pub fn after_failure(retry: Retry, failures: u32, resync_period: Duration) -> Du
 /// A resource this process has not read yet but whose status is settled waits for a random
 /// moment in the resync period: a restart then spreads its Graph reads instead of reading every
 /// resource at once. Ready stays valid meanwhile (the freshness window is longer).
-pub fn defer_first_read(
-    flow: &SecurityGroupProvisioningFlow,
-    context: &Context,
-) -> Option<Duration> {
+pub fn defer_first_read<K: FlowKind>(flow: &K, context: &Context<K>) -> Option<Duration> {
     let settled = flow
-        .status
-        .as_ref()
+        .flow_status()
         .is_some_and(|status| plan::settled(flow, status));
     let defer = context.remember(flow, |memory| {
         let defer = settled && memory.last_read.is_none() && !memory.first_read_deferred;
@@ -64,13 +64,13 @@ pub fn defer_first_read(
 }
 
 /// Whether Graph has not been read for this resource for longer than the freshness window.
-pub fn is_stale(flow: &SecurityGroupProvisioningFlow, context: &Context) -> bool {
+pub fn is_stale<K: FlowKind>(flow: &K, context: &Context<K>) -> bool {
     let last_read = context.recall(flow).last_read.unwrap_or(context.started);
     last_read.elapsed() > context.config.freshness_window
 }
 
 /// Notes a successful Graph read of `flow`, the freshness clock.
-pub fn record_read(flow: &SecurityGroupProvisioningFlow, context: &Context) {
+pub fn record_read<K: FlowKind>(flow: &K, context: &Context<K>) {
     context.remember(flow, |memory| memory.last_read = Some(Instant::now()));
 }
 

@@ -1,22 +1,19 @@
 //! Status: mirror what Graph reports, derive the four conditions, and write the result with one
 //! server-side-apply patch, skipped when nothing but the sync time would change.
 
-use graph::{ReadinessStatus, SecurityGroupCreationOptions, SecurityGroupFlow};
+use graph::{Flow, ReadinessStatus};
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 use super::error::Error;
-use crate::crd::{
-    ConditionStatus, ConditionType, Reason, SecurityGroupProvisioningFlow,
-    SecurityGroupProvisioningFlowStatus,
-};
+use crate::crd::{ConditionStatus, ConditionType, FlowKind, FlowStatus, Reason};
 
 /// What the reconcile learned, as the conditions need it.
 #[derive(Clone, Debug)]
-pub enum Health {
+pub enum Health<C> {
     /// The sync succeeded; `flow` is Graph's flow after our writes (None while a new flow is not
     /// yet visible).
-    Synced { flow: Option<SecurityGroupFlow> },
+    Synced { flow: Option<Flow<C>> },
     /// The paused annotation is set: nothing was read or written.
     Paused,
     /// The sync failed and will be retried by itself. `stale`: Graph has not been read for
@@ -31,17 +28,17 @@ pub enum Health {
 }
 
 /// Copies what Graph reports about `flow` into `status`.
-pub fn mirror(status: &mut SecurityGroupProvisioningFlowStatus, flow: &SecurityGroupFlow) {
+pub fn mirror<K: FlowKind>(status: &mut FlowStatus<K::Mirror>, flow: &Flow<K::Config>) {
     status.flow_id = Some(flow.id.clone());
     status.readiness_status = Some(flow.readiness_status.clone());
     status.created_date_time.clone_from(&flow.created_date_time);
     status
         .last_modified_date_time
         .clone_from(&flow.last_modified_date_time);
-    status.creation_options = Some(flow.creation_options.into());
+    status.mirrored = K::mirror(&flow.config);
 }
 
-impl Health {
+impl<C> Health<C> {
     /// The health of a failed reconcile, with `message` as the conditions' message. `stale`:
     /// Graph has not been read for longer than the freshness window.
     pub fn failed(error: &Error, message: String, stale: bool) -> Self {
@@ -63,14 +60,14 @@ impl Health {
 /// The status to write: `working` (mirrored fields, intents, reset records) with conditions and
 /// the observed generation for `health`. `lastSyncTime` moves only when something else changed,
 /// so a reconcile that finds nothing to do writes nothing.
-pub fn finish(
-    flow: &SecurityGroupProvisioningFlow,
-    mut working: SecurityGroupProvisioningFlowStatus,
-    health: &Health,
+pub fn finish<K: FlowKind>(
+    flow: &K,
+    mut working: FlowStatus<K::Mirror>,
+    health: &Health<K::Config>,
     now: Timestamp,
-) -> SecurityGroupProvisioningFlowStatus {
+) -> FlowStatus<K::Mirror> {
     let previous = flow.status_or_default();
-    working.observed_generation = flow.metadata.generation;
+    working.observed_generation = flow.meta().generation;
     let mut wanted = wanted_conditions(flow, health);
     if let Health::Synced { .. } = health
         && let Some(waiting) = working
@@ -85,8 +82,7 @@ pub fn finish(
             format!("reset {:?} {}", waiting.token, waiting.message),
         );
     }
-    working.conditions =
-        wanted.into_conditions(&previous.conditions, flow.metadata.generation, now);
+    working.conditions = wanted.into_conditions(&previous.conditions, flow.meta().generation, now);
     working.last_sync_time = previous.last_sync_time.clone();
     if working != previous {
         working.last_sync_time = Some(Time(now));
@@ -172,7 +168,7 @@ impl WantedConditions {
     }
 }
 
-fn wanted_conditions(flow: &SecurityGroupProvisioningFlow, health: &Health) -> WantedConditions {
+fn wanted_conditions<K: FlowKind>(flow: &K, health: &Health<K::Config>) -> WantedConditions {
     use ConditionStatus::{False, True, Unknown};
     match health {
         Health::Synced { flow: graph_flow } => {
@@ -198,9 +194,9 @@ fn wanted_conditions(flow: &SecurityGroupProvisioningFlow, health: &Health) -> W
                 crate::crd::PAUSED_ANNOTATION
             );
             // Ready may only vouch for a spec that was synced before the pause.
-            let observed = flow.status.as_ref().filter(|status| status.is_observed());
+            let observed = flow.flow_status().filter(|status| status.is_observed());
             let spec_synced =
-                observed.and_then(|status| status.observed_generation) == flow.metadata.generation;
+                observed.and_then(|status| status.observed_generation) == flow.meta().generation;
             let ready = if spec_synced {
                 kept(flow, Reason::Paused, &message)
             } else if observed.is_none() {
@@ -246,7 +242,7 @@ fn wanted_conditions(flow: &SecurityGroupProvisioningFlow, health: &Health) -> W
 
 /// The previous Ready condition (True stays True, anything else reads False) if there was one,
 /// else Unknown with this reason and message.
-fn kept(flow: &SecurityGroupProvisioningFlow, reason: Reason, message: &str) -> Wanted {
+fn kept<K: FlowKind>(flow: &K, reason: Reason, message: &str) -> Wanted {
     match flow.condition(ConditionType::Ready) {
         Some(previous) => Wanted::new(
             ConditionStatus::from_bool(
@@ -268,7 +264,7 @@ struct Readiness {
     stalled: bool,
 }
 
-fn readiness(flow: Option<&SecurityGroupFlow>) -> Readiness {
+fn readiness<C>(flow: Option<&Flow<C>>) -> Readiness {
     use ConditionStatus::{False, True, Unknown};
     let Some(flow) = flow else {
         let message = "the new flow is not visible in Graph yet".into();
@@ -326,35 +322,34 @@ fn readiness(flow: Option<&SecurityGroupFlow>) -> Readiness {
     }
 }
 
-fn sync_state(
-    flow: &SecurityGroupProvisioningFlow,
-    graph_flow: Option<&SecurityGroupFlow>,
-) -> Wanted {
+fn sync_state<K: FlowKind>(flow: &K, graph_flow: Option<&Flow<K::Config>>) -> Wanted {
     use ConditionStatus::{False, True};
-    let desired = SecurityGroupCreationOptions::from(flow.spec.creation_options);
+    let settings = K::SETTINGS;
     let (status, reason, message) = match graph_flow {
         None => (
             False,
             Reason::Provisioning,
-            "the new flow is not visible in Graph yet",
+            "the new flow is not visible in Graph yet".to_owned(),
         ),
-        Some(graph_flow) if graph_flow.creation_options == desired => (
+        Some(graph_flow) if flow.matches(&graph_flow.config) => (
             True,
             Reason::InSync,
-            "Graph's creationOptions match the spec",
+            format!("Graph's {settings} match the spec"),
         ),
         Some(_) if flow.is_observe_only() => (
             False,
             Reason::ObserveOnly,
-            "Graph's creationOptions differ from the spec; managementPolicy ObserveOnly leaves them as they are",
+            format!(
+                "Graph's {settings} differ from the spec; managementPolicy ObserveOnly leaves them as they are"
+            ),
         ),
         Some(_) => (
             False,
             Reason::Provisioning,
-            "Graph does not show the spec's creationOptions yet",
+            format!("Graph does not show the spec's {settings} yet"),
         ),
     };
-    Wanted::new(status, reason, message.to_owned())
+    Wanted::new(status, reason, message)
 }
 
 #[cfg(test)]

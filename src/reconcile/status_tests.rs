@@ -3,9 +3,11 @@ use kube::api::ObjectMeta;
 
 use super::*;
 use crate::crd::{
-    AdoptionPolicy, ManagementPolicy, SecurityGroupCreationOptions as SpecOptions,
+    AdoptionPolicy, FlowSpec, ManagementPolicy, SecurityGroupCreationOptions as SpecOptions,
     SecurityGroupProvisioningFlowSpec,
 };
+use crate::crd::{SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus};
+use graph::SecurityGroupFlow;
 
 fn now() -> Timestamp {
     "2026-11-29T10:00:00Z".parse().unwrap()
@@ -15,15 +17,17 @@ fn resource() -> SecurityGroupProvisioningFlow {
     let mut flow = SecurityGroupProvisioningFlow::new(
         "groups",
         SecurityGroupProvisioningFlowSpec {
-            flow_set_id: "9ab41255-5364-4c53-e15c-08dc4ab6ee03".into(),
+            flow: FlowSpec {
+                flow_set_id: "9ab41255-5364-4c53-e15c-08dc4ab6ee03".into(),
+                adoption: AdoptionPolicy::AdoptOrCreate,
+                deletion_policy: None,
+                management_policy: ManagementPolicy::Manage,
+                credentials_secret_ref: None,
+            },
             creation_options: SpecOptions {
                 create_based_on_role_group: true,
                 create_based_on_org_plus_role_group: false,
             },
-            adoption: AdoptionPolicy::AdoptOrCreate,
-            deletion_policy: None,
-            management_policy: ManagementPolicy::Manage,
-            credentials_secret_ref: None,
         },
     );
     flow.metadata = ObjectMeta {
@@ -39,9 +43,11 @@ fn graph_flow(readiness: ReadinessStatus) -> SecurityGroupFlow {
         created_date_time: Some("2024-03-22T23:55:06.3141592Z".into()),
         last_modified_date_time: Some("2024-03-22T23:55:06.3141592Z".into()),
         readiness_status: readiness,
-        creation_options: SecurityGroupCreationOptions {
-            create_based_on_role_group: true,
-            create_based_on_org_plus_role_group: false,
+        config: graph::SecurityGroupConfig {
+            creation_options: graph::SecurityGroupCreationOptions {
+                create_based_on_role_group: true,
+                create_based_on_org_plus_role_group: false,
+            },
         },
     }
 }
@@ -59,7 +65,7 @@ fn synced_status(
 ) -> SecurityGroupProvisioningFlowStatus {
     let graph = graph_flow(readiness);
     let mut working = flow.status.clone().unwrap_or_default();
-    mirror(&mut working, &graph);
+    mirror::<SecurityGroupProvisioningFlow>(&mut working, &graph);
     finish(flow, working, &Health::Synced { flow: Some(graph) }, at)
 }
 
@@ -262,7 +268,7 @@ fn a_passing_failure_keeps_ready_and_a_stall_clears_it() {
 #[test]
 fn observe_only_with_other_options_is_not_synced() {
     let mut flow = resource();
-    flow.spec.management_policy = ManagementPolicy::ObserveOnly;
+    flow.spec.flow.management_policy = ManagementPolicy::ObserveOnly;
     flow.spec
         .creation_options
         .create_based_on_org_plus_role_group = true;

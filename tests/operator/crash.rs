@@ -153,7 +153,7 @@ async fn crash_between_create_post_and_status_write_never_duplicates() {
         let mut manifest = operator.resource(&name).flow_set(&set).build();
         // Every other resource refuses foreign flows: its own must still be adopted.
         if crash % 2 == 1 {
-            manifest.spec.adoption = AdoptionPolicy::CreateOnly;
+            manifest.spec.flow.adoption = AdoptionPolicy::CreateOnly;
         }
         admin
             .add_fault(&hold(format!("{set}/provisioningFlows"), false))

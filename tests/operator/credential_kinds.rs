@@ -357,7 +357,7 @@ async fn workload_identity_rereads_the_replaced_token_file() {
             let status = flow.status.as_ref();
             status.and_then(|status| status.observed_generation) == generation
                 && status
-                    .and_then(|status| status.creation_options)
+                    .and_then(|status| status.mirrored.creation_options)
                     .is_some_and(|options| options.create_based_on_org_plus_role_group)
                 && is_ready(flow)
         })

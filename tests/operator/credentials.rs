@@ -212,7 +212,7 @@ async fn a_rotated_secret_takes_effect_without_a_restart() {
                 && flow
                     .status
                     .as_ref()
-                    .and_then(|s| s.creation_options)
+                    .and_then(|s| s.mirrored.creation_options)
                     .is_some_and(|o| o.create_based_on_org_plus_role_group)
         })
         .await;

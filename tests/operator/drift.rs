@@ -73,7 +73,9 @@ async fn creation_options_edited_in_graph_are_set_back_with_one_patch() {
     );
     let current = operator.api.get("groups").await.expect("get");
     assert!(is_ready(&current), "{:?}", current.status);
-    let options = current.status.and_then(|status| status.creation_options);
+    let options = current
+        .status
+        .and_then(|status| status.mirrored.creation_options);
     assert!(
         options.is_some_and(|o| o.create_based_on_role_group
             && !o.create_based_on_org_plus_role_group),

@@ -129,7 +129,7 @@ async fn a_change_graph_accepts_but_does_not_keep_is_reported_not_repeated() {
                 && flow
                     .status
                     .as_ref()
-                    .and_then(|s| s.creation_options)
+                    .and_then(|s| s.mirrored.creation_options)
                     .is_some_and(|o| !o.create_based_on_role_group)
         })
         .await;

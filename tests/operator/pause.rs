@@ -31,7 +31,7 @@ fn is_paused_at(generation: Option<i64>) -> impl Fn(&SecurityGroupProvisioningFl
 fn has_options(flow: &SecurityGroupProvisioningFlow, role_group: bool, org_plus: bool) -> bool {
     flow.status
         .as_ref()
-        .and_then(|status| status.creation_options)
+        .and_then(|status| status.mirrored.creation_options)
         .is_some_and(|options| {
             options.create_based_on_role_group == role_group
                 && options.create_based_on_org_plus_role_group == org_plus

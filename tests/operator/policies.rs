@@ -22,7 +22,7 @@ fn mirrors(
     flow.status.as_ref().is_some_and(|status| {
         status.flow_id.as_deref() == Some(flow_id)
             && status.readiness_status.as_ref().map(|r| r.as_str()) == Some(readiness)
-            && status.creation_options.is_some_and(|options| {
+            && status.mirrored.creation_options.is_some_and(|options| {
                 options.create_based_on_role_group == role_group
                     && options.create_based_on_org_plus_role_group == org_plus
             })
@@ -168,7 +168,7 @@ async fn create_only_refuses_a_foreign_flow_and_adopt_or_create_takes_it_over() 
     let calls = operator.graph_calls(0).await;
     assert!(writes(&calls).is_empty(), "no POST or PATCH: {calls:#?}");
 
-    manifest.spec.adoption = AdoptionPolicy::AdoptOrCreate;
+    manifest.spec.flow.adoption = AdoptionPolicy::AdoptOrCreate;
     operator.apply(&manifest).await;
     operator
         .wait_for("groups", "Ready with the adopted flow", |flow| {
@@ -231,7 +231,7 @@ async fn deletion_policy_unset_uses_the_operator_default_orphan() {
     )
     .await;
     let manifest = operator.resource("groups").build();
-    assert_eq!(manifest.spec.deletion_policy, None);
+    assert_eq!(manifest.spec.flow.deletion_policy, None);
     operator.apply(&manifest).await;
     let ready = operator.wait_for("groups", "Ready", is_ready).await;
     let flow_id = ready

@@ -50,7 +50,7 @@ pub fn synced_to(
         is_ready(flow)
             && status.and_then(|s| s.observed_generation) == generation
             && status
-                .and_then(|s| s.creation_options)
+                .and_then(|s| s.mirrored.creation_options)
                 .is_some_and(|o| o.create_based_on_org_plus_role_group == org_plus_role_group)
     }
 }

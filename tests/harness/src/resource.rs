@@ -2,7 +2,7 @@
 //! says so.
 
 use sds_operator::crd::{
-    AdoptionPolicy, DeletionPolicy, LocalSecretReference, ManagementPolicy,
+    AdoptionPolicy, DeletionPolicy, FlowSpec, LocalSecretReference, ManagementPolicy,
     SecurityGroupCreationOptions, SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowSpec,
 };
 
@@ -23,15 +23,17 @@ impl ResourceBuilder {
         let mut flow = SecurityGroupProvisioningFlow::new(
             name,
             SecurityGroupProvisioningFlowSpec {
-                flow_set_id: flow_set_id.to_owned(),
+                flow: FlowSpec {
+                    flow_set_id: flow_set_id.to_owned(),
+                    adoption: AdoptionPolicy::AdoptOrCreate,
+                    deletion_policy: None,
+                    management_policy: ManagementPolicy::Manage,
+                    credentials_secret_ref: None,
+                },
                 creation_options: SecurityGroupCreationOptions {
                     create_based_on_role_group: true,
                     create_based_on_org_plus_role_group: false,
                 },
-                adoption: AdoptionPolicy::AdoptOrCreate,
-                deletion_policy: None,
-                management_policy: ManagementPolicy::Manage,
-                credentials_secret_ref: None,
             },
         );
         flow.metadata.namespace = Some(namespace.to_owned());
@@ -55,31 +57,31 @@ impl ResourceBuilder {
 
     /// Another flow set than the test's own.
     pub fn flow_set(mut self, flow_set_id: impl Into<String>) -> Self {
-        self.flow.spec.flow_set_id = flow_set_id.into();
+        self.flow.spec.flow.flow_set_id = flow_set_id.into();
         self
     }
 
     /// A deletion policy of the resource's own, instead of the operator's default.
     pub fn deletion_policy(mut self, policy: DeletionPolicy) -> Self {
-        self.flow.spec.deletion_policy = Some(policy);
+        self.flow.spec.flow.deletion_policy = Some(policy);
         self
     }
 
     /// `managementPolicy` (default Manage).
     pub fn management_policy(mut self, policy: ManagementPolicy) -> Self {
-        self.flow.spec.management_policy = policy;
+        self.flow.spec.flow.management_policy = policy;
         self
     }
 
     /// `adoption` (default AdoptOrCreate).
     pub fn adoption(mut self, policy: AdoptionPolicy) -> Self {
-        self.flow.spec.adoption = policy;
+        self.flow.spec.flow.adoption = policy;
         self
     }
 
     /// Credentials from Secret `name` in the resource's namespace, instead of the operator's own.
     pub fn credentials_secret(mut self, name: &str) -> Self {
-        self.flow.spec.credentials_secret_ref = Some(LocalSecretReference {
+        self.flow.spec.flow.credentials_secret_ref = Some(LocalSecretReference {
             name: name.to_owned(),
         });
         self

@@ -1,24 +1,81 @@
-//! What the reconcile reads off a resource, in one place: its annotations, its policies and its
-//! conditions, so that no other module spells an annotation key or a condition string.
+//! `FlowKind`: what differs between flow kinds, as one small implementation per kind, and the
+//! accessors every kind shares (annotations, policies, conditions), so that no other module
+//! spells an annotation key or a condition string.
 
+use std::fmt;
+
+use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-use kube::ResourceExt as _;
+use kube::{CustomResourceExt, Resource, ResourceExt as _};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::{
-    ConditionStatus, ConditionType, DeletionPolicy, ManagementPolicy, PAUSED_ANNOTATION,
-    RESET_ANNOTATION, SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus,
+    ConditionStatus, ConditionType, DeletionPolicy, FlowSpec, FlowStatus, ManagementPolicy,
+    PAUSED_ANNOTATION, RESET_ANNOTATION,
 };
 
-impl SecurityGroupProvisioningFlow {
+/// A kind of provisioning flow. The reconcile (create intent and adoption, reset, deletion
+/// policy, pause and observe-only, conditions, throttling, status writing) is written once over
+/// this trait; an implementation says only what is the kind's own.
+pub trait FlowKind:
+    Resource<DynamicType = (), Scope = NamespaceResourceScope>
+    + CustomResourceExt
+    + Clone
+    + fmt::Debug
+    + Serialize
+    + DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+{
+    /// The kind's settings in Graph's wire shape (what a create or update sends).
+    type Config: graph::FlowConfig;
+    /// What the status mirrors of Graph's settings.
+    type Mirror: Clone
+        + fmt::Debug
+        + Default
+        + PartialEq
+        + Serialize
+        + DeserializeOwned
+        + Send
+        + Sync
+        + 'static;
+
+    /// How messages name one flow of this kind ("security-group flow").
+    const FLOW_NOUN: &'static str;
+    /// How messages name the settings (the spec member, "creationOptions").
+    const SETTINGS: &'static str;
+
+    /// The flow set and the policies.
+    fn flow_spec(&self) -> &FlowSpec;
+
+    /// The status as last written, if any.
+    fn flow_status(&self) -> Option<&FlowStatus<Self::Mirror>>;
+
+    /// The settings the spec asks for.
+    fn desired(&self) -> Self::Config;
+
+    /// What status keeps of the settings Graph reports.
+    fn mirror(config: &Self::Config) -> Self::Mirror;
+
+    /// The settings status last mirrored, if any.
+    fn mirrored(mirror: &Self::Mirror) -> Option<Self::Config>;
+
+    /// Whether Graph's settings are what the spec asks for (the drift comparison).
+    fn matches(&self, found: &Self::Config) -> bool {
+        *found == self.desired()
+    }
+
     /// Whether the paused annotation is `"true"`: then no Graph call is made.
-    pub fn is_paused(&self) -> bool {
+    fn is_paused(&self) -> bool {
         self.annotations()
             .get(PAUSED_ANNOTATION)
             .is_some_and(|value| value == "true")
     }
 
     /// The value of the reset annotation, if any (an empty value is none).
-    pub fn reset_token(&self) -> Option<&str> {
+    fn reset_token(&self) -> Option<&str> {
         self.annotations()
             .get(RESET_ANNOTATION)
             .map(String::as_str)
@@ -26,27 +83,27 @@ impl SecurityGroupProvisioningFlow {
     }
 
     /// Whether managementPolicy is ObserveOnly: Graph is read, never written.
-    pub fn is_observe_only(&self) -> bool {
-        self.spec.management_policy == ManagementPolicy::ObserveOnly
+    fn is_observe_only(&self) -> bool {
+        self.flow_spec().management_policy == ManagementPolicy::ObserveOnly
     }
 
     /// The deletion policy in force: the spec's, else the operator's default.
-    pub fn deletion_policy_or(&self, default: DeletionPolicy) -> DeletionPolicy {
-        self.spec.deletion_policy.unwrap_or(default)
+    fn deletion_policy_or(&self, default: DeletionPolicy) -> DeletionPolicy {
+        self.flow_spec().deletion_policy.unwrap_or(default)
     }
 
     /// The status as last written, or the empty status of a new resource.
-    pub fn status_or_default(&self) -> SecurityGroupProvisioningFlowStatus {
-        self.status.clone().unwrap_or_default()
+    fn status_or_default(&self) -> FlowStatus<Self::Mirror> {
+        self.flow_status().cloned().unwrap_or_default()
     }
 
     /// The condition of this type in the status, if written.
-    pub fn condition(&self, kind: ConditionType) -> Option<&Condition> {
-        self.status.as_ref()?.condition(kind)
+    fn condition(&self, kind: ConditionType) -> Option<&Condition> {
+        self.flow_status()?.condition(kind)
     }
 }
 
-impl SecurityGroupProvisioningFlowStatus {
+impl<M> FlowStatus<M> {
     /// The condition of this type, if present.
     pub fn condition(&self, kind: ConditionType) -> Option<&Condition> {
         self.conditions
@@ -66,6 +123,7 @@ impl SecurityGroupProvisioningFlowStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crd::SecurityGroupProvisioningFlow;
 
     fn resource(annotations: serde_json::Value) -> SecurityGroupProvisioningFlow {
         serde_json::from_value(serde_json::json!({
