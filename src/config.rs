@@ -2,6 +2,7 @@
 //! typed [`Config`]. Nothing else in the operator reads the environment.
 
 mod credential;
+mod namespaces;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use graph::{
 
 use crate::crd::DeletionPolicy;
 use credential::{EnvironmentCredential, EnvironmentCredentialError};
+pub use namespaces::NamespaceAllowList;
 
 /// Kubernetes operator for Microsoft Graph School Data Sync security-group provisioning flows.
 #[derive(Debug, Parser)]
@@ -214,52 +216,6 @@ pub struct Config {
     pub default_credential_namespaces: NamespaceAllowList,
 }
 
-/// A set of namespaces, or all of them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NamespaceAllowList {
-    All,
-    Only(std::collections::BTreeSet<String>),
-}
-
-impl NamespaceAllowList {
-    pub fn allows(&self, namespace: &str) -> bool {
-        match self {
-            Self::All => true,
-            Self::Only(namespaces) => namespaces.contains(namespace),
-        }
-    }
-}
-
-impl std::str::FromStr for NamespaceAllowList {
-    type Err = String;
-
-    /// `*` for all namespaces, else a comma-separated list (empty: none).
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        if text.trim() == "*" {
-            return Ok(Self::All);
-        }
-        Ok(Self::Only(
-            text.split(',')
-                .map(str::trim)
-                .filter(|name| !name.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        ))
-    }
-}
-
-impl std::fmt::Display for NamespaceAllowList {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::All => f.write_str("all namespaces"),
-            Self::Only(namespaces) if namespaces.is_empty() => f.write_str("no namespace"),
-            Self::Only(namespaces) => {
-                f.write_str(&namespaces.iter().cloned().collect::<Vec<_>>().join(", "))
-            }
-        }
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
@@ -365,18 +321,6 @@ mod tests {
         args.client_id = None;
         args.client_secret = None;
         assert!(matches!(args.into_config(), Err(Error::PartialCredential)));
-    }
-
-    #[test]
-    fn the_default_credential_is_allowed_nowhere_unless_listed() {
-        let none: NamespaceAllowList = "".parse().expect("empty list");
-        assert!(!none.allows("sds"));
-        let some: NamespaceAllowList = "sds, district-a ,".parse().expect("list");
-        assert!(some.allows("sds") && some.allows("district-a") && !some.allows("district-b"));
-        let all: NamespaceAllowList = "*".parse().expect("all");
-        assert!(all.allows("anything"));
-        let cli = Cli::parse_from(["sds-operator"]);
-        assert_eq!(cli.run.default_credential_namespaces, none);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod debounce;
 mod deletion;
 mod error;
 mod events;
+mod kube_action;
 mod memory;
 mod observe;
 mod plan;

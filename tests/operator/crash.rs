@@ -21,10 +21,8 @@ use sds_test_harness::{OperatorUnderTest, Options, is_ready, options_json, stall
 
 /// Crashes injected between the create POST and the status write.
 const CREATE_CRASHES: usize = 30;
-/// Crash points around the reset POST, alternating before and after Graph handles it.
-const RESET_CRASHES: usize = 20;
 /// Long enough that only the kill ends the wait.
-const HOLD_MS: u64 = 60_000;
+pub(crate) const HOLD_MS: u64 = 60_000;
 
 async fn start(test_name: &str) -> (OperatorUnderTest, OperatorProcess) {
     start_resyncing(test_name, Options::default().resync_period).await
@@ -32,7 +30,7 @@ async fn start(test_name: &str) -> (OperatorUnderTest, OperatorProcess) {
 
 /// A restarted operator puts off its first read of a settled resource to a random moment in the
 /// resync period; a short period keeps a test that waits for that read short.
-async fn start_resyncing(
+pub(crate) async fn start_resyncing(
     test_name: &str,
     resync_period: std::time::Duration,
 ) -> (OperatorUnderTest, OperatorProcess) {
@@ -46,7 +44,7 @@ async fn start_resyncing(
     (operator, process)
 }
 
-fn status(flow: &SecurityGroupProvisioningFlow) -> SecurityGroupProvisioningFlowStatus {
+pub(crate) fn status(flow: &SecurityGroupProvisioningFlow) -> SecurityGroupProvisioningFlowStatus {
     flow.status.clone().unwrap_or_default()
 }
 
@@ -72,7 +70,7 @@ fn creates_in<'a>(calls: &'a [JournalEntry], set_id: &str) -> Vec<&'a JournalEnt
 }
 
 /// Reset POSTs; `handled` drops the ones the emulator abandoned unhandled.
-fn resets(calls: &[JournalEntry], handled: bool) -> Vec<&JournalEntry> {
+pub(crate) fn resets(calls: &[JournalEntry], handled: bool) -> Vec<&JournalEntry> {
     calls
         .iter()
         .filter(|call| call.method == "POST" && call.path.ends_with("/reset"))
@@ -81,7 +79,7 @@ fn resets(calls: &[JournalEntry], handled: bool) -> Vec<&JournalEntry> {
 }
 
 /// Waits until the operator has read Graph after journal position `since`.
-async fn wait_for_graph_read(operator: &OperatorUnderTest, since: u64, who: &str) {
+pub(crate) async fn wait_for_graph_read(operator: &OperatorUnderTest, since: u64, who: &str) {
     eventually(
         &format!("a Graph read by {who}"),
         DEFAULT_DEADLINE,
@@ -97,7 +95,7 @@ async fn wait_for_graph_read(operator: &OperatorUnderTest, since: u64, who: &str
     .await;
 }
 
-fn with_token(
+pub(crate) fn with_token(
     mut flow: SecurityGroupProvisioningFlow,
     token: &str,
 ) -> SecurityGroupProvisioningFlow {
@@ -108,7 +106,7 @@ fn with_token(
     flow
 }
 
-fn hold(path_contains: String, before_handling: bool) -> FaultRule {
+pub(crate) fn hold(path_contains: String, before_handling: bool) -> FaultRule {
     FaultRule {
         target: FaultTarget::Graph,
         method: Some("POST".to_owned()),
@@ -343,146 +341,4 @@ async fn a_cluster_rebuilt_from_the_same_manifests_adopts_and_writes_nothing() {
         second.properties["creationOptions"],
         options_json(false, true)
     );
-}
-
-#[tokio::test]
-async fn crash_around_the_reset_post_never_sends_a_token_twice() {
-    let started = Instant::now();
-    let (operator, mut process) =
-        start_resyncing("crash-reset", std::time::Duration::from_secs(3)).await;
-    let admin = operator.emulator.admin();
-    let manifest = operator.resource("groups").build();
-    operator.apply(&manifest).await;
-    operator.wait_for("groups", "Ready", is_ready).await;
-    let loop_start = operator.journal_position().await;
-
-    let mut max_per_token = 0;
-    let mut handled_expected = 0;
-    for point in 0..RESET_CRASHES {
-        let token = format!("crash-point-{point}");
-        let before_handling = point % 2 == 0;
-        admin
-            .add_fault(&hold("/reset".to_owned(), before_handling))
-            .await
-            .expect("add fault");
-        let since = operator.journal_position().await;
-        operator.apply(&with_token(manifest.clone(), &token)).await;
-        if before_handling {
-            eventually(
-                &format!("the reset POST for {token} to reach the emulator"),
-                DEFAULT_DEADLINE,
-                || async {
-                    let faults = admin.faults().await.map_err(|e| e.to_string())?;
-                    match faults.first() {
-                        Some(rule) if rule.fired == 1 => Ok(()),
-                        other => Err(format!("{other:?}")),
-                    }
-                },
-            )
-            .await;
-        } else {
-            eventually(
-                &format!("Graph to carry out the reset for {token}"),
-                DEFAULT_DEADLINE,
-                || async {
-                    let calls = operator.graph_calls(since).await;
-                    match resets(&calls, true).len() {
-                        0 => Err(format!("{calls:#?}")),
-                        _ => Ok(()),
-                    }
-                },
-            )
-            .await;
-        }
-        process.kill();
-
-        // The crash left the pending record written before the POST.
-        let crashed = status(&operator.api.get("groups").await.expect("get"));
-        let pending = crashed.reset.expect("reset status");
-        assert_eq!(
-            (pending.pending_token.as_deref(), pending.outcome),
-            (Some(token.as_str()), Some(ResetOutcome::Pending)),
-            "{token}"
-        );
-        if before_handling {
-            eventually(
-                &format!("the emulator to drop the unanswered reset for {token}"),
-                DEFAULT_DEADLINE,
-                || async {
-                    let calls = operator.graph_calls(since).await;
-                    match resets(&calls, false).as_slice() {
-                        [abandoned] if abandoned.status == 499 => Ok(()),
-                        other => Err(format!("{other:#?}")),
-                    }
-                },
-            )
-            .await;
-        } else {
-            handled_expected += 1;
-        }
-
-        admin.clear_faults().await.expect("clear faults");
-        process.restart();
-        let settled = operator
-            .wait_for("groups", "the reset outcome recorded", |flow| {
-                status(flow).reset.is_some_and(|reset| {
-                    reset.last_handled_token.as_deref() == Some(token.as_str())
-                        && reset.pending_token.is_none()
-                        && reset.outcome != Some(ResetOutcome::Pending)
-                })
-            })
-            .await;
-        let outcome = status(&settled).reset.and_then(|reset| reset.outcome);
-        assert!(
-            matches!(
-                outcome,
-                Some(ResetOutcome::OutcomeUnknown | ResetOutcome::Accepted)
-            ),
-            "{token}: {outcome:?}"
-        );
-        let sent = resets(&operator.graph_calls(since).await, true).len();
-        assert_eq!(sent, usize::from(!before_handling), "{token}");
-        max_per_token = max_per_token.max(sent);
-    }
-
-    // The last token stays in the manifest. A restart, then a re-apply with that token (and an
-    // unrelated annotation changed, so that the operator does reconcile), send nothing; a new
-    // token sends exactly one reset.
-    let since = operator.journal_position().await;
-    process.restart();
-    wait_for_graph_read(&operator, since, "the restarted operator").await;
-    let mut reapplied = with_token(
-        manifest.clone(),
-        &format!("crash-point-{}", RESET_CRASHES - 1),
-    );
-    reapplied
-        .metadata
-        .annotations
-        .get_or_insert_with(BTreeMap::new)
-        .insert("example.com/revision".to_owned(), "2".to_owned());
-    let since = operator.journal_position().await;
-    operator.apply(&reapplied).await;
-    wait_for_graph_read(&operator, since, "the re-applied manifest").await;
-    let fresh = "after-the-crashes";
-    operator.apply(&with_token(manifest, fresh)).await;
-    operator
-        .wait_for("groups", "the new token's reset Accepted", |flow| {
-            status(flow).reset.is_some_and(|reset| {
-                reset.last_handled_token.as_deref() == Some(fresh)
-                    && reset.outcome == Some(ResetOutcome::Accepted)
-            })
-        })
-        .await;
-    let handled = resets(&operator.graph_calls(loop_start).await, true).len();
-    assert_eq!(
-        handled,
-        handled_expected + 1,
-        "one reset per token that reached Graph, none resent"
-    );
-    println!(
-        "figure: {RESET_CRASHES} reset crash points -> max resets per token {max_per_token} \
-         ({handled} resets handled in all, {:.1} s)",
-        started.elapsed().as_secs_f64()
-    );
-    assert!(max_per_token <= 1);
 }

@@ -19,5 +19,7 @@ mod pause;
 mod policies;
 mod probes;
 mod reset;
+mod reset_crash;
 mod validation;
 mod visibility;
+mod workload_identity;

@@ -18,9 +18,9 @@ use super::grants::{
     Decision, DelegatedGrant, DeviceAuthorization, PollError, RefreshError, new_user_code,
 };
 
+use super::mint::{Principal, mint};
 use super::token::{
-    GRAPH_RESOURCES, Principal, TokenRequest, authenticate_client, check_tenant, find_client,
-    is_oidc_scope, mint,
+    GRAPH_RESOURCES, TokenRequest, authenticate_client, check_tenant, find_client, is_oidc_scope,
 };
 use crate::context::RequestIds;
 use crate::state::{Inner, Shared};

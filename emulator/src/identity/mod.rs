@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod error;
 pub mod grants;
 pub mod jwt;
+pub mod mint;
 pub mod token;
 
 use std::sync::Arc;
