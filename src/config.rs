@@ -166,9 +166,10 @@ pub struct RunArgs {
     #[arg(long, env = "AZURE_CLIENT_ID")]
     pub client_id: Option<String>,
 
-    /// Client secret of the operator's own credential (environment only, never a flag).
-    #[arg(skip = std::env::var("AZURE_CLIENT_SECRET").ok())]
-    pub client_secret: Option<String>,
+    /// Client secret of the operator's own credential (environment only, never a flag). Held as
+    /// a `SecretString` from the moment it is read, so no `Debug` of the arguments shows it.
+    #[arg(skip = std::env::var("AZURE_CLIENT_SECRET").ok().map(SecretString::new))]
+    pub client_secret: Option<SecretString>,
 
     /// PEM file with the private key and certificate of the operator's own credential, as the
     /// Azure SDKs read it (used when no client secret is set).
@@ -234,7 +235,7 @@ impl RunArgs {
         let default_credential = EnvironmentCredential {
             tenant_id: self.tenant_id,
             client_id: self.client_id,
-            client_secret: self.client_secret.map(SecretString::new),
+            client_secret: self.client_secret,
             client_certificate_path: self.client_certificate_path,
             assertion_algorithm: self.client_assertion_algorithm,
             federated_token_file: self.federated_token_file,
@@ -313,6 +314,25 @@ mod tests {
             cli.run.default_deletion_policy,
             DeletionPolicyArg::Orphan
         ));
+    }
+
+    #[test]
+    fn the_client_secret_never_shows_in_the_arguments_or_the_config() {
+        let mut args = Cli::parse_from([
+            "sds-operator",
+            "--tenant-id",
+            "contoso.example",
+            "--client-id",
+            "app",
+        ])
+        .run;
+        args.client_secret = Some(SecretString::new("s3cret-Value~42"));
+        let shown = format!("{args:?}");
+        assert!(!shown.contains("s3cret-Value~42"), "{shown}");
+        let config = args.into_config().expect("a client-secret credential");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret-Value~42"), "{shown}");
+        assert!(config.default_credential.is_some());
     }
 
     #[test]
