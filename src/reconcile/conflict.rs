@@ -1,5 +1,5 @@
-//! Conflicts: a flow set holds one security-group flow, so two resources naming the same flow set
-//! would fight over it. The resource that already manages the flow wins, else the oldest; the
+//! Conflicts: a flow set holds one flow of each type, so two resources of a kind naming the same
+//! flow set would fight over it. The resource that already manages the flow wins, else the oldest; the
 //! others stall with reason `Conflict` and make no Graph call until it is gone.
 
 use std::sync::Arc;
@@ -34,9 +34,23 @@ pub async fn refuse_conflict<K: FlowKind>(flow: &K, context: &Context<K>) -> Res
     }
     Err(Refusal::Conflict {
         flow_set_id: flow.flow_spec().flow_set_id.clone(),
-        owner: format!("{namespace}/{name}"),
+        owner: describe_owner(flow, owner.as_ref()),
     }
     .into())
+}
+
+/// How a refusal names the resource that owns the flow set: by name when it is in the same
+/// namespace, else without saying which namespace or resource (that is not this tenant's to know).
+fn describe_owner<K: FlowKind>(flow: &K, owner: &K) -> String {
+    if owner.namespace() == flow.namespace() {
+        format!(
+            "{}/{}",
+            owner.namespace().unwrap_or_default(),
+            owner.name_any()
+        )
+    } else {
+        "a resource in another namespace".to_owned()
+    }
 }
 
 /// Whether two flow set ids name the same flow set. They are GUIDs, which Graph compares without
@@ -177,6 +191,22 @@ mod tests {
         let all = vec![older.clone(), managing.clone()];
         assert!(older_claimant(managing.as_ref(), &all).is_none());
         assert!(older_claimant(older.as_ref(), &all).is_some());
+    }
+
+    #[test]
+    fn a_conflict_names_an_owner_in_the_same_namespace_only() {
+        let owner = resource("north", "groups", SET, "2026-01-01T00:00:00Z");
+        let neighbour = resource("north", "groups-too", SET, "2026-02-01T00:00:00Z");
+        let stranger = resource("south", "groups", SET, "2026-02-01T00:00:00Z");
+        assert_eq!(
+            describe_owner(neighbour.as_ref(), owner.as_ref()),
+            "north/groups"
+        );
+        let hidden = describe_owner(stranger.as_ref(), owner.as_ref());
+        assert!(
+            !hidden.contains("north") && !hidden.contains("groups"),
+            "{hidden}"
+        );
     }
 
     #[test]

@@ -153,6 +153,41 @@ async fn the_charts_rbac_is_enough_to_run_the_operator_and_no_more() {
 }
 
 #[tokio::test]
+async fn delegated_write_back_never_renders_patch_on_every_secret_of_the_cluster() {
+    let test = TestContext::new("chart-delegated").await;
+    let template = |values: &[&str]| {
+        let mut template = test.control_plane.helm();
+        template.args(["template", "sds", CHART, "--namespace", &test.namespace]);
+        for value in values {
+            template.args(["--set", value]);
+        }
+        run(template)
+    };
+    let (ok, text) = template(&["rbac.writeDelegatedSecrets=true"]).await;
+    assert!(!ok, "rendered patch on every Secret: {text}");
+    assert!(text.contains("rbac.delegatedSecretNames"), "{text}");
+
+    let named = [
+        "rbac.writeDelegatedSecrets=true",
+        "rbac.delegatedSecretNames={district-delegated}",
+    ];
+    let (ok, text) = template(&named).await;
+    assert!(ok, "helm template with names: {text}");
+    assert!(
+        text.contains(r#"resourceNames: ["district-delegated"]"#),
+        "patch limited to the named Secret: {text}"
+    );
+
+    let scoped = format!("watchNamespace={}", test.namespace);
+    let (ok, text) = template(&["rbac.writeDelegatedSecrets=true", &scoped]).await;
+    assert!(ok, "helm template for one namespace: {text}");
+    assert!(
+        text.contains("kind: Role\n"),
+        "a Role in the watched namespace: {text}"
+    );
+}
+
+#[tokio::test]
 async fn a_secret_the_chart_does_not_let_the_operator_read_stalls_naming_the_permission() {
     let test = TestContext::new("chart-no-secrets").await;
     let service_account = install_chart(&test, &["rbac.readSecrets=false"]).await;
