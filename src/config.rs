@@ -316,16 +316,21 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn the_client_secret_never_shows_in_the_arguments_or_the_config() {
-        let mut args = Cli::parse_from([
+    /// The run arguments for application `app` of tenant `contoso.example`, with `extra` flags.
+    fn app_args(extra: &[&str]) -> RunArgs {
+        let ids = [
             "sds-operator",
             "--tenant-id",
             "contoso.example",
             "--client-id",
             "app",
-        ])
-        .run;
+        ];
+        Cli::parse_from(ids.iter().chain(extra)).run
+    }
+
+    #[test]
+    fn the_client_secret_never_shows_in_the_arguments_or_the_config() {
+        let mut args = app_args(&[]);
         args.client_secret = Some(SecretString::new("s3cret-Value~42"));
         let shown = format!("{args:?}");
         assert!(!shown.contains("s3cret-Value~42"), "{shown}");
@@ -345,18 +350,12 @@ mod tests {
 
     #[test]
     fn the_federated_token_file_makes_a_workload_identity_credential() {
-        let mut args = Cli::parse_from([
-            "sds-operator",
-            "--tenant-id",
-            "contoso.example",
-            "--client-id",
-            "app",
+        let mut args = app_args(&[
             "--federated-token-file",
             "/var/run/secrets/azure/tokens/azure-identity-token",
             "--client-assertion-algorithm",
             "ps256",
-        ])
-        .run;
+        ]);
         assert_eq!(args.client_assertion_algorithm, AssertionAlgorithm::Ps256);
         args.client_secret = None;
         let config = args.into_config().unwrap();
