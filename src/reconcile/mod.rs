@@ -1,4 +1,4 @@
-//! One reconcile of a `SecurityGroupProvisioningFlow`, inside kube's finalizer helper:
+//! One reconcile of a flow resource of any kind (a `FlowKind`), inside kube's finalizer helper:
 //! observe (Secret, Graph) → plan (pure) → apply (Graph calls) → status (one patch, if changed).
 
 mod apply;
