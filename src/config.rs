@@ -2,7 +2,6 @@
 //! typed [`Config`]. Nothing else in the operator reads the environment.
 
 mod credential;
-mod namespaces;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,7 +13,6 @@ use graph::{
 
 use crate::crd::DeletionPolicy;
 use credential::{EnvironmentCredential, EnvironmentCredentialError};
-pub use namespaces::NamespaceAllowList;
 
 /// Kubernetes operator for Microsoft Graph School Data Sync security-group provisioning flows.
 #[derive(Debug, Parser)]
@@ -39,11 +37,19 @@ pub struct Cli {
 pub enum Command {
     /// Run the controller (the default).
     Run(RunArgs),
-    /// Print the SecurityGroupProvisioningFlow CustomResourceDefinition as YAML.
-    Crd,
+    /// Print the CustomResourceDefinitions as YAML documents, or write one file per CRD.
+    Crd(CrdArgs),
     /// Sign a user in with the device-code flow and store the refresh token in a Secret, for a
     /// delegated credential (tenants that refuse app-only writes).
     Login(LoginArgs),
+}
+
+/// Flags of `sds-operator crd`.
+#[derive(Debug, Clone, Args)]
+pub struct CrdArgs {
+    /// Write each CRD to `<DIR>/<its name>.yaml` instead of printing them all.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 /// Flags of `sds-operator login`. The Secret is written through the kubeconfig's cluster.
@@ -148,11 +154,10 @@ pub struct RunArgs {
     #[arg(long, env = "SDS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
-    /// Namespaces whose resources may use the operator's own credential (comma-separated, or `*`
-    /// for all). Empty by default: a namespace must be allowed explicitly, so that creating a
-    /// resource never lends anyone the operator's tenant-wide Graph permission.
-    #[arg(long, env = "SDS_DEFAULT_CREDENTIAL_NAMESPACES", default_value = "")]
-    pub default_credential_namespaces: NamespaceAllowList,
+    /// Removed: CredentialGrants say which namespaces may use the operator's own credential. Still
+    /// read, so that an old setting stops the operator with a message instead of being ignored.
+    #[arg(long, env = "SDS_DEFAULT_CREDENTIAL_NAMESPACES", hide = true)]
+    pub default_credential_namespaces: Option<String>,
 
     /// Name of this operator instance in events (the Pod's name in a cluster).
     #[arg(long, env = "POD_NAME")]
@@ -211,10 +216,8 @@ pub struct Config {
     pub graph_timeout: Duration,
     pub concurrency: u16,
     pub instance: Option<String>,
-    /// The operator's own credential, if it has one.
+    /// The operator's own credential, if it has one; CredentialGrants say who may use it.
     pub default_credential: Option<Credential>,
-    /// Where the operator's own credential may be used.
-    pub default_credential_namespaces: NamespaceAllowList,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -228,10 +231,20 @@ pub enum Error {
         EnvironmentCredentialError::Incomplete
     )]
     PartialCredential,
+    #[error(
+        "--default-credential-namespaces (SDS_DEFAULT_CREDENTIAL_NAMESPACES) was removed: write a CredentialGrant for the namespaces {0:?} instead (README: Credentials, \"Migrating from --default-credential-namespaces\") and unset it"
+    )]
+    RemovedNamespaceList(String),
 }
 
 impl RunArgs {
     pub fn into_config(self) -> Result<Config, Error> {
+        if let Some(namespaces) = self
+            .default_credential_namespaces
+            .filter(|namespaces| !namespaces.trim().is_empty())
+        {
+            return Err(Error::RemovedNamespaceList(namespaces));
+        }
         let default_credential = EnvironmentCredential {
             tenant_id: self.tenant_id,
             client_id: self.client_id,
@@ -260,7 +273,6 @@ impl RunArgs {
             concurrency: self.concurrency,
             instance: self.instance,
             default_credential,
-            default_credential_namespaces: self.default_credential_namespaces,
         })
     }
 }
@@ -349,6 +361,19 @@ mod tests {
     }
 
     #[test]
+    fn the_removed_namespace_list_stops_the_operator_with_the_way_to_migrate() {
+        let args = Cli::parse_from(["sds-operator", "--default-credential-namespaces", "sds"]).run;
+        let error = args.into_config().expect_err("refused").to_string();
+        assert!(error.contains("write a CredentialGrant"), "{error}");
+        assert!(error.contains("\"sds\""), "{error}");
+        let empty = Cli::parse_from(["sds-operator", "--default-credential-namespaces", ""]).run;
+        assert!(
+            empty.into_config().is_ok(),
+            "an empty value (old charts) is harmless"
+        );
+    }
+
+    #[test]
     fn the_federated_token_file_makes_a_workload_identity_credential() {
         let mut args = app_args(&[
             "--federated-token-file",
@@ -369,7 +394,11 @@ mod tests {
     fn crd_is_a_subcommand() {
         assert!(matches!(
             Cli::parse_from(["sds-operator", "crd"]).command,
-            Some(Command::Crd)
+            Some(Command::Crd(CrdArgs { dir: None }))
+        ));
+        assert!(matches!(
+            Cli::parse_from(["sds-operator", "crd", "--dir", "crds"]).command,
+            Some(Command::Crd(CrdArgs { dir: Some(_) }))
         ));
     }
 }

@@ -17,7 +17,7 @@ use crate::crd::{
     FlowKind, OTHER_ANNOTATIONS_DIGEST, PAUSED_ANNOTATION, RESET_ANNOTATION,
     SecurityGroupProvisioningFlow,
 };
-use crate::reconcile::{self, Context, Error, after_failure, conflict};
+use crate::reconcile::{self, Context, Error, Grants, after_failure, conflict};
 
 /// Runs the controller until `shutdown` resolves; in-flight reconciles finish first.
 pub async fn run(
@@ -26,13 +26,15 @@ pub async fn run(
     state: Arc<OperatorState>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
-    run_kind::<SecurityGroupProvisioningFlow>(client, config, state, shutdown).await;
+    let grants = Grants::watch(client.clone(), config.namespace.as_deref());
+    run_kind::<SecurityGroupProvisioningFlow>(client, config, grants, state, shutdown).await;
 }
 
 /// The controller of one flow kind.
 async fn run_kind<K: FlowKind>(
     client: Client,
     config: Config,
+    grants: Arc<Grants>,
     state: Arc<OperatorState>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
@@ -42,8 +44,22 @@ async fn run_kind<K: FlowKind>(
     };
     let concurrency = config.concurrency;
     let (reader, writer) = reflector::store();
-    let context = Arc::new(Context::new(client, config, reader.clone(), state.clone()));
+    let context = Arc::new(Context::new(
+        client,
+        config,
+        reader.clone(),
+        grants.clone(),
+        state.clone(),
+    ));
     let resources = reader.clone();
+    let claimants = grants.clone();
+    // A grant or namespace change wakes only the resources whose access it changed.
+    let regranted = {
+        let context = context.clone();
+        grants
+            .changes()
+            .flat_map(move |()| futures::stream::iter(context.access_changed()))
+    };
     // Our own status writes change none of these, so they never trigger a reconcile; a deletion
     // bumps the generation of a custom resource.
     let triggers = watcher(api.clone(), watcher::Config::default())
@@ -67,8 +83,11 @@ async fn run_kind<K: FlowKind>(
     Controller::for_stream(triggers, reader)
         // A resource on its way out may free its flow set for the one that stalled behind it.
         .watches(api, watcher::Config::default(), move |leaving: K| {
-            next_claimant(&resources, &leaving)
+            next_claimant(&resources, &leaving, |other: &K| {
+                claimants.access(other).may_claim(other)
+            })
         })
+        .reconcile_on(regranted)
         .with_config(controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile::reconcile, error_policy, context)
@@ -110,7 +129,11 @@ fn trim_for_cache<K: FlowKind>(flow: &mut K) {
 /// The resource that takes over `leaving`'s flow set once `leaving` is gone: only it can change
 /// its outcome, so only it is woken. Nothing when `leaving` is not being deleted, or did not come
 /// before that resource anyway.
-fn next_claimant<K: FlowKind>(resources: &Store<K>, leaving: &K) -> Option<ObjectRef<K>> {
+fn next_claimant<K: FlowKind>(
+    resources: &Store<K>,
+    leaving: &K,
+    may_claim: impl Fn(&K) -> bool,
+) -> Option<ObjectRef<K>> {
     leaving.meta().deletion_timestamp.as_ref()?;
     let staying = resources.state();
     let next = conflict::first_claimant(
@@ -118,8 +141,9 @@ fn next_claimant<K: FlowKind>(resources: &Store<K>, leaving: &K) -> Option<Objec
         staying
             .iter()
             .filter(|other| other.meta().deletion_timestamp.is_none()),
+        &may_claim,
     )?;
-    conflict::precedes(leaving, &next).then(|| ObjectRef::from_obj(next.as_ref()))
+    conflict::precedes(leaving, &next, may_claim).then(|| ObjectRef::from_obj(next.as_ref()))
 }
 
 /// Maps a failed reconcile to its retry; status and events already say what went wrong.
@@ -169,7 +193,7 @@ mod tests {
             writer.apply_watcher_event(&watcher::Event::Apply(flow));
         }
         let woken = |flow: &SecurityGroupProvisioningFlow| -> Vec<String> {
-            next_claimant(&writer.as_reader(), flow)
+            next_claimant(&writer.as_reader(), flow, |_| true)
                 .into_iter()
                 .map(|reference| reference.name)
                 .collect()

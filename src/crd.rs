@@ -6,6 +6,7 @@
 //! comment becomes its description, so it is what `kubectl explain` shows.
 
 mod generate;
+mod grant;
 mod kind;
 mod reason;
 mod security_group;
@@ -15,7 +16,12 @@ use kube::KubeSchema;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use generate::{CrdYamlError, crd_yaml, custom_resource_definition};
+pub use generate::{
+    CrdYamlError, crd_yaml, custom_resource_definition, custom_resource_definitions,
+};
+pub use grant::{
+    CredentialGrant, CredentialGrantSpec, GrantedFlowSets, GrantedNamespaces, GrantedOperation,
+};
 /// Graph's readinessStatus, mirrored into status as Graph sends it.
 pub use graph::ReadinessStatus;
 pub use kind::FlowKind;

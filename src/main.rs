@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use sds_operator::config::{Cli, Command, LoginArgs, RunArgs};
+use sds_operator::config::{Cli, Command, CrdArgs, LoginArgs, RunArgs};
 use std::sync::Arc;
 
 use sds_operator::admin::{self, OperatorState};
@@ -13,7 +13,7 @@ use sds_operator::{controller, crd, telemetry};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Crd) => print_crd(),
+        Some(Command::Crd(args)) => write_crds(&args),
         Some(Command::Login(args)) => login(args),
         Some(Command::Run(args)) => run(args),
         None => run(cli.run),
@@ -106,19 +106,34 @@ fn login(args: LoginArgs) -> ExitCode {
     }
 }
 
-fn print_crd() -> ExitCode {
-    let written = crd::crd_yaml()
-        .map_err(|error| error.to_string())
-        .and_then(|yaml| {
-            std::io::stdout()
-                .write_all(yaml.as_bytes())
-                .map_err(|error| error.to_string())
-        });
-    match written {
+/// `sds-operator crd`: every CRD on stdout as YAML documents, or one file each in `--dir`.
+fn write_crds(args: &CrdArgs) -> ExitCode {
+    match crds(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("sds-operator crd: {error}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn crds(args: &CrdArgs) -> Result<(), String> {
+    let mut documents = Vec::new();
+    for definition in crd::custom_resource_definitions() {
+        let yaml = crd::crd_yaml(&definition).map_err(|error| error.to_string())?;
+        match &args.dir {
+            Some(dir) => {
+                let path = dir.join(format!(
+                    "{}.yaml",
+                    definition.metadata.name.unwrap_or_default()
+                ));
+                std::fs::write(&path, yaml)
+                    .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+            }
+            None => documents.push(yaml),
+        }
+    }
+    std::io::stdout()
+        .write_all(documents.join("---\n").as_bytes())
+        .map_err(|error| error.to_string())
 }

@@ -127,8 +127,9 @@ pub enum Reason {
     CredentialsInvalid,
     /// The credentials Secret, or the operator's own credential, is missing.
     CredentialsNotFound,
-    /// The operator's own credential may not be used from this resource's namespace.
-    CredentialNotAllowed,
+    /// No CredentialGrant lets this resource's namespace use the operator's credential for its
+    /// flow set and the operation it needs.
+    NotGranted,
     /// The credential's token lacks the Graph permission the resource needs.
     MissingPermission,
     /// Graph answered 429; calls for the tenant are slowed down.
@@ -188,7 +189,7 @@ impl Reason {
         Self::PermissionDenied,
         Self::CredentialsInvalid,
         Self::CredentialsNotFound,
-        Self::CredentialNotAllowed,
+        Self::NotGranted,
         Self::MissingPermission,
         Self::Throttled,
         Self::GraphUnavailable,
@@ -238,7 +239,7 @@ impl Reason {
             Self::PermissionDenied => "PermissionDenied",
             Self::CredentialsInvalid => "CredentialsInvalid",
             Self::CredentialsNotFound => "CredentialsNotFound",
-            Self::CredentialNotAllowed => "CredentialNotAllowed",
+            Self::NotGranted => "NotGranted",
             Self::MissingPermission => "MissingPermission",
             Self::Throttled => "Throttled",
             Self::GraphUnavailable => "GraphUnavailable",

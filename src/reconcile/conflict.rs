@@ -12,7 +12,8 @@ use crate::crd::FlowKind;
 
 /// Refuses `flow` when another resource manages the same flow set and comes first.
 pub async fn refuse_conflict<K: FlowKind>(flow: &K, context: &Context<K>) -> Result<(), Error> {
-    let Some(owner) = older_claimant(flow, &context.resources.state()) else {
+    let may_claim = |other: &K| context.grants.access(other).may_claim(other);
+    let Some(owner) = older_claimant(flow, &context.resources.state(), may_claim) else {
         return Ok(());
     };
     let (namespace, name) = (owner.namespace().unwrap_or_default(), owner.name_any());
@@ -60,20 +61,29 @@ pub fn same_flow_set(a: &str, b: &str) -> bool {
 }
 
 /// The resource that owns `flow`'s flow set instead of `flow`, if any: among the resources naming
-/// the same flow set, one that has recorded a flow id comes first, then the oldest (creation
-/// times have whole seconds, so namespace and name break ties).
-pub fn older_claimant<K: FlowKind>(flow: &K, others: &[Arc<K>]) -> Option<Arc<K>> {
-    first_claimant(flow, others.iter()).filter(|other| precedes(other.as_ref(), flow))
+/// the same flow set that `may_claim` it, one that has recorded a flow id comes first, then the
+/// oldest (creation times have whole seconds, so namespace and name break ties). A resource with
+/// no right to the flow set (no grant, or a credential that never read it) blocks nobody.
+pub fn older_claimant<K: FlowKind>(
+    flow: &K,
+    others: &[Arc<K>],
+    may_claim: impl Fn(&K) -> bool,
+) -> Option<Arc<K>> {
+    first_claimant(flow, others.iter(), &may_claim)
+        .filter(|other| precedes(other.as_ref(), flow, &may_claim))
 }
 
-/// Among `others` naming `flow`'s flow set (`flow` itself left out), the one that comes first.
+/// Among `others` naming `flow`'s flow set that `may_claim` it (`flow` itself left out), the one
+/// that comes first.
 pub fn first_claimant<'a, K: FlowKind>(
     flow: &K,
     others: impl Iterator<Item = &'a Arc<K>>,
+    may_claim: impl Fn(&K) -> bool,
 ) -> Option<Arc<K>> {
     others
         .filter(|other| {
             other.uid() != flow.uid()
+                && may_claim(other.as_ref())
                 && same_flow_set(
                     &other.flow_spec().flow_set_id,
                     &flow.flow_spec().flow_set_id,
@@ -83,9 +93,10 @@ pub fn first_claimant<'a, K: FlowKind>(
         .cloned()
 }
 
-/// Whether `first` has precedence over `second` for a flow set they both name.
-pub fn precedes<K: FlowKind>(first: &K, second: &K) -> bool {
-    precedence(first) < precedence(second)
+/// Whether `first` has precedence over `second` for a flow set they both name: one with a right
+/// to it comes before one without, whatever their age.
+pub fn precedes<K: FlowKind>(first: &K, second: &K, may_claim: impl Fn(&K) -> bool) -> bool {
+    (!may_claim(first), precedence(first)) < (!may_claim(second), precedence(second))
 }
 
 /// Sorts the rightful owner first, the same way on every replica.
@@ -141,6 +152,21 @@ mod tests {
     const OTHER_SET: &str = "8c33d025-5e64-4550-2aa3-08dc4ac66fca";
 
     #[test]
+    fn a_squatter_without_a_right_to_the_flow_set_blocks_nobody() {
+        let squatter = resource("attacker", "groups", SET, "2026-01-01T00:00:00Z");
+        let rightful = resource("district", "groups", SET, "2026-02-01T00:00:00Z");
+        let all = vec![squatter.clone(), rightful.clone()];
+        let granted =
+            |flow: &SecurityGroupProvisioningFlow| flow.namespace().as_deref() == Some("district");
+        assert!(older_claimant(rightful.as_ref(), &all, granted).is_none());
+        assert_eq!(
+            older_claimant(squatter.as_ref(), &all, granted).and_then(|o| o.namespace()),
+            Some("district".into()),
+            "the squatter is the one refused, though it came first"
+        );
+    }
+
+    #[test]
     fn the_oldest_resource_owns_the_flow_set() {
         let old = resource("north", "groups", SET, "2026-01-01T00:00:00Z");
         let new = resource("south", "groups", SET, "2026-02-01T00:00:00Z");
@@ -148,14 +174,14 @@ mod tests {
         let all = vec![old.clone(), new.clone(), unrelated];
 
         assert_eq!(
-            older_claimant(new.as_ref(), &all).map(|o| o.name_any()),
+            older_claimant(new.as_ref(), &all, |_| true).map(|o| o.name_any()),
             Some("groups".into())
         );
         assert_eq!(
-            older_claimant(new.as_ref(), &all).and_then(|o| o.namespace()),
+            older_claimant(new.as_ref(), &all, |_| true).and_then(|o| o.namespace()),
             Some("north".into())
         );
-        assert!(older_claimant(old.as_ref(), &all).is_none());
+        assert!(older_claimant(old.as_ref(), &all, |_| true).is_none());
     }
 
     #[test]
@@ -172,11 +198,11 @@ mod tests {
         );
         let all = vec![old.clone(), shouting.clone()];
         assert_eq!(
-            older_claimant(shouting.as_ref(), &all).and_then(|o| o.namespace()),
+            older_claimant(shouting.as_ref(), &all, |_| true).and_then(|o| o.namespace()),
             Some("north".into()),
             "an upper-case copy of the id names the same flow set"
         );
-        assert!(older_claimant(old.as_ref(), &all).is_none());
+        assert!(older_claimant(old.as_ref(), &all, |_| true).is_none());
     }
 
     #[test]
@@ -189,8 +215,8 @@ mod tests {
         });
         let managing = Arc::new(managing);
         let all = vec![older.clone(), managing.clone()];
-        assert!(older_claimant(managing.as_ref(), &all).is_none());
-        assert!(older_claimant(older.as_ref(), &all).is_some());
+        assert!(older_claimant(managing.as_ref(), &all, |_| true).is_none());
+        assert!(older_claimant(older.as_ref(), &all, |_| true).is_some());
     }
 
     #[test]
@@ -214,7 +240,7 @@ mod tests {
         let a = resource("a", "groups", SET, "2026-01-01T00:00:00Z");
         let b = resource("b", "groups", SET, "2026-01-01T00:00:00Z");
         let all = vec![a.clone(), b.clone()];
-        assert!(older_claimant(a.as_ref(), &all).is_none());
-        assert!(older_claimant(b.as_ref(), &all).is_some());
+        assert!(older_claimant(a.as_ref(), &all, |_| true).is_none());
+        assert!(older_claimant(b.as_ref(), &all, |_| true).is_some());
     }
 }

@@ -10,6 +10,7 @@ use kube::Client;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
 
+use super::access::Grants;
 use super::credentials::Credentials;
 use super::memory::Memory;
 use crate::admin::OperatorState;
@@ -28,6 +29,8 @@ pub struct Context<K: FlowKind> {
     /// When this controller started: the freshness clock of resources it has not read yet.
     pub started: Instant,
     pub(super) credentials: Credentials,
+    /// Who may use the operator's own credential.
+    pub(super) grants: Arc<Grants>,
     memory: Mutex<HashMap<ObjectRef<K>, Memory<K::Config>>>,
 }
 
@@ -44,6 +47,7 @@ impl<K: FlowKind> Context<K> {
         client: Client,
         config: Config,
         resources: Store<K>,
+        grants: Arc<Grants>,
         state: Arc<OperatorState>,
     ) -> Self {
         let reporter = Reporter {
@@ -63,6 +67,7 @@ impl<K: FlowKind> Context<K> {
             client,
             config,
             resources,
+            grants,
             state,
             memory: Mutex::default(),
             started: Instant::now(),
@@ -92,6 +97,22 @@ impl<K: FlowKind> Context<K> {
         change: impl FnOnce(&mut Memory<K::Config>) -> T,
     ) -> T {
         change(self.lock().entry(ObjectRef::from_obj(flow)).or_default())
+    }
+
+    /// The resources whose access the grants give differs from what their last reconcile found:
+    /// after a grant or namespace change, only these can have a different outcome.
+    pub fn access_changed(&self) -> Vec<ObjectRef<K>> {
+        let memory = self.lock();
+        self.resources
+            .state()
+            .iter()
+            .filter(|flow| {
+                let reference = ObjectRef::from_obj(flow.as_ref());
+                let last = memory.get(&reference).and_then(|memory| memory.access);
+                last != Some(self.grants.access(flow.as_ref()).digest())
+            })
+            .map(|flow| ObjectRef::from_obj(flow.as_ref()))
+            .collect()
     }
 
     /// Drops everything remembered about a resource that is gone, its credential included.

@@ -13,16 +13,15 @@ use kube::{Api, Client, ResourceExt};
 
 use super::error::{Error, KubeAction};
 use super::refresh_token_store::SecretRefreshTokenStore;
-use crate::config::{Config, NamespaceAllowList};
+use crate::config::Config;
 use crate::crd::FlowKind;
 use crate::credentials_secret::credential_from_secret_data;
 
 /// Where credentials come from, the Graph clients of those in use, and which resource uses which.
 pub struct Credentials {
     client: Client,
-    /// The operator's own credential, and the namespaces that may use it.
+    /// The operator's own credential, for the resources its grants cover (checked before).
     default: Option<Credential>,
-    default_namespaces: NamespaceAllowList,
     in_use: InUse,
 }
 
@@ -31,7 +30,6 @@ impl Credentials {
         Self {
             client,
             default: config.default_credential.clone(),
-            default_namespaces: config.default_credential_namespaces.clone(),
             in_use: InUse::new(clients),
         }
     }
@@ -42,11 +40,11 @@ impl Credentials {
     }
 
     /// The Graph client for the credential `flow` uses: its namespace's Secret, else the
-    /// operator's own where the namespace may use it.
+    /// operator's own (a grant must allow that first: see `access`).
     pub async fn graph_client(&self, flow: &impl FlowKind) -> Result<GraphClient, Error> {
         let credential = match &flow.flow_spec().credentials_secret_ref {
             Some(reference) => self.read_secret(flow, &reference.name).await?,
-            None => self.operators_own(flow)?,
+            None => self.default.clone().ok_or(Error::NoDefaultCredential)?,
         };
         let refresh_token = credential.refresh_token().cloned();
         let client = self.in_use.client_for(flow, credential);
@@ -81,18 +79,6 @@ impl Credentials {
         // A delegated credential writes each rotated refresh token back to this Secret.
         let store = SecretRefreshTokenStore::new(self.client.clone(), &namespace, name);
         Ok(credential.with_refresh_token_store(StoreHandle::new(Arc::new(store))))
-    }
-
-    fn operators_own(&self, flow: &impl FlowKind) -> Result<Credential, Error> {
-        let credential = self.default.clone().ok_or(Error::NoDefaultCredential)?;
-        let namespace = flow.namespace().unwrap_or_default();
-        if !self.default_namespaces.allows(&namespace) {
-            return Err(Error::DefaultCredentialNotAllowed {
-                namespace,
-                allowed: self.default_namespaces.to_string(),
-            });
-        }
-        Ok(credential)
     }
 }
 

@@ -11,7 +11,7 @@ use super::events::{self, Note};
 use super::progress::Progress;
 use super::status::{self, Health};
 use super::{Context, observe, requeue};
-use crate::crd::{DeletionPolicy, FlowKind, FlowStatus, Reason};
+use crate::crd::{DeletionPolicy, FlowKind, FlowStatus, GrantedOperation, Reason};
 use graph::ErrorClass;
 
 /// Applies the deletion policy; the finalizer goes once this succeeds.
@@ -101,6 +101,20 @@ async fn delete_in_graph<K: FlowKind>(
     context: &Context<K>,
     status: &FlowStatus<K::Mirror>,
 ) -> Result<Note, Error> {
+    let nothing_to_delete = || {
+        Note::normal(
+            Reason::Deleted,
+            "no flow was created for this resource; nothing to delete in Graph".into(),
+        )
+    };
+    if status.flow_id.is_none() && status.create_intent.is_none() {
+        return Ok(nothing_to_delete());
+    }
+    context.grants.wait_until_listed().await;
+    context
+        .grants
+        .access(flow)
+        .require(flow, GrantedOperation::Delete)?;
     let graph = context.credentials.graph_client(flow).await?;
     let flow_set_id = &flow.flow_spec().flow_set_id;
     // A create intent without an id means a POST may have created a flow we never recorded.
@@ -114,10 +128,7 @@ async fn delete_in_graph<K: FlowKind>(
         (None, None) => None,
     };
     let Some(flow_id) = flow_id else {
-        return Ok(Note::normal(
-            Reason::Deleted,
-            "no flow was created for this resource; nothing to delete in Graph".into(),
-        ));
+        return Ok(nothing_to_delete());
     };
     match graph.delete_flow(flow_set_id, &flow_id).await {
         Ok(_) => {}

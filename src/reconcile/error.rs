@@ -7,7 +7,9 @@ use graph::{ErrorClass, GraphError};
 use kube::runtime::finalizer;
 
 pub use super::kube_action::KubeAction;
-use crate::crd::{MAX_RESET_TOKEN_LENGTH, PAUSED_ANNOTATION, RESET_ANNOTATION, Reason};
+use crate::crd::{
+    GrantedOperation, MAX_RESET_TOKEN_LENGTH, PAUSED_ANNOTATION, RESET_ANNOTATION, Reason,
+};
 use crate::credentials_secret::SecretCredentialError;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,11 +33,6 @@ pub enum Error {
         "no credentials: spec.credentialsSecretRef is not set and the operator has no credential of its own (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)"
     )]
     NoDefaultCredential,
-
-    #[error(
-        "the operator's own credential may not be used from namespace {namespace} (it is allowed in {allowed}): set spec.credentialsSecretRef to a Secret in this namespace, or have the operator's administrators allow the namespace (--default-credential-namespaces)"
-    )]
-    DefaultCredentialNotAllowed { namespace: String, allowed: String },
 
     #[error(
         "the credential's token does not grant {permission}: grant the application the {permission} permission (application permission with admin consent, or delegated for a signed-in account){observe_hint}"
@@ -120,6 +117,44 @@ pub enum Refusal {
         "deletion waits: {PAUSED_ANNOTATION} is \"true\", so the flow cannot be deleted in Graph; remove the annotation, or set spec.deletionPolicy to Orphan"
     )]
     DeletionPaused,
+
+    #[error("{}", not_granted(namespace, flow_set_id, *operation, grants))]
+    NotGranted {
+        namespace: String,
+        flow_set_id: String,
+        operation: GrantedOperation,
+        /// The grants that cover the namespace and flow set (none: no grant does).
+        grants: String,
+    },
+}
+
+/// What a refusal for a missing grant says: which grant is missing, how to get it, and the other
+/// way out. It names only this resource's namespace and the grants that cover it.
+fn not_granted(
+    namespace: &str,
+    flow_set_id: &str,
+    operation: GrantedOperation,
+    grants: &str,
+) -> String {
+    let missing = if grants.is_empty() {
+        format!(
+            "no CredentialGrant lets namespace {namespace} use the operator's credential for flow set {flow_set_id}: a cluster admin can write one naming the namespace, the flow set and the operations (README: Credentials), or set spec.credentialsSecretRef to a Secret of this namespace"
+        )
+    } else {
+        format!(
+            "CredentialGrant {grants} lets namespace {namespace} use the operator's credential for flow set {flow_set_id}, but not for {operation}: a cluster admin can add {operation} to its operations"
+        )
+    };
+    let other_way = match operation {
+        GrantedOperation::Manage => "; managementPolicy ObserveOnly needs only Observe",
+        GrantedOperation::Adopt => {
+            "; Adopt is needed to take over a flow this resource did not create"
+        }
+        GrantedOperation::Reset => "; the reset token waits until then",
+        // A deletion that waits says how to let go (deletion.rs).
+        GrantedOperation::Delete | GrantedOperation::Observe => "",
+    };
+    format!("{missing}{other_way}")
 }
 
 impl Refusal {
@@ -131,6 +166,7 @@ impl Refusal {
             Self::ResetTokenInvalid { .. } => Reason::ResetTokenInvalid,
             Self::Conflict { .. } => Reason::Conflict,
             Self::DeletionPaused => Reason::Paused,
+            Self::NotGranted { .. } => Reason::NotGranted,
         }
     }
 }
@@ -187,7 +223,6 @@ impl Error {
             },
             Self::SecretNotFound { .. } | Self::NoDefaultCredential => Reason::CredentialsNotFound,
             Self::SecretInvalid { .. } => Reason::CredentialsInvalid,
-            Self::DefaultCredentialNotAllowed { .. } => Reason::CredentialNotAllowed,
             Self::MissingPermission { .. } => Reason::MissingPermission,
             Self::FlowSetNotFound { .. } => Reason::FlowSetNotFound,
             Self::UnexpectedAnswer(_) => Reason::GraphUnavailable,
@@ -219,7 +254,6 @@ impl Error {
             Self::SecretNotFound { .. }
             | Self::SecretInvalid { .. }
             | Self::NoDefaultCredential
-            | Self::DefaultCredentialNotAllowed { .. }
             | Self::MissingPermission { .. }
             | Self::FlowSetNotFound { .. }
             | Self::Refused(_)
@@ -341,6 +375,12 @@ mod tests {
                 owner: "o".into(),
             },
             Refusal::DeletionPaused,
+            Refusal::NotGranted {
+                namespace: "n".into(),
+                flow_set_id: "s".into(),
+                operation: GrantedOperation::Reset,
+                grants: "g".into(),
+            },
         ];
         let reasons: std::collections::HashSet<_> = refusals.iter().map(Refusal::reason).collect();
         assert_eq!(reasons.len(), refusals.len());

@@ -17,6 +17,8 @@ pub struct Memory<C> {
     pub first_read_deferred: bool,
     /// What the last reconcile that ran was started for, and when, to debounce annotation edits.
     pub last_trigger: Option<(Trigger, Instant)>,
+    /// A digest of the access the last reconcile found, to wake the resource when grants change it.
+    pub access: Option<u64>,
 }
 
 impl<C> Default for Memory<C> {
@@ -27,6 +29,7 @@ impl<C> Default for Memory<C> {
             last_update: None,
             first_read_deferred: false,
             last_trigger: None,
+            access: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! One reconcile of a flow resource of any kind (a `FlowKind`), inside kube's finalizer helper:
 //! observe (Secret, Graph) → plan (pure) → apply (Graph calls) → status (one patch, if changed).
 
+mod access;
 mod apply;
 pub mod conflict;
 mod context;
@@ -26,6 +27,7 @@ use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{self, Event};
 use kube::{Api, ResourceExt};
 
+pub use access::Grants;
 pub use context::Context;
 pub use error::{Error, KubeAction, Refusal, Retry};
 pub use requeue::after_failure;
@@ -34,7 +36,7 @@ use self::apply::{Applied, Target};
 use self::events::Note;
 use self::progress::Progress;
 use self::status::Health;
-use crate::crd::{FINALIZER, FlowKind};
+use crate::crd::{FINALIZER, FlowKind, GrantedOperation};
 
 /// Reconciles one resource; errors go to `controller::error_policy` after status and events say
 /// what went wrong.
@@ -91,6 +93,10 @@ async fn sync_graph<K: FlowKind>(
     progress: &mut Progress<K>,
     now: Timestamp,
 ) -> Result<Applied<K::Config>, Error> {
+    context.grants.wait_until_listed().await;
+    let access = context.grants.access(flow);
+    context.remember(flow, |memory| memory.access = Some(access.digest()));
+    access.require(flow, GrantedOperation::Observe)?;
     conflict::refuse_conflict(flow, context).await?;
     let graph = context.credentials.graph_client(flow).await?;
     credentials::check_permission(&graph, flow).await?;
@@ -105,6 +111,7 @@ async fn sync_graph<K: FlowKind>(
         now,
         context.config.min_reset_interval,
     );
+    let plan = access::authorise(plan, flow, &progress.status, &access);
     let in_sync = plan.flow == plan::FlowStep::Keep;
     let target = Target {
         graph: &graph,

@@ -38,7 +38,7 @@ pub(crate) fn committed_yaml() -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(CRD_FILE);
     std::fs::read_to_string(&path).unwrap_or_else(|error| {
         panic!(
-            "cannot read {}: {error}; run `cargo run -- crd > {CRD_FILE}`",
+            "cannot read {}: {error}; run `cargo run -- crd --dir crds/`",
             path.display()
         )
     })

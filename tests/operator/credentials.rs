@@ -4,7 +4,6 @@
 use graph_emulator::{ClientRegistration, ROLE_READ_ALL, Settings};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Patch, PatchParams};
-use sds_operator::config::NamespaceAllowList;
 use sds_operator::crd::ManagementPolicy;
 use serde_json::json;
 
@@ -93,50 +92,6 @@ async fn graph_refusing_app_only_writes_stalls_with_permission_denied() {
         1,
         "{calls:#?}"
     );
-}
-
-#[tokio::test]
-async fn the_operators_credential_is_refused_outside_the_allowed_namespaces() {
-    let operator = OperatorUnderTest::start_with(
-        "credential-isolation",
-        Options {
-            default_credential_namespaces: Some(NamespaceAllowList::Only(
-                ["district-a".to_owned()].into(),
-            )),
-            ..Options::default()
-        },
-    )
-    .await;
-    operator.apply(&operator.resource("groups").build()).await;
-    let namespace = operator.test.namespace.clone();
-    operator
-        .wait_for(
-            "groups",
-            "Stalled: credential not allowed here",
-            stalled_with(
-                "CredentialNotAllowed",
-                format!("may not be used from namespace {namespace}"),
-            ),
-        )
-        .await;
-    let journal = operator.emulator.admin().journal(0).await.expect("journal");
-    assert!(
-        journal.is_empty(),
-        "not even a token was requested: {journal:#?}"
-    );
-
-    // Its own Secret is always allowed.
-    operator
-        .create_client_secret("district-graph", CLIENT_ID, CLIENT_SECRET)
-        .await;
-    let own = operator
-        .resource("groups")
-        .credentials_secret("district-graph")
-        .build();
-    operator.apply(&own).await;
-    operator
-        .wait_for("groups", "Ready with its own Secret", is_ready)
-        .await;
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ mod delegated;
 mod drift;
 mod failures;
 mod freshness;
+mod grants;
 mod hot_loops;
 mod kstatus;
 mod lifecycle;

@@ -14,15 +14,18 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, ResourceExt};
-use sds_operator::config::{Config, NamespaceAllowList};
-use sds_operator::crd::SecurityGroupProvisioningFlow;
+use sds_operator::config::Config;
+use sds_operator::crd::{CredentialGrant, CredentialGrantSpec, SecurityGroupProvisioningFlow};
 use sds_test_support::{DEFAULT_DEADLINE, TestContext, shared_control_plane};
 use serde_json::json;
 use tokio::sync::oneshot;
 
 use crate::{CLIENT_ID, CLIENT_SECRET, Options, ResourceBuilder, TENANT, options_json};
 
-const CRD_NAME: &str = "securitygroupprovisioningflows.industrydata.sds-operator.io";
+const CRD_NAMES: [&str; 2] = [
+    "securitygroupprovisioningflows.industrydata.sds-operator.io",
+    "credentialgrants.industrydata.sds-operator.io",
+];
 
 /// The operator and what it works against, for one test. Dropping it stops the in-process
 /// controller.
@@ -61,13 +64,18 @@ impl OperatorUnderTest {
     ) -> Self {
         install_crd();
         let crds: Api<CustomResourceDefinition> = Api::all(test.client.clone());
-        tokio::time::timeout(
-            DEFAULT_DEADLINE,
-            await_condition(crds, CRD_NAME, conditions::is_crd_established()),
-        )
-        .await
-        .expect("the CRD to be established")
-        .expect("watching the CRD");
+        for name in CRD_NAMES {
+            tokio::time::timeout(
+                DEFAULT_DEADLINE,
+                await_condition(crds.clone(), name, conditions::is_crd_established()),
+            )
+            .await
+            .expect("the CRD to be established")
+            .expect("watching the CRD");
+        }
+        if let Some(grant) = &options.grant {
+            write_grant(&test.client, &test.namespace, &test.namespace, grant).await;
+        }
 
         let emulator = Emulator::start(EmulatorConfig {
             clients: vec![
@@ -104,10 +112,6 @@ impl OperatorUnderTest {
                 Credential::client_secret(TENANT, CLIENT_ID, SecretString::new(CLIENT_SECRET))
                     .expect("credential")
             })),
-            default_credential_namespaces: options
-                .default_credential_namespaces
-                .clone()
-                .unwrap_or_else(|| NamespaceAllowList::Only([test.namespace.clone()].into())),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         if options.in_process {
@@ -141,6 +145,18 @@ impl OperatorUnderTest {
         &self,
         flow: &SecurityGroupProvisioningFlow,
     ) -> SecurityGroupProvisioningFlow {
+        self.apply_through(&self.api, flow)
+            .await
+            .unwrap_or_else(|e| panic!("apply {}: {e}", flow.name_any()))
+    }
+
+    /// Applies `flow` through `api` (for example as a namespace's user, limited by RBAC), as
+    /// [`apply`](Self::apply) does.
+    pub async fn apply_through(
+        &self,
+        api: &Api<SecurityGroupProvisioningFlow>,
+        flow: &SecurityGroupProvisioningFlow,
+    ) -> kube::Result<SecurityGroupProvisioningFlow> {
         let mut body = serde_json::to_value(flow).expect("serialize");
         body["apiVersion"] = json!("industrydata.sds-operator.io/v1alpha1");
         body["kind"] = json!("SecurityGroupProvisioningFlow");
@@ -150,14 +166,12 @@ impl OperatorUnderTest {
             });
         }
         body.as_object_mut().map(|object| object.remove("status"));
-        self.api
-            .patch(
-                &flow.name_any(),
-                &PatchParams::apply("e2e-user").force(),
-                &Patch::Apply(&body),
-            )
-            .await
-            .unwrap_or_else(|e| panic!("apply {}: {e}", flow.name_any()))
+        api.patch(
+            &flow.name_any(),
+            &PatchParams::apply("e2e-user").force(),
+            &Patch::Apply(&body),
+        )
+        .await
     }
 
     /// Creates Secret `name` of `type_` (default Opaque) in the test's namespace.
@@ -303,15 +317,32 @@ impl Drop for OperatorUnderTest {
     }
 }
 
-/// Installs the committed CRD with the real kubectl, once per test binary.
+/// Writes (server-side applies, as a cluster admin) the CredentialGrant `name`: `spec` with
+/// `namespace` added to the namespaces it names.
+pub async fn write_grant(
+    admin: &kube::Client,
+    name: &str,
+    namespace: &str,
+    spec: &CredentialGrantSpec,
+) -> CredentialGrant {
+    let mut spec = spec.clone();
+    spec.namespaces.names.push(namespace.to_owned());
+    let grant = CredentialGrant::new(name, spec);
+    Api::<CredentialGrant>::all(admin.clone())
+        .patch(
+            name,
+            &PatchParams::apply("sds-test-admin").force(),
+            &Patch::Apply(&grant),
+        )
+        .await
+        .unwrap_or_else(|error| panic!("writing CredentialGrant {name}: {error}"))
+}
+
+/// Installs the committed CRDs with the real kubectl, once per test binary.
 fn install_crd() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../crds/",
-            "securitygroupprovisioningflows.industrydata.sds-operator.io.yaml"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../crds/");
         let output = shared_control_plane()
             .kubectl()
             .args(["apply", "--server-side", "-f", path])

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use graph::Credential;
 use graph_emulator::Settings;
-use sds_operator::config::NamespaceAllowList;
-use sds_operator::crd::DeletionPolicy;
+use sds_operator::crd::{CredentialGrantSpec, DeletionPolicy};
 
 /// The tenant the emulator serves.
 pub const TENANT: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
@@ -40,13 +39,34 @@ pub struct Options {
     /// Run the controller in-process; off when the test runs the binary itself
     /// ([`OperatorProcess`](crate::OperatorProcess)).
     pub in_process: bool,
-    /// Where the operator's own credential may be used (default: the test's namespace).
-    pub default_credential_namespaces: Option<NamespaceAllowList>,
+    /// The CredentialGrant written for the test, named after its namespace, before the operator
+    /// starts (default: [`Options::grant_everything`]); `None` writes none.
+    pub grant: Option<CredentialGrantSpec>,
     /// The operator's own credential (default: the registered application's client secret).
     pub default_credential: Option<Credential>,
 }
 
 impl Options {
+    /// A grant of every operation on every flow set to the test's namespace (written with the
+    /// namespace's name filled in).
+    pub fn grant_everything() -> CredentialGrantSpec {
+        Self::grant(
+            serde_json::json!({"all": true}),
+            &["Observe", "Manage", "Adopt", "Reset", "Delete"],
+        )
+    }
+
+    /// A grant to the test's namespace of `operations` on `flow_sets` (`{"ids": [...]}` or
+    /// `{"all": true}`).
+    pub fn grant(flow_sets: serde_json::Value, operations: &[&str]) -> CredentialGrantSpec {
+        serde_json::from_value(serde_json::json!({
+            "namespaces": {"names": []},
+            "flowSets": flow_sets,
+            "operations": operations,
+        }))
+        .expect("a grant")
+    }
+
     /// The defaults, with settled resources read again every second.
     pub fn resyncing_every_second() -> Self {
         Self {
@@ -72,7 +92,7 @@ impl Default for Options {
             concurrency: 4,
             graph_timeout: Duration::from_secs(10),
             in_process: true,
-            default_credential_namespaces: None,
+            grant: Some(Self::grant_everything()),
             default_credential: None,
         }
     }

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use sds_operator::config::NamespaceAllowList;
 use sds_test_support::{ManagedProcess, ProcessSpec, free_port};
 
 use crate::{CLIENT_ID, CLIENT_SECRET, OperatorUnderTest, Options, TENANT};
@@ -65,16 +64,6 @@ impl OperatorProcess {
             (
                 "SDS_ADMIN_ADDRESS",
                 format!("127.0.0.1:{}", free_port().expect("a free port")),
-            ),
-            (
-                "SDS_DEFAULT_CREDENTIAL_NAMESPACES",
-                match &options.default_credential_namespaces {
-                    None => namespace.clone(),
-                    Some(NamespaceAllowList::All) => "*".to_owned(),
-                    Some(NamespaceAllowList::Only(namespaces)) => {
-                        namespaces.iter().cloned().collect::<Vec<_>>().join(",")
-                    }
-                },
             ),
             ("SDS_POLL_INTERVAL", seconds(options.poll_interval)),
             ("SDS_RESYNC_PERIOD", seconds(options.resync_period)),
