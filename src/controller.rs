@@ -26,7 +26,11 @@ pub async fn run(
     state: Arc<OperatorState>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let grants = Grants::watch(client.clone(), config.namespace.as_deref());
+    // Grants say who may use the operator's own credential; without one there is nothing to say.
+    let grants = match &config.default_credential {
+        Some(_) => Grants::watch(client.clone(), config.namespace.as_deref()),
+        None => Grants::none(),
+    };
     run_kind::<SecurityGroupProvisioningFlow>(client, config, grants, state, shutdown).await;
 }
 
@@ -70,7 +74,11 @@ async fn run_kind<K: FlowKind>(
         // readiness signal wakes only one of several waiters, and the Controller is one of them.
         .inspect(move |event| {
             if matches!(event, Ok(watcher::Event::InitDone)) {
-                state.set_ready();
+                let (state, grants) = (state.clone(), grants.clone());
+                tokio::spawn(async move {
+                    grants.listed().await;
+                    state.set_ready();
+                });
             }
         })
         .applied_objects()

@@ -13,7 +13,7 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
 use tokio::sync::watch;
 
-use super::error::Refusal;
+use super::error::{Error, Refusal};
 use super::plan::{FlowStep, Plan, ResetStep};
 use crate::crd::{CredentialGrant, FlowKind, FlowStatus, GrantedOperation};
 
@@ -156,6 +156,10 @@ pub fn granted<'a>(
     }
 }
 
+/// How long a reconcile waits for the first list of grants and namespaces before it reports
+/// why they cannot be listed.
+const LIST_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The grants and namespaces as the API server has them, and a signal on each change.
 #[derive(Debug)]
 pub struct Grants {
@@ -163,9 +167,25 @@ pub struct Grants {
     namespaces: Store<PartialObjectMeta<Namespace>>,
     ready: watch::Receiver<bool>,
     changed: watch::Receiver<u64>,
+    /// Why the last attempt to watch failed, for the resources that wait on the first list.
+    last_error: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Grants {
+    /// No grants, and nothing to watch: for an operator without a credential of its own, whose
+    /// resources all bring theirs.
+    pub fn none() -> Arc<Self> {
+        let (_, ready) = watch::channel(true);
+        let (_, changed) = watch::channel(0);
+        Arc::new(Self {
+            grants: reflector::store().0,
+            namespaces: reflector::store().0,
+            ready,
+            changed,
+            last_error: Arc::default(),
+        })
+    }
+
     /// Starts watching the grants, and the namespaces (only `watched` when the operator watches
     /// one), on a task of its own.
     pub fn watch(client: Client, watched: Option<&str>) -> Arc<Self> {
@@ -173,6 +193,8 @@ impl Grants {
         let (namespaces, namespace_writer) = reflector::store();
         let (ready_sender, ready) = watch::channel(false);
         let (changed_sender, changed) = watch::channel(0);
+        let last_error = Arc::<std::sync::Mutex<Option<String>>>::default();
+        let failed = last_error.clone();
         let namespace_config = match watched {
             Some(name) => watcher::Config::default().fields(&format!("metadata.name={name}")),
             None => watcher::Config::default(),
@@ -205,7 +227,13 @@ impl Grants {
                     Ok(Kind::Listed { grants: false }) => namespaces_listed = true,
                     Ok(Kind::Changed) => changed_sender.send_modify(|count| *count += 1),
                     Ok(Kind::Listing) => {}
-                    Err(error) => tracing::warn!(%error, "watching grants or namespaces failed"),
+                    Err(error) => {
+                        tracing::warn!(%error, "watching CredentialGrants or namespaces failed");
+                        *failed
+                            .lock()
+                            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+                            Some(error.to_string());
+                    }
                 }
                 if grants_listed && namespaces_listed && !*ready_sender.borrow() {
                     let _ = ready_sender.send(true);
@@ -218,12 +246,28 @@ impl Grants {
             namespaces,
             ready,
             changed,
+            last_error,
         })
     }
 
-    /// Waits until the grants and namespaces have been listed once: before that, every resource
-    /// would look ungranted.
-    pub async fn wait_until_listed(&self) {
+    /// Waits until the grants and namespaces have been listed once (before that, every resource
+    /// would look ungranted), for a while: then says why they could not be.
+    pub async fn wait_until_listed(&self) -> Result<(), Error> {
+        if tokio::time::timeout(LIST_WAIT, self.listed()).await.is_ok() {
+            return Ok(());
+        }
+        let cause = self
+            .last_error
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        Err(Error::GrantsNotListed {
+            cause: cause.unwrap_or_else(|| "no answer yet".into()),
+        })
+    }
+
+    /// Resolves once the grants and namespaces have been listed: part of the operator's readiness.
+    pub async fn listed(&self) {
         let _ = self.ready.clone().wait_for(|ready| *ready).await;
     }
 

@@ -110,7 +110,7 @@ async fn delete_in_graph<K: FlowKind>(
     if status.flow_id.is_none() && status.create_intent.is_none() {
         return Ok(nothing_to_delete());
     }
-    context.grants.wait_until_listed().await;
+    context.grants.wait_until_listed().await?;
     context
         .grants
         .access(flow)

@@ -35,6 +35,11 @@ pub enum Error {
     NoDefaultCredential,
 
     #[error(
+        "the operator cannot list CredentialGrants and namespaces ({cause}): grant its ServiceAccount get, list and watch on credentialgrants.industrydata.sds-operator.io and on namespaces (the chart does)"
+    )]
+    GrantsNotListed { cause: String },
+
+    #[error(
         "the credential's token does not grant {permission}: grant the application the {permission} permission (application permission with admin consent, or delegated for a signed-in account){observe_hint}"
     )]
     MissingPermission {
@@ -229,6 +234,7 @@ impl Error {
             Self::Refused(refusal) => refusal.reason(),
             Self::Kube { .. } | Self::UnexpectedResource(_) => Reason::KubernetesApiError,
             Self::KubeForbidden { .. } => Reason::KubernetesForbidden,
+            Self::GrantsNotListed { .. } => Reason::KubernetesApiError,
         }
     }
 
@@ -245,7 +251,7 @@ impl Error {
                 }
                 _ => Retry::Slowly,
             },
-            Self::UnexpectedAnswer(_) => Retry::Backoff,
+            Self::UnexpectedAnswer(_) | Self::GrantsNotListed { .. } => Retry::Backoff,
             Self::Kube { source, .. } => match source.as_ref() {
                 // The request itself is wrong (422 Invalid, 400): retrying it unchanged cannot help.
                 kube::Error::Api(status) if matches!(status.code, 400 | 422) => Retry::Slowly,

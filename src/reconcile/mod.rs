@@ -93,7 +93,7 @@ async fn sync_graph<K: FlowKind>(
     progress: &mut Progress<K>,
     now: Timestamp,
 ) -> Result<Applied<K::Config>, Error> {
-    context.grants.wait_until_listed().await;
+    context.grants.wait_until_listed().await?;
     let access = context.grants.access(flow);
     context.remember(flow, |memory| memory.access = Some(access.digest()));
     access.require(flow, GrantedOperation::Observe)?;

@@ -28,21 +28,50 @@ async fn run(command: std::process::Command) -> (bool, String) {
 /// Installs the chart into the test's namespace, watching only it, with `values` set; returns the
 /// name of the chart's ServiceAccount.
 async fn install_chart(test: &TestContext, values: &[&str]) -> String {
+    let watch = format!("watchNamespace={}", test.namespace);
+    let (_, service_account) = install_release(
+        test,
+        &test.namespace,
+        &[&[watch.as_str()][..], values].concat(),
+    )
+    .await;
+    service_account
+}
+
+/// Installs the chart as `release` into the test's namespace with `values` set; returns helm's
+/// output (NOTES.txt included) and the name of the release's ServiceAccount.
+async fn install_release(test: &TestContext, release: &str, values: &[&str]) -> (String, String) {
     let mut install = test.control_plane.helm();
-    install.args([
-        "install",
-        &test.namespace,
-        CHART,
-        "--namespace",
-        &test.namespace,
-    ]);
-    install.args(["--set", &format!("watchNamespace={}", test.namespace)]);
+    install.args(["install", release, CHART, "--namespace", &test.namespace]);
     for value in values {
         install.args(["--set", value]);
     }
     let (ok, text) = run(install).await;
     assert!(ok, "helm install: {text}");
-    format!("{}-sds-operator", test.namespace)
+    (text, format!("{release}-sds-operator"))
+}
+
+/// What `kubectl auth can-i` answers for the ServiceAccount `service_account` of the test's
+/// namespace: `verb` on `resource` in `namespace` (cluster-scoped resources: any).
+async fn can_i(
+    test: &TestContext,
+    kubeconfig: &std::path::Path,
+    verb: &str,
+    resource: &str,
+    namespace: &str,
+) -> String {
+    let mut can_i = test.control_plane.kubectl();
+    can_i.env("KUBECONFIG", kubeconfig).args([
+        "auth",
+        "can-i",
+        verb,
+        resource,
+        "--namespace",
+        namespace,
+    ]);
+    let (_, answer) = run(can_i).await;
+    // The first line is the answer; kubectl may add warnings (cluster-scoped resources).
+    answer.lines().next().unwrap_or_default().trim().to_owned()
 }
 
 #[tokio::test]
@@ -53,63 +82,63 @@ async fn the_charts_rbac_is_enough_to_run_the_operator_and_no_more() {
     let (ok, text) = run(lint).await;
     assert!(ok, "helm lint: {text}");
 
-    let service_account = install_chart(&test, &[]).await;
+    let secrets_here = format!("rbac.secretNamespaces={{{}}}", test.namespace);
+    let service_account = install_chart(&test, &[&secrets_here]).await;
     let (_, kubeconfig) = test
         .control_plane
         .service_account_kubeconfig(&test.client, &test.namespace, &service_account)
         .await
         .expect("a token for the chart's ServiceAccount");
-    for (verb, resource, allowed) in [
-        (
-            "watch",
-            "securitygroupprovisioningflows.industrydata.sds-operator.io",
-            "yes",
-        ),
-        (
-            "patch",
-            "securitygroupprovisioningflows.industrydata.sds-operator.io/status",
-            "yes",
-        ),
-        ("get", "secrets", "yes"),
-        ("list", "secrets", "no"),
-        (
-            "delete",
-            "securitygroupprovisioningflows.industrydata.sds-operator.io",
-            "no",
-        ),
-        (
-            "update",
-            "securitygroupprovisioningflows.industrydata.sds-operator.io/status",
-            "no",
-        ),
-        ("create", "pods", "no"),
+    let flows = "securitygroupprovisioningflows.industrydata.sds-operator.io";
+    let here = test.namespace.as_str();
+    for (verb, resource, namespace, allowed) in [
+        ("watch", flows, here, "yes"),
+        ("patch", &format!("{flows}/status"), here, "yes"),
+        ("watch", flows, "kube-system", "no"),
+        ("get", "secrets", here, "yes"),
+        ("get", "secrets", "kube-system", "no"),
+        ("list", "secrets", here, "no"),
+        ("patch", "secrets", here, "no"),
+        ("delete", flows, here, "no"),
+        ("update", &format!("{flows}/status"), here, "no"),
+        ("create", "pods", here, "no"),
         (
             "get",
-            "customresourcedefinitions/securitygroupprovisioningflows.industrydata.sds-operator.io",
+            &format!("customresourcedefinitions/{flows}"),
+            here,
             "yes",
         ),
-        ("get", "customresourcedefinitions/other.example.com", "no"),
         (
-            "delete",
-            "customresourcedefinitions/securitygroupprovisioningflows.industrydata.sds-operator.io",
+            "get",
+            "customresourcedefinitions/other.example.com",
+            here,
             "no",
         ),
+        (
+            "delete",
+            &format!("customresourcedefinitions/{flows}"),
+            here,
+            "no",
+        ),
+        (
+            "watch",
+            "credentialgrants.industrydata.sds-operator.io",
+            here,
+            "yes",
+        ),
+        (
+            "create",
+            "credentialgrants.industrydata.sds-operator.io",
+            here,
+            "no",
+        ),
+        ("watch", &format!("namespaces/{here}"), here, "yes"),
+        ("get", "namespaces/kube-system", here, "no"),
     ] {
-        let mut can_i = test.control_plane.kubectl();
-        can_i.env("KUBECONFIG", &kubeconfig).args([
-            "auth",
-            "can-i",
-            verb,
-            resource,
-            "--namespace",
-            &test.namespace,
-        ]);
-        let (_, answer) = run(can_i).await;
-        // The first line is the answer; kubectl may add warnings (cluster-scoped resources).
         assert_eq!(
-            answer.lines().next().unwrap_or_default().trim(),
+            can_i(&test, &kubeconfig, verb, resource, namespace).await,
             allowed,
-            "can the operator {verb} {resource}?"
+            "can the operator {verb} {resource} in {namespace}?"
         );
     }
 
@@ -164,11 +193,19 @@ async fn delegated_write_back_never_renders_patch_on_every_secret_of_the_cluster
         run(template)
     };
     let (ok, text) = template(&["rbac.writeDelegatedSecrets=true"]).await;
-    assert!(!ok, "rendered patch on every Secret: {text}");
+    assert!(!ok, "rendered patch without saying where: {text}");
+    assert!(text.contains("rbac.secretNamespaces"), "{text}");
+    let (ok, text) = template(&[
+        "rbac.writeDelegatedSecrets=true",
+        "rbac.secretNamespaces={*}",
+    ])
+    .await;
+    assert!(!ok, "rendered patch on every Secret of the cluster: {text}");
     assert!(text.contains("rbac.delegatedSecretNames"), "{text}");
 
     let named = [
         "rbac.writeDelegatedSecrets=true",
+        "rbac.secretNamespaces={*}",
         "rbac.delegatedSecretNames={district-delegated}",
     ];
     let (ok, text) = template(&named).await;
@@ -178,19 +215,118 @@ async fn delegated_write_back_never_renders_patch_on_every_secret_of_the_cluster
         "patch limited to the named Secret: {text}"
     );
 
-    let scoped = format!("watchNamespace={}", test.namespace);
+    let scoped = format!("rbac.secretNamespaces={{{}}}", test.namespace);
     let (ok, text) = template(&["rbac.writeDelegatedSecrets=true", &scoped]).await;
     assert!(ok, "helm template for one namespace: {text}");
     assert!(
-        text.contains("kind: Role\n"),
-        "a Role in the watched namespace: {text}"
+        text.contains(&format!(
+            "kind: Role\nmetadata:\n  name: sds-sds-operator-secrets\n  namespace: {}\n",
+            test.namespace
+        )),
+        "a Role in the namespace: {text}"
+    );
+
+    // Values of older versions are refused with the way to migrate, not ignored.
+    let (ok, text) = template(&["rbac.readSecrets=true"]).await;
+    assert!(
+        !ok && text.contains("replaced by rbac.secretNamespaces"),
+        "{text}"
+    );
+    let (ok, text) = template(&["credentials.allowedNamespaces={sds}"]).await;
+    assert!(
+        !ok && text.contains("replaced by CredentialGrants"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn each_rbac_mode_lets_the_operator_read_secrets_only_where_asked() {
+    let test = TestContext::new("chart-rbac-modes").await;
+    let here = test.namespace.clone();
+    let listed = format!("rbac.secretNamespaces={{{here}}}");
+    let modes: [(&str, Vec<&str>, [&str; 4]); 4] = [
+        // release, values, can it: get here, get in kube-system, patch here, patch in kube-system
+        ("none", vec![], ["no", "no", "no", "no"]),
+        ("listed", vec![listed.as_str()], ["yes", "no", "no", "no"]),
+        (
+            "listed-delegated",
+            vec![listed.as_str(), "rbac.writeDelegatedSecrets=true"],
+            ["yes", "no", "yes", "no"],
+        ),
+        (
+            "everywhere",
+            vec!["rbac.secretNamespaces={*}"],
+            ["yes", "yes", "no", "no"],
+        ),
+    ];
+    for (release, values, expected) in modes {
+        let (notes, service_account) = install_release(&test, release, &values).await;
+        assert_eq!(
+            notes.contains("WARNING: rbac.secretNamespaces is [\"*\"]"),
+            release == "everywhere",
+            "{release}: {notes}"
+        );
+        let (_, kubeconfig) = test
+            .control_plane
+            .service_account_kubeconfig(&test.client, &here, &service_account)
+            .await
+            .expect("a token");
+        let mut answers = Vec::new();
+        for (verb, namespace) in [
+            ("get", here.as_str()),
+            ("get", "kube-system"),
+            ("patch", here.as_str()),
+            ("patch", "kube-system"),
+        ] {
+            answers.push(can_i(&test, &kubeconfig, verb, "secrets", namespace).await);
+        }
+        assert_eq!(
+            answers, expected,
+            "{release}: get here, get kube-system, patch here, patch kube-system"
+        );
+    }
+    // Delegated write-back limited by name: that Secret only, and in no other namespace.
+    let (_, service_account) = install_release(
+        &test,
+        "named",
+        &[
+            "rbac.secretNamespaces={*}",
+            "rbac.writeDelegatedSecrets=true",
+            "rbac.delegatedSecretNames={district-delegated}",
+        ],
+    )
+    .await;
+    let (_, kubeconfig) = test
+        .control_plane
+        .service_account_kubeconfig(&test.client, &here, &service_account)
+        .await
+        .expect("a token");
+    assert_eq!(
+        can_i(
+            &test,
+            &kubeconfig,
+            "patch",
+            "secrets/district-delegated",
+            &here
+        )
+        .await,
+        "yes"
+    );
+    assert_eq!(
+        can_i(&test, &kubeconfig, "patch", "secrets/other", &here).await,
+        "no"
+    );
+    assert_eq!(
+        can_i(&test, &kubeconfig, "patch", "secrets", "kube-system").await,
+        "no"
     );
 }
 
 #[tokio::test]
 async fn a_secret_the_chart_does_not_let_the_operator_read_stalls_naming_the_permission() {
     let test = TestContext::new("chart-no-secrets").await;
-    let service_account = install_chart(&test, &["rbac.readSecrets=false"]).await;
+    // By default the chart lets the operator read Secrets nowhere.
+    let service_account = install_chart(&test, &[]).await;
     let operator_client = test
         .control_plane
         .service_account_client(&test.client, &test.namespace, &service_account)
