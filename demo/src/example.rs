@@ -97,6 +97,25 @@ mod tests {
     }
 
     #[test]
+    fn the_committed_grant_lets_the_examples_namespace_use_the_operators_credential_on_its_flow_set()
+     {
+        let repo = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+        let example = Example::read(repo).expect("the example parses");
+        let text = std::fs::read_to_string(repo.join("examples/credentialgrant.yaml"))
+            .expect("read the grant");
+        let grant: serde_json::Value = serde_saphyr::from_str(&text).expect("the grant parses");
+        assert_eq!(grant["kind"], "CredentialGrant");
+        assert_eq!(
+            grant["spec"]["namespaces"]["names"][0],
+            example.namespace.as_str()
+        );
+        assert_eq!(
+            grant["spec"]["flowSets"]["ids"][0],
+            example.flow_set_id.as_str()
+        );
+    }
+
+    #[test]
     fn a_manifest_without_a_namespace_is_refused() {
         let error = Example::parse("metadata: {name: x}\nspec: {flowSetId: y}\n")
             .expect_err("no namespace");

@@ -21,8 +21,6 @@ pub struct OperatorEnvironment<'a> {
     pub tenant_id: &'a str,
     pub client_id: &'a str,
     pub client_secret: &'a str,
-    /// Namespaces allowed to use that credential.
-    pub credential_namespaces: &'a str,
 }
 
 impl OperatorEnvironment<'_> {
@@ -36,10 +34,6 @@ impl OperatorEnvironment<'_> {
             ("AZURE_TENANT_ID", self.tenant_id.to_owned()),
             ("AZURE_CLIENT_ID", self.client_id.to_owned()),
             ("AZURE_CLIENT_SECRET", self.client_secret.to_owned()),
-            (
-                "SDS_DEFAULT_CREDENTIAL_NAMESPACES",
-                self.credential_namespaces.to_owned(),
-            ),
             // Re-read a notReady flow every second, so the demo shows readiness changes promptly.
             ("SDS_POLL_INTERVAL", "1s".to_owned()),
             // Whatever port is free: the demo does not probe the operator.

@@ -25,7 +25,10 @@ const DEMO_CLIENT_SECRET: &str = "demo-secret-not-a-real-credential";
 
 /// Long enough to see notReady before ready; short enough not to bore.
 const READINESS_DELAY: Duration = Duration::from_secs(4);
-const CRD_NAME: &str = "securitygroupprovisioningflows.industrydata.sds-operator.io";
+const CRD_NAMES: [&str; 2] = [
+    "securitygroupprovisioningflows.industrydata.sds-operator.io",
+    "credentialgrants.industrydata.sds-operator.io",
+];
 
 /// Runs the demo, reporting a failure before everything is stopped so it is not buried.
 pub async fn run(args: Args) -> Result<(), DemoError> {
@@ -129,18 +132,20 @@ impl Session {
         example: &Example,
     ) -> Result<NextSteps, DemoError> {
         let kubectl = Kubectl::new(&self.control_plane, &args.repo);
-        step(2, "Installing the CRD from crds/");
+        step(2, "Installing the CRDs from crds/");
         kubectl
             .show(&["apply", "--server-side", "-f", "crds/"])
             .await?;
-        kubectl
-            .show(&[
-                "wait",
-                "--for=condition=Established",
-                "--timeout=60s",
-                &format!("crd/{CRD_NAME}"),
-            ])
-            .await?;
+        for crd in CRD_NAMES {
+            kubectl
+                .show(&[
+                    "wait",
+                    "--for=condition=Established",
+                    "--timeout=60s",
+                    &format!("crd/{crd}"),
+                ])
+                .await?;
+        }
 
         step(3, "Starting sds-operator against the emulator");
         let log = self.control_plane.scratch_dir().join("sds-operator.log");
@@ -150,7 +155,6 @@ impl Session {
             tenant_id: DEMO_TENANT_ID,
             client_id: DEMO_CLIENT_ID,
             client_secret: DEMO_CLIENT_SECRET,
-            credential_namespaces: &example.namespace,
         };
         let operator =
             self.operator
