@@ -62,14 +62,14 @@ impl Access {
     }
 
     /// Whether this access may hold a flow set against other resources: a grant for it, or a
-    /// credential of its own that has shown it can read the flow set (a recorded sync).
+    /// credential of its own that has shown it can reach the flow set (a flow recorded).
     pub fn may_claim(&self, flow: &impl FlowKind) -> bool {
         match self {
             Self::Granted { .. } => true,
             Self::NotGranted => false,
             Self::OwnCredential => flow
                 .flow_status()
-                .is_some_and(|status| status.last_sync_time.is_some() || status.flow_id.is_some()),
+                .is_some_and(|status| status.flow_id.is_some()),
         }
     }
 }
@@ -480,6 +480,13 @@ mod tests {
         assert_eq!(access.require(&flow, GrantedOperation::Delete), Ok(()));
         assert!(!access.may_claim(&flow), "not yet proven");
         flow.status = Some(Default::default());
+        flow.status.as_mut().unwrap().last_sync_time = Some(
+            k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(jiff::Timestamp::UNIX_EPOCH),
+        );
+        assert!(
+            !access.may_claim(&flow),
+            "a status written for a failure proves nothing"
+        );
         flow.status.as_mut().unwrap().flow_id = Some("4598f62a-7bd9-40a1-d38a-08dc4ac68cf2".into());
         assert!(access.may_claim(&flow));
     }

@@ -38,7 +38,7 @@ async fn without_a_grant_a_namespace_user_reaches_nothing_in_graph() {
     let operator = OperatorUnderTest::start_with("no-grant", without_grant()).await;
     let namespace = operator.test.namespace.clone();
     let someones_flow = operator.seed_flow(true, false).await;
-    let user = operator.namespace_user("tenant-user").await;
+    let user = operator.namespace_user(&namespace, "tenant-user").await;
     let flows: Api<SecurityGroupProvisioningFlow> = Api::namespaced(user.clone(), &namespace);
 
     // Adopt someone's flow, change it, and delete it with the resource.
@@ -119,7 +119,7 @@ async fn a_grant_allows_its_flow_sets_and_operations_and_a_change_to_it_takes_ef
         })
         .await
         .expect("seed a flow set");
-    let user = operator.namespace_user("tenant-user").await;
+    let user = operator.namespace_user(&namespace, "tenant-user").await;
     let flows: Api<SecurityGroupProvisioningFlow> = Api::namespaced(user, &namespace);
     let grant = |operations: &[&str]| {
         Options::grant(

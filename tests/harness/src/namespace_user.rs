@@ -10,9 +10,9 @@ use kube::{Api, Client};
 use crate::OperatorUnderTest;
 
 impl OperatorUnderTest {
-    /// A client acting as `name`, a user of this test's namespace only.
-    pub async fn namespace_user(&self, name: &str) -> Client {
-        let namespace = &self.test.namespace;
+    /// A client acting as `name`, a user of `namespace` only.
+    pub async fn namespace_user(&self, namespace: &str, name: &str) -> Client {
+        let namespace = &namespace.to_owned();
         let admin = &self.test.client;
         let metadata = ObjectMeta {
             name: Some(name.to_owned()),

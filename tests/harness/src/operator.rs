@@ -99,7 +99,7 @@ impl OperatorUnderTest {
         let config = Config {
             endpoints: GraphEndpoints::new(emulator.base_url(), emulator.base_url())
                 .expect("loopback endpoints"),
-            namespace: Some(test.namespace.clone()),
+            namespace: (!options.watch_all_namespaces).then(|| test.namespace.clone()),
             default_deletion_policy: options.default_deletion_policy,
             resync_period: options.resync_period,
             poll_interval: options.poll_interval,

@@ -39,6 +39,9 @@ pub struct Options {
     /// Run the controller in-process; off when the test runs the binary itself
     /// ([`OperatorProcess`](crate::OperatorProcess)).
     pub in_process: bool,
+    /// Watch every namespace, not only the test's (for tests across namespaces, in a test binary
+    /// of their own: other tests' resources would be seen too).
+    pub watch_all_namespaces: bool,
     /// The CredentialGrant written for the test, named after its namespace, before the operator
     /// starts (default: [`Options::grant_everything`]); `None` writes none.
     pub grant: Option<CredentialGrantSpec>,
@@ -92,6 +95,7 @@ impl Default for Options {
             concurrency: 4,
             graph_timeout: Duration::from_secs(10),
             in_process: true,
+            watch_all_namespaces: false,
             grant: Some(Self::grant_everything()),
             default_credential: None,
         }
