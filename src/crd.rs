@@ -42,6 +42,9 @@ pub const PAUSED_ANNOTATION: &str = "industrydata.sds-operator.io/paused";
 /// Key under which the operator's cache keeps a digest of the annotations it does not read, in
 /// place of their values; never written to the API server.
 pub const OTHER_ANNOTATIONS_DIGEST: &str = "industrydata.sds-operator.io/other-annotations-digest";
+/// Label, set to `"true"`, that marks a Secret as a credential the operator may use: a
+/// resource can name only such Secrets, so the operator never reads, nor describes, any other.
+pub const CREDENTIAL_LABEL: &str = "industrydata.sds-operator.io/credential";
 /// Finalizer that lets the operator apply the deletion policy before the resource goes away.
 pub const FINALIZER: &str = "industrydata.sds-operator.io/cleanup";
 /// Server-side-apply field manager for everything the operator writes.

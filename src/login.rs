@@ -15,6 +15,8 @@ use graph::{
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
+
+use crate::crd::CREDENTIAL_LABEL;
 use oauth2::basic::BasicClient;
 use oauth2::{
     ClientId, DeviceAuthorizationResponse, DeviceAuthorizationUrl, ExtraDeviceAuthorizationFields,
@@ -166,7 +168,7 @@ async fn store(request: &LoginRequest, refresh_token: &str) -> Result<bool, Logi
     let patch = json!({
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": { "name": request.secret },
+        "metadata": { "name": request.secret, "labels": { CREDENTIAL_LABEL: "true" } },
         "type": "Opaque",
         "data": {
             TENANT_ID_KEY: STANDARD.encode(&request.tenant_id),

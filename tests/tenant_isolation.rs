@@ -6,7 +6,7 @@
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::Api;
 use kube::api::{ObjectMeta, Patch, PatchParams, PostParams};
-use sds_operator::crd::SecurityGroupProvisioningFlow;
+use sds_operator::crd::{CREDENTIAL_LABEL, SecurityGroupProvisioningFlow};
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 
 use sds_test_harness::{CLIENT_ID, OperatorUnderTest, Options, TENANT, condition, is_ready};
@@ -48,6 +48,7 @@ async fn squatting_another_namespaces_flow_set_blocks_nobody_and_discloses_nothi
             &Secret {
                 metadata: ObjectMeta {
                     name: Some("own-graph".into()),
+                    labels: Some([(CREDENTIAL_LABEL.to_owned(), "true".to_owned())].into()),
                     ..ObjectMeta::default()
                 },
                 string_data: Some(

@@ -14,7 +14,7 @@ use kube::{Api, Client, ResourceExt};
 use super::error::{Error, KubeAction};
 use super::refresh_token_store::SecretRefreshTokenStore;
 use crate::config::Config;
-use crate::crd::FlowKind;
+use crate::crd::{CREDENTIAL_LABEL, FlowKind};
 use crate::credentials_secret::credential_from_secret_data;
 
 /// Where credentials come from, the Graph clients of those in use, and which resource uses which.
@@ -60,10 +60,15 @@ impl Credentials {
             namespace: namespace.clone(),
             name: name.to_owned(),
         };
+        // A Secret not marked as a credential is as good as absent, and described as such: a
+        // resource's author learns nothing of the namespace's other Secrets.
         let secret = Api::<Secret>::namespaced(self.client.clone(), &namespace)
             .get_opt(name)
             .await
             .map_err(|source| Error::kube(read, source))?
+            .filter(|secret| {
+                secret.labels().get(CREDENTIAL_LABEL).map(String::as_str) == Some("true")
+            })
             .ok_or_else(|| Error::SecretNotFound {
                 namespace: namespace.clone(),
                 name: name.to_owned(),

@@ -8,7 +8,8 @@ use kube::runtime::finalizer;
 
 pub use super::kube_action::KubeAction;
 use crate::crd::{
-    GrantedOperation, MAX_RESET_TOKEN_LENGTH, PAUSED_ANNOTATION, RESET_ANNOTATION, Reason,
+    CREDENTIAL_LABEL, GrantedOperation, MAX_RESET_TOKEN_LENGTH, PAUSED_ANNOTATION,
+    RESET_ANNOTATION, Reason,
 };
 use crate::credentials_secret::SecretCredentialError;
 
@@ -18,7 +19,7 @@ pub enum Error {
     Graph(#[from] GraphError),
 
     #[error(
-        "credentials Secret {namespace}/{name} not found: create it with the keys tenantId, clientId and clientSecret, or fix spec.credentialsSecretRef"
+        "credentials Secret {namespace}/{name} not found, or not labelled {CREDENTIAL_LABEL}=true: create it with the keys tenantId, clientId and clientSecret and that label, or fix spec.credentialsSecretRef"
     )]
     SecretNotFound { namespace: String, name: String },
 

@@ -120,6 +120,78 @@ async fn a_secret_in_another_namespace_cannot_be_named() {
 }
 
 #[tokio::test]
+async fn a_secret_not_labelled_as_a_credential_is_never_used_nor_described() {
+    let operator = OperatorUnderTest::start("unlabelled-secret").await;
+    let namespace = operator.test.namespace.clone();
+    // Another application's Secret in the namespace, with the very keys a credential has.
+    let secrets = operator.test.api::<Secret>();
+    let unlabelled: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "other-app"},
+        "stringData": {"tenantId": TENANT, "clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET},
+    }))
+    .expect("a Secret");
+    secrets
+        .create(&Default::default(), &unlabelled)
+        .await
+        .expect("create the Secret");
+    for name in ["other-app", "no-such-secret"] {
+        operator
+            .apply(&operator.resource(name).credentials_secret(name).build())
+            .await;
+    }
+    let message = |name: &'static str| {
+        let operator = &operator;
+        async move {
+            let stalled = operator
+                .wait_for(
+                    name,
+                    "Stalled: no credential Secret",
+                    stalled_with("CredentialsNotFound", ""),
+                )
+                .await;
+            sds_test_harness::condition(&stalled, "Stalled")
+                .map(|(_, _, message)| message.replace(name, "NAME"))
+                .expect("a Stalled condition")
+        }
+    };
+    let (unlabelled_said, missing_said) =
+        (message("other-app").await, message("no-such-secret").await);
+    assert_eq!(
+        unlabelled_said, missing_said,
+        "an existing Secret that is not a credential reads as a missing one"
+    );
+    assert!(unlabelled_said.contains(&format!("{namespace}/NAME not found, or not labelled")));
+    assert!(
+        operator.graph_calls(0).await.is_empty(),
+        "the other application's credential was never used"
+    );
+
+    // Its owner marks it as a credential: then it is one.
+    secrets
+        .patch(
+            "other-app",
+            &PatchParams::default(),
+            &Patch::Merge(
+                json!({"metadata": {"labels": {sds_operator::crd::CREDENTIAL_LABEL: "true"}}}),
+            ),
+        )
+        .await
+        .expect("label the Secret");
+    operator
+        .apply(
+            &operator
+                .resource("other-app")
+                .credentials_secret("other-app")
+                .org_plus_role_group(true)
+                .build(),
+        )
+        .await;
+    operator
+        .wait_for("other-app", "Ready once labelled", is_ready)
+        .await;
+}
+
+#[tokio::test]
 async fn a_rotated_secret_takes_effect_without_a_restart() {
     let operator = OperatorUnderTest::start("rotation").await;
     let secrets = operator.test.api::<Secret>();

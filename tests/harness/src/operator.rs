@@ -15,7 +15,9 @@ use kube::api::{ListParams, Patch, PatchParams};
 use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, ResourceExt};
 use sds_operator::config::Config;
-use sds_operator::crd::{CredentialGrant, CredentialGrantSpec, SecurityGroupProvisioningFlow};
+use sds_operator::crd::{
+    CREDENTIAL_LABEL, CredentialGrant, CredentialGrantSpec, SecurityGroupProvisioningFlow,
+};
 use sds_test_support::{DEFAULT_DEADLINE, TestContext, shared_control_plane};
 use serde_json::json;
 use tokio::sync::oneshot;
@@ -174,11 +176,13 @@ impl OperatorUnderTest {
         .await
     }
 
-    /// Creates Secret `name` of `type_` (default Opaque) in the test's namespace.
+    /// Creates Secret `name` of `type_` (default Opaque) in the test's namespace, labelled as a
+    /// credential the operator may use.
     pub async fn create_secret(&self, name: &str, type_: Option<&str>, entries: &[(&str, &str)]) {
         let secret = Secret {
             metadata: kube::api::ObjectMeta {
                 name: Some(name.to_owned()),
+                labels: Some([(CREDENTIAL_LABEL.to_owned(), "true".to_owned())].into()),
                 ..Default::default()
             },
             type_: type_.map(str::to_owned),
