@@ -82,12 +82,13 @@ pub fn first_claimant<'a, K: FlowKind>(
 ) -> Option<Arc<K>> {
     others
         .filter(|other| {
+            // The cheap tests first: this runs over every resource of the cache.
             other.uid() != flow.uid()
-                && may_claim(other.as_ref())
                 && same_flow_set(
                     &other.flow_spec().flow_set_id,
                     &flow.flow_spec().flow_set_id,
                 )
+                && may_claim(other.as_ref())
         })
         .min_by_key(|other| precedence(other.as_ref()))
         .cloned()
