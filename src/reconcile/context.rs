@@ -10,8 +10,8 @@ use kube::Client;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use super::access::Grants;
 use super::credentials::Credentials;
+use super::grants::Grants;
 use super::memory::Memory;
 use crate::admin::OperatorState;
 use crate::config::Config;

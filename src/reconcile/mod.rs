@@ -10,6 +10,7 @@ mod debounce;
 mod deletion;
 mod error;
 mod events;
+mod grants;
 mod kube_action;
 mod memory;
 mod observe;
@@ -27,9 +28,9 @@ use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{self, Event};
 use kube::{Api, ResourceExt};
 
-pub use access::Grants;
 pub use context::Context;
 pub use error::{Error, KubeAction, Refusal, Retry};
+pub use grants::Grants;
 pub use requeue::after_failure;
 
 use self::apply::{Applied, Target};
@@ -79,10 +80,17 @@ async fn sync<K: FlowKind>(flow: &K, api: &Api<K>, context: &Context<K>) -> Resu
         plan::hold_reset_while_paused(flow, &mut progress.status);
         return report(flow, context, progress, Ok(None), now).await;
     }
+    // Remembered before a first read is put off, so that only a grant change that changes it
+    // wakes the resource early.
+    let access = match context.grants.wait_until_listed().await {
+        Ok(()) => context.grants.access(flow),
+        Err(error) => return report(flow, context, progress, Err(error), now).await,
+    };
+    context.remember(flow, |memory| memory.access = Some(access.digest()));
     if let Some(wait) = requeue::defer_first_read(flow, context) {
         return Ok(Action::requeue(wait));
     }
-    let result = sync_graph(flow, context, &mut progress, now).await;
+    let result = sync_graph(flow, context, &mut progress, &access, now).await;
     report(flow, context, progress, result.map(Some), now).await
 }
 
@@ -91,11 +99,9 @@ async fn sync_graph<K: FlowKind>(
     flow: &K,
     context: &Context<K>,
     progress: &mut Progress<K>,
+    access: &access::Access,
     now: Timestamp,
 ) -> Result<Applied<K::Config>, Error> {
-    context.grants.wait_until_listed().await?;
-    let access = context.grants.access(flow);
-    context.remember(flow, |memory| memory.access = Some(access.digest()));
     access.require(flow, GrantedOperation::Observe)?;
     conflict::refuse_conflict(flow, context).await?;
     let graph = context.credentials.graph_client(flow).await?;
@@ -111,7 +117,7 @@ async fn sync_graph<K: FlowKind>(
         now,
         context.config.min_reset_interval,
     );
-    let plan = access::authorise(plan, flow, &progress.status, &access);
+    let plan = access::authorise(plan, flow, &progress.status, access);
     let in_sync = plan.flow == plan::FlowStep::Keep;
     let target = Target {
         graph: &graph,
