@@ -13,14 +13,17 @@ MSAL_PYTHON := $(TOOLS)/msal-1.34.0/bin/python
 KSTATUS_CHECK := $(TOOLS)/kstatus-check-v0.37.2/kstatus-check
 # Microsoft's azidentity (MSAL for Go), the second Microsoft client the emulator must satisfy.
 AZIDENTITY_CHECK := $(TOOLS)/azidentity-check-1.15.0/azidentity-check
+# gopher-lua (github.com/yuin/gopher-lua), the Lua runtime Argo CD runs health checks and actions in.
+ARGOCD_LUA_CHECK := $(TOOLS)/argocd-lua-check-gopher-lua-1.1.1/argocd-lua-check
 
 # Builds what is missing, then runs every check and every test. The demo's test runs the operator
 # binary this build makes, rather than building one of its own.
-test: lint $(MSAL_PYTHON) $(KSTATUS_CHECK) $(AZIDENTITY_CHECK)
+test: lint $(MSAL_PYTHON) $(KSTATUS_CHECK) $(AZIDENTITY_CHECK) $(ARGOCD_LUA_CHECK)
 	SDS_TESTBIN_DIR="$$(bash tools/testbin/build.sh)" SDS_OPERATOR_BIN="$(TARGET_DIR)/debug/sds-operator" \
 		SDS_MSAL_PYTHON="$(MSAL_PYTHON)" \
 		SDS_KSTATUS_CHECK="$(KSTATUS_CHECK)" \
 		SDS_AZIDENTITY_CHECK="$(AZIDENTITY_CHECK)" \
+		SDS_ARGOCD_LUA_CHECK="$(ARGOCD_LUA_CHECK)" \
 		cargo test --workspace --locked
 
 # Starts a local control plane, the Graph emulator and the real sds-operator, shows examples/
@@ -64,6 +67,9 @@ $(KSTATUS_CHECK): $(wildcard tools/kstatus-check/*)
 
 $(AZIDENTITY_CHECK): $(wildcard tools/azidentity-check/*)
 	$(call go-tool,azidentity-check)
+
+$(ARGOCD_LUA_CHECK): $(wildcard tools/argocd-lua-check/*)
+	$(call go-tool,argocd-lua-check)
 
 # Builds (or finds in the cache) kube-apiserver, kubectl, etcd and helm; prints their directory.
 testbin:

@@ -12,18 +12,15 @@
 //!   since the operator has done all it was asked; a spec changed while paused is not in Graph,
 //!   so Ready=False reason Paused, and kstatus says InProgress until the pause is lifted.
 
-use std::process::Stdio;
-
 use graph_emulator::{FaultRule, FaultTarget};
 use kube::ResourceExt;
 use sds_operator::crd::{PAUSED_ANNOTATION, SecurityGroupProvisioningFlow};
 use serde::Deserialize;
-use tokio::io::AsyncWriteExt;
 
-use sds_test_harness::OperatorProcess;
 use sds_test_harness::{
     CLIENT_ID, OperatorUnderTest, Options, condition, condition_is, is_ready, stalled_with,
 };
+use sds_test_harness::{OperatorProcess, judge, judge_tool};
 
 /// kstatus's answer for one resource, as `kstatus-check` prints it.
 #[derive(Debug, Deserialize)]
@@ -34,50 +31,16 @@ struct Verdict {
 
 /// The kstatus-check binary. Without it these tests fail (each asks first): they never skip.
 fn kstatus_check() -> String {
-    std::env::var("SDS_KSTATUS_CHECK").unwrap_or_else(|_| {
-        panic!(
-            "SDS_KSTATUS_CHECK must name the kstatus-check tool (tools/kstatus-check, on \
-             sigs.k8s.io/cli-utils v0.37.2); `make test` builds it into the per-user tool cache \
-             and sets this variable"
-        )
-    })
+    judge_tool(
+        "SDS_KSTATUS_CHECK",
+        "the kstatus-check tool (tools/kstatus-check, on sigs.k8s.io/cli-utils v0.37.2)",
+    )
 }
 
 /// Asks kstatus about resource `name` as the API server serves it now.
 async fn kstatus(operator: &OperatorUnderTest, name: &str) -> Verdict {
-    let tool = kstatus_check();
-    let got = operator
-        .kubectl(&["get", "securitygroupprovisioningflow", name, "-o", "json"])
-        .await;
-    assert!(
-        got.status.success(),
-        "kubectl get {name} failed: {}",
-        String::from_utf8_lossy(&got.stderr)
-    );
-    let mut child = tokio::process::Command::new(&tool)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("run {tool} (SDS_KSTATUS_CHECK): {e}"));
-    let mut stdin = child.stdin.take().expect("kstatus-check's stdin");
-    stdin
-        .write_all(&got.stdout)
-        .await
-        .expect("write the resource to kstatus-check");
-    drop(stdin);
-    let output = child.wait_with_output().await.expect("kstatus-check ends");
-    assert!(
-        output.status.success(),
-        "kstatus-check failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "kstatus-check printed {:?}: {e}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
+    let verdict = judge(&kstatus_check(), &[], &operator.resource_json(name).await).await;
+    serde_json::from_value(verdict).expect("kstatus-check's verdict")
 }
 
 /// Asserts kstatus's verdict on `name`: its status and its message.

@@ -2,6 +2,7 @@
 //! the controller running in-process. One control plane for the binary, one namespace, emulator
 //! and controller per test.
 
+mod argocd;
 mod chart;
 mod columns;
 mod conflicts;

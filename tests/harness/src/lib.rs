@@ -7,6 +7,7 @@
 
 mod calls;
 mod conditions;
+mod judge;
 mod namespace_user;
 mod operator;
 mod options;
@@ -16,6 +17,7 @@ mod wait;
 
 pub use calls::{calls_after_settling, calls_to, options_json, writes};
 pub use conditions::{condition, condition_is, has_condition, is_ready, stalled_with, synced_to};
+pub use judge::{judge, judge_tool};
 pub use operator::{OperatorUnderTest, event_reasons, write_grant};
 pub use options::{CLIENT_ID, CLIENT_SECRET, Options, TENANT};
 pub use process::OperatorProcess;
