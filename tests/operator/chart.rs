@@ -10,9 +10,9 @@ use sds_test_support::TestContext;
 
 use sds_test_harness::{OperatorUnderTest, Options, is_ready, stalled_with};
 
-const CHART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/sds-operator");
+pub(crate) const CHART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/sds-operator");
 
-async fn run(command: std::process::Command) -> (bool, String) {
+pub(crate) async fn run(command: std::process::Command) -> (bool, String) {
     let output = tokio::process::Command::from(command)
         .output()
         .await
@@ -78,7 +78,7 @@ async fn can_i(
 async fn the_charts_rbac_is_enough_to_run_the_operator_and_no_more() {
     let test = TestContext::new("chart").await;
     let mut lint = test.control_plane.helm();
-    lint.args(["lint", CHART]);
+    lint.args(["lint", "--strict", CHART]);
     let (ok, text) = run(lint).await;
     assert!(ok, "helm lint: {text}");
 
