@@ -13,6 +13,8 @@ MSAL_PYTHON := $(TOOLS)/msal-1.34.0/bin/python
 KSTATUS_CHECK := $(TOOLS)/kstatus-check-v0.37.2/kstatus-check
 # Microsoft's azidentity (MSAL for Go), the second Microsoft client the emulator must satisfy.
 AZIDENTITY_CHECK := $(TOOLS)/azidentity-check-1.15.0/azidentity-check
+# cargo-deny: the licenses, bans and sources of every dependency (deny.toml).
+CARGO_DENY := $(TOOLS)/cargo-deny-0.20.2/bin/cargo-deny
 # gopher-lua (github.com/yuin/gopher-lua), the Lua runtime Argo CD runs health checks and actions in.
 ARGOCD_LUA_CHECK := $(TOOLS)/argocd-lua-check-gopher-lua-1.1.1/argocd-lua-check
 
@@ -42,10 +44,15 @@ bench:
 	SDS_TESTBIN_DIR="$$(bash tools/testbin/build.sh)" cargo bench --locked --bench figures
 
 
-lint: $(HADOLINT)
+lint: $(HADOLINT) $(CARGO_DENY)
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	$(HADOLINT) Dockerfile
+	$(CARGO_DENY) --locked check licenses bans sources
+
+# Installed from crates.io into the tool cache, pinned with its own lock file.
+$(CARGO_DENY):
+	cargo install cargo-deny --version 0.20.2 --locked --root "$(TOOLS)/cargo-deny-0.20.2"
 
 $(MSAL_PYTHON):
 	python3 -m venv "$(TOOLS)/msal-1.34.0"
