@@ -48,7 +48,7 @@ lint: $(HADOLINT) $(CARGO_DENY)
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	$(HADOLINT) Dockerfile
-	$(CARGO_DENY) --locked check licenses bans sources
+	$(CARGO_DENY) --locked check --hide-inclusion-graph licenses bans sources
 
 # Installed from crates.io into the tool cache, pinned with its own lock file.
 $(CARGO_DENY):

@@ -42,7 +42,8 @@ pub struct FlowStatus<M> {
     #[serde(flatten)]
     pub mirrored: M,
 
-    /// When the operator last read the flow from Graph successfully.
+    /// When the operator last changed this status: a reconcile that found something new to
+    /// report (a sync, or a failure), not every read; a resync that finds nothing new writes nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<Time>,
 
