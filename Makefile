@@ -13,6 +13,9 @@ MSAL_PYTHON := $(TOOLS)/msal-1.34.0/bin/python
 KSTATUS_CHECK := $(TOOLS)/kstatus-check-v0.37.2/kstatus-check
 # Microsoft's azidentity (MSAL for Go), the second Microsoft client the emulator must satisfy.
 AZIDENTITY_CHECK := $(TOOLS)/azidentity-check-1.15.0/azidentity-check
+# checkov and kube-score, the policy scanners the chart is judged by (charts/sds-operator/policy-exceptions.yaml).
+CHECKOV := $(TOOLS)/checkov-3.3.30/bin/checkov
+KUBE_SCORE := $(TOOLS)/kube-score-1.20.0/kube-score
 # cargo-deny: the licenses, bans and sources of every dependency (deny.toml).
 CARGO_DENY := $(TOOLS)/cargo-deny-0.20.2/bin/cargo-deny
 # gopher-lua (github.com/yuin/gopher-lua), the Lua runtime Argo CD runs health checks and actions in.
@@ -20,12 +23,13 @@ ARGOCD_LUA_CHECK := $(TOOLS)/argocd-lua-check-gopher-lua-1.1.1/argocd-lua-check
 
 # Builds what is missing, then runs every check and every test. The demo's test runs the operator
 # binary this build makes, rather than building one of its own.
-test: lint $(MSAL_PYTHON) $(KSTATUS_CHECK) $(AZIDENTITY_CHECK) $(ARGOCD_LUA_CHECK)
+test: lint $(MSAL_PYTHON) $(KSTATUS_CHECK) $(AZIDENTITY_CHECK) $(ARGOCD_LUA_CHECK) $(CHECKOV) $(KUBE_SCORE)
 	SDS_TESTBIN_DIR="$$(bash tools/testbin/build.sh)" SDS_OPERATOR_BIN="$(TARGET_DIR)/debug/sds-operator" \
 		SDS_MSAL_PYTHON="$(MSAL_PYTHON)" \
 		SDS_KSTATUS_CHECK="$(KSTATUS_CHECK)" \
 		SDS_AZIDENTITY_CHECK="$(AZIDENTITY_CHECK)" \
 		SDS_ARGOCD_LUA_CHECK="$(ARGOCD_LUA_CHECK)" \
+		SDS_CHECKOV="$(CHECKOV)" SDS_KUBE_SCORE="$(KUBE_SCORE)" \
 		cargo test --workspace --locked
 
 # Starts a local control plane, the Graph emulator and the real sds-operator, shows examples/
@@ -57,6 +61,14 @@ $(CARGO_DENY):
 $(MSAL_PYTHON):
 	python3 -m venv "$(TOOLS)/msal-1.34.0"
 	"$(TOOLS)/msal-1.34.0/bin/pip" install --quiet --disable-pip-version-check msal==1.34.0
+
+$(CHECKOV):
+	python3 -m venv "$(TOOLS)/checkov-3.3.30"
+	"$(TOOLS)/checkov-3.3.30/bin/pip" install --quiet --disable-pip-version-check checkov==3.3.30
+
+$(KUBE_SCORE):
+	mkdir -p "$(@D)"
+	GOBIN="$(@D)" CGO_ENABLED=0 go install github.com/zegl/kube-score/cmd/kube-score@v1.20.0
 
 $(HADOLINT):
 	python3 -m venv "$(TOOLS)/hadolint-2.15.1"

@@ -4,6 +4,7 @@
 
 mod argocd;
 mod chart;
+mod chart_policy;
 mod chart_values;
 mod columns;
 mod conflicts;
