@@ -12,6 +12,7 @@ use graph::{
 };
 
 use crate::crd::DeletionPolicy;
+use crate::leader::LeaseSettings;
 use credential::{EnvironmentCredential, EnvironmentCredentialError};
 
 /// Kubernetes operator for Microsoft Graph School Data Sync security-group provisioning flows.
@@ -159,7 +160,31 @@ pub struct RunArgs {
     #[arg(long, env = "SDS_DEFAULT_CREDENTIAL_NAMESPACES", hide = true)]
     pub default_credential_namespaces: Option<String>,
 
-    /// Name of this operator instance in events (the Pod's name in a cluster).
+    /// Take part in leader election on the Lease sds-operator-leader, so that of several replicas
+    /// only one works at a time. Switch it off only for a single instance run by hand.
+    #[arg(long, env = "SDS_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub leader_election: bool,
+
+    /// Namespace of the Lease: the operator's own (in a Pod, read from its service account when
+    /// not set).
+    #[arg(long, env = "POD_NAMESPACE")]
+    pub leader_election_namespace: Option<String>,
+
+    /// How long the leader's lease holds after its last renewal: a standby takes over a silent
+    /// leader after this long.
+    #[arg(long, env = "SDS_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub lease_duration: Duration,
+
+    /// The leader stops working when it could not renew its lease for this long (shorter than
+    /// the lease duration, so that it has stopped before a standby starts).
+    #[arg(long, env = "SDS_LEASE_RENEW_DEADLINE", default_value = "10s", value_parser = parse_duration)]
+    pub lease_renew_deadline: Duration,
+
+    /// How often a standby looks at the Lease, and the leader retries a failed renewal.
+    #[arg(long, env = "SDS_LEASE_RETRY_PERIOD", default_value = "2s", value_parser = parse_duration)]
+    pub lease_retry_period: Duration,
+
+    /// Name of this operator instance in events and in the Lease (the Pod's name in a cluster).
     #[arg(long, env = "POD_NAME")]
     pub instance: Option<String>,
 
@@ -218,6 +243,8 @@ pub struct Config {
     pub instance: Option<String>,
     /// The operator's own credential, if it has one; CredentialGrants say who may use it.
     pub default_credential: Option<Credential>,
+    /// Leader election; `None` when switched off (one instance that always works).
+    pub leader_election: Option<LeaseSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -235,16 +262,33 @@ pub enum Error {
         "--default-credential-namespaces (SDS_DEFAULT_CREDENTIAL_NAMESPACES) was removed: write a CredentialGrant for the namespaces {0:?} instead (README: Credentials, \"Migrating from --default-credential-namespaces\") and unset it"
     )]
     RemovedNamespaceList(String),
+    #[error(
+        "leader election needs the namespace of its Lease: set POD_NAMESPACE or --leader-election-namespace (the chart does), or --leader-election=false for a single instance"
+    )]
+    LeaseNamespace,
+    #[error(
+        "lease timings must satisfy retry period ({retry:?}) < renew deadline ({renew:?}) < lease duration ({duration:?})"
+    )]
+    LeaseTimings {
+        retry: Duration,
+        renew: Duration,
+        duration: Duration,
+    },
 }
 
 impl RunArgs {
     pub fn into_config(self) -> Result<Config, Error> {
         if let Some(namespaces) = self
             .default_credential_namespaces
+            .as_ref()
             .filter(|namespaces| !namespaces.trim().is_empty())
         {
-            return Err(Error::RemovedNamespaceList(namespaces));
+            return Err(Error::RemovedNamespaceList(namespaces.clone()));
         }
+        let leader_election = self
+            .leader_election
+            .then(|| self.lease_settings())
+            .transpose()?;
         let default_credential = EnvironmentCredential {
             tenant_id: self.tenant_id,
             client_id: self.client_id,
@@ -273,9 +317,48 @@ impl RunArgs {
             concurrency: self.concurrency,
             instance: self.instance,
             default_credential,
+            leader_election,
+        })
+    }
+
+    fn lease_settings(&self) -> Result<LeaseSettings, Error> {
+        let (retry, renew, duration) = (
+            self.lease_retry_period,
+            self.lease_renew_deadline,
+            self.lease_duration,
+        );
+        if !(Duration::ZERO < retry && retry < renew && renew < duration) {
+            return Err(Error::LeaseTimings {
+                retry,
+                renew,
+                duration,
+            });
+        }
+        let namespace = self
+            .leader_election_namespace
+            .clone()
+            .filter(|namespace| !namespace.is_empty())
+            .or_else(|| {
+                std::fs::read_to_string(SERVICE_ACCOUNT_NAMESPACE)
+                    .ok()
+                    .map(|namespace| namespace.trim().to_owned())
+            })
+            .ok_or(Error::LeaseNamespace)?;
+        Ok(LeaseSettings {
+            namespace,
+            identity: self
+                .instance
+                .clone()
+                .unwrap_or_else(|| format!("sds-operator-{}", uuid::Uuid::new_v4())),
+            duration,
+            renew_deadline: renew,
+            retry_period: retry,
         })
     }
 }
+
+/// Where a Pod finds its own namespace.
+const SERVICE_ACCOUNT_NAMESPACE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
 /// Parses `90`, `90s`, `15m`, `2h` or `1d`.
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -336,6 +419,8 @@ mod tests {
             "contoso.example",
             "--client-id",
             "app",
+            "--leader-election-namespace",
+            "sds-operator",
         ];
         Cli::parse_from(ids.iter().chain(extra)).run
     }
@@ -354,7 +439,13 @@ mod tests {
 
     #[test]
     fn a_partial_credential_is_refused() {
-        let mut args = Cli::parse_from(["sds-operator", "--tenant-id", "contoso.example"]).run;
+        let mut args = Cli::parse_from([
+            "sds-operator",
+            "--tenant-id",
+            "contoso.example",
+            "--leader-election=false",
+        ])
+        .run;
         args.client_id = None;
         args.client_secret = None;
         assert!(matches!(args.into_config(), Err(Error::PartialCredential)));
@@ -366,7 +457,13 @@ mod tests {
         let error = args.into_config().expect_err("refused").to_string();
         assert!(error.contains("write a CredentialGrant"), "{error}");
         assert!(error.contains("\"sds\""), "{error}");
-        let empty = Cli::parse_from(["sds-operator", "--default-credential-namespaces", ""]).run;
+        let empty = Cli::parse_from([
+            "sds-operator",
+            "--default-credential-namespaces",
+            "",
+            "--leader-election=false",
+        ])
+        .run;
         assert!(
             empty.into_config().is_ok(),
             "an empty value (old charts) is harmless"
@@ -388,6 +485,49 @@ mod tests {
             config.default_credential,
             Some(Credential::WorkloadIdentity { .. })
         ));
+    }
+
+    #[test]
+    fn leader_election_is_on_by_default_with_the_pod_as_its_identity() {
+        let mut args = app_args(&["--instance", "sds-operator-7d9f-x2"]);
+        args.client_secret = Some(SecretString::new("s3cret"));
+        let settings = args
+            .into_config()
+            .expect("config")
+            .leader_election
+            .expect("leader election on");
+        assert_eq!(settings.namespace, "sds-operator");
+        assert_eq!(settings.identity, "sds-operator-7d9f-x2");
+        assert_eq!(
+            (
+                settings.duration,
+                settings.renew_deadline,
+                settings.retry_period
+            ),
+            (
+                Duration::from_secs(15),
+                Duration::from_secs(10),
+                Duration::from_secs(2)
+            )
+        );
+        let mut off = app_args(&["--leader-election=false"]);
+        off.client_secret = Some(SecretString::new("s3cret"));
+        assert!(off.into_config().expect("config").leader_election.is_none());
+    }
+
+    #[test]
+    fn lease_timings_that_would_let_two_leaders_overlap_are_refused() {
+        for timings in [
+            ["--lease-renew-deadline", "15s"],
+            ["--lease-retry-period", "10s"],
+            ["--lease-duration", "5s"],
+        ] {
+            let error = app_args(&timings).into_config().expect_err("refused");
+            assert!(
+                matches!(error, Error::LeaseTimings { .. }),
+                "{timings:?}: {error}"
+            );
+        }
     }
 
     #[test]

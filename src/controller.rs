@@ -1,15 +1,20 @@
 //! The controller, wiring only: the watch that triggers reconciles (trimmed for the cache and
-//! filtered by predicates), the mapper that wakes the next claimant of a flow set, and the error
-//! policy that turns a failed reconcile into its retry.
+//! filtered by predicates), the mapper that wakes the next claimant of a flow set, the leader gate,
+//! and the error policy that turns a failed reconcile into its retry.
+//!
+//! The watch and its cache run on every instance, so that a standby is warm and Ready; reconciles
+//! run only on the leader, in one term per leadership, each with a fresh reconcile context.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use futures::StreamExt;
+use futures::channel::mpsc;
+use futures::{FutureExt as _, StreamExt};
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{Predicate as _, WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, ResourceExt as _};
+use tokio::sync::watch;
 
 use crate::admin::OperatorState;
 use crate::config::Config;
@@ -17,9 +22,11 @@ use crate::crd::{
     FlowKind, OTHER_ANNOTATIONS_DIGEST, PAUSED_ANNOTATION, RESET_ANNOTATION,
     SecurityGroupProvisioningFlow,
 };
+use crate::leader::Elector;
 use crate::reconcile::{self, Context, Error, Grants, after_failure, conflict};
 
-/// Runs the controller until `shutdown` resolves; in-flight reconciles finish first.
+/// Runs the controller until `shutdown` resolves: in-flight reconciles finish first, then the
+/// Lease is given up.
 pub async fn run(
     client: Client,
     config: Config,
@@ -31,7 +38,14 @@ pub async fn run(
         Some(_) => Grants::watch(client.clone(), config.namespace.as_deref()),
         None => Grants::none(),
     };
-    run_kind::<SecurityGroupProvisioningFlow>(client, config, grants, state, shutdown).await;
+    let elector = match &config.leader_election {
+        Some(settings) => Elector::start(client.clone(), settings.clone()),
+        None => Elector::unopposed(),
+    };
+    let leading = elector.leading();
+    run_kind::<SecurityGroupProvisioningFlow>(client, config, grants, state, leading, shutdown)
+        .await;
+    elector.release().await;
 }
 
 /// The controller of one flow kind.
@@ -40,62 +54,123 @@ async fn run_kind<K: FlowKind>(
     config: Config,
     grants: Arc<Grants>,
     state: Arc<OperatorState>,
+    mut leading: watch::Receiver<bool>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
     let api: Api<K> = match &config.namespace {
         Some(namespace) => Api::namespaced(client.clone(), namespace),
         None => Api::all(client.clone()),
     };
-    let concurrency = config.concurrency;
     let (reader, writer) = reflector::store();
-    let context = Arc::new(Context::new(
-        client,
-        config,
-        reader.clone(),
-        grants.clone(),
-        state.clone(),
-    ));
-    let resources = reader.clone();
-    let claimants = grants.clone();
+    let (listed, mut cache_listed) = watch::channel(false);
+    let inbox = Arc::new(Inbox::<K>::default());
+    let cache = {
+        let (woken, delivered, resources) = (inbox.clone(), inbox.clone(), reader.clone());
+        let (state, grants) = (state.clone(), grants.clone());
+        watcher(api, watcher::Config::default())
+            .default_backoff()
+            .modify(trim_for_cache::<K>)
+            .reflect(writer)
+            .inspect(move |event| match event {
+                // Ready once the first list is in the cache. Read from the stream itself: the
+                // store's readiness signal wakes only one of several waiters.
+                Ok(watcher::Event::InitDone) => {
+                    listed.send_replace(true);
+                    let (state, grants) = (state.clone(), grants.clone());
+                    tokio::spawn(async move {
+                        grants.listed().await;
+                        state.set_ready();
+                    });
+                }
+                // A resource on its way out may free its flow set for the one that stalled
+                // behind it.
+                Ok(watcher::Event::Apply(leaving) | watcher::Event::Delete(leaving)) => {
+                    let next = next_claimant(&resources, leaving, |other: &K| {
+                        grants.access(other).may_claim(other)
+                    });
+                    woken.wake(next);
+                }
+                _ => {}
+            })
+            .applied_objects()
+            // Our own status writes change none of these, so they never trigger a reconcile; a
+            // deletion bumps the generation of a custom resource.
+            .predicate_filter(
+                predicates::generation
+                    .combine(predicates::annotations)
+                    .combine(predicates::finalizers),
+                Default::default(),
+            )
+            .for_each(move |flow| {
+                match flow {
+                    Ok(flow) => delivered.deliver(flow),
+                    // The watch retries on its own backoff; the cache stays as it was meanwhile.
+                    Err(error) => tracing::warn!(%error, "watching the resources failed"),
+                }
+                std::future::ready(())
+            })
+    };
+    let shutdown = shutdown.shared();
+    let terms = async {
+        loop {
+            tokio::select! {
+                () = shutdown.clone() => return,
+                _ = async {
+                    let _ = leading.wait_for(|leading| *leading).await;
+                    let _ = cache_listed.wait_for(|listed| *listed).await;
+                    grants.listed().await;
+                } => {}
+            }
+            state.metrics.set_leading(true);
+            let context = Arc::new(Context::new(
+                client.clone(),
+                config.clone(),
+                reader.clone(),
+                grants.clone(),
+                state.clone(),
+            ));
+            let regranted = grants.changes();
+            let term = run_term(context, reader.clone(), &inbox, regranted, shutdown.clone());
+            let lost = leading.wait_for(|leading| !*leading);
+            // Losing the lease drops the term: its reconciles are cancelled where they stand,
+            // as a crash would stop them, and nothing more is sent.
+            let stopped = tokio::select! {
+                () = term => true,
+                _ = lost => false,
+            };
+            inbox.close();
+            state.metrics.set_leading(false);
+            if stopped {
+                return;
+            }
+            tracing::warn!("lost the Lease: reconciles stopped");
+        }
+    };
+    tokio::select! {
+        () = cache => {}
+        () = terms => {}
+    }
+}
+
+/// One term of leadership: every cached resource is reconciled once, then as the watch, the
+/// grants and the flow-set mapper ask, until `shutdown` (in-flight reconciles finish).
+async fn run_term<K: FlowKind>(
+    context: Arc<Context<K>>,
+    reader: Store<K>,
+    inbox: &Inbox<K>,
+    grant_changes: impl futures::Stream<Item = ()> + Send + 'static,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
+    let (flows, woken) = inbox.open();
     // A grant or namespace change wakes only the resources whose access it changed.
     let regranted = {
         let context = context.clone();
-        grants
-            .changes()
-            .flat_map(move |()| futures::stream::iter(context.access_changed()))
+        grant_changes.flat_map(move |()| futures::stream::iter(context.access_changed()))
     };
-    // Our own status writes change none of these, so they never trigger a reconcile; a deletion
-    // bumps the generation of a custom resource.
-    let triggers = watcher(api.clone(), watcher::Config::default())
-        .default_backoff()
-        .modify(trim_for_cache::<K>)
-        .reflect(writer)
-        // Ready once the first list is in the cache. Read from the stream itself: the store's
-        // readiness signal wakes only one of several waiters, and the Controller is one of them.
-        .inspect(move |event| {
-            if matches!(event, Ok(watcher::Event::InitDone)) {
-                let (state, grants) = (state.clone(), grants.clone());
-                tokio::spawn(async move {
-                    grants.listed().await;
-                    state.set_ready();
-                });
-            }
-        })
-        .applied_objects()
-        .predicate_filter(
-            predicates::generation
-                .combine(predicates::annotations)
-                .combine(predicates::finalizers),
-            Default::default(),
-        );
-    Controller::for_stream(triggers, reader)
-        // A resource on its way out may free its flow set for the one that stalled behind it.
-        .watches(api, watcher::Config::default(), move |leaving: K| {
-            next_claimant(&resources, &leaving, |other: &K| {
-                claimants.access(other).may_claim(other)
-            })
-        })
-        .reconcile_on(regranted)
+    let concurrency = context.config.concurrency;
+    Controller::for_stream(flows.map(Ok), reader)
+        .reconcile_all_on(futures::stream::once(std::future::ready(())))
+        .reconcile_on(futures::stream::select(woken, regranted))
         .with_config(controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile::reconcile, error_policy, context)
@@ -105,6 +180,55 @@ async fn run_kind<K: FlowKind>(
             }
         })
         .await;
+}
+
+/// What the always-running watch hands to the current term, if there is one; dropped between
+/// terms (a new term reconciles everything anyway).
+struct Inbox<K: FlowKind> {
+    senders: Mutex<Option<Senders<K>>>,
+}
+
+struct Senders<K: FlowKind> {
+    flows: mpsc::UnboundedSender<K>,
+    woken: mpsc::UnboundedSender<ObjectRef<K>>,
+}
+
+impl<K: FlowKind> Default for Inbox<K> {
+    fn default() -> Self {
+        Self {
+            senders: Mutex::new(None),
+        }
+    }
+}
+
+impl<K: FlowKind> Inbox<K> {
+    /// Starts a term: what arrives from now on goes to the returned streams.
+    fn open(&self) -> (mpsc::UnboundedReceiver<K>, mpsc::UnboundedReceiver<ObjectRef<K>>) {
+        let (flows, flows_received) = mpsc::unbounded();
+        let (woken, woken_received) = mpsc::unbounded();
+        *self.lock() = Some(Senders { flows, woken });
+        (flows_received, woken_received)
+    }
+
+    fn close(&self) {
+        *self.lock() = None;
+    }
+
+    fn deliver(&self, flow: K) {
+        if let Some(senders) = self.lock().as_ref() {
+            let _ = senders.flows.unbounded_send(flow);
+        }
+    }
+
+    fn wake(&self, flow: Option<ObjectRef<K>>) {
+        if let (Some(flow), Some(senders)) = (flow, self.lock().as_ref()) {
+            let _ = senders.woken.unbounded_send(flow);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Senders<K>>> {
+        self.senders.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Drops from a watched resource what the operator never reads, before it is cached:

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod config;
 pub mod controller;
 pub mod crd;
+pub mod leader;
 mod credentials_secret;
 pub mod login;
 pub mod metrics;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -33,6 +34,7 @@ pub struct Metrics {
     reconciles: Family<ReconcileLabels, Counter>,
     reconcile_seconds: Histogram,
     events: Family<EventLabels, Counter>,
+    leader: Gauge,
 }
 
 impl Default for Metrics {
@@ -56,11 +58,18 @@ impl Default for Metrics {
             "Events recorded on resources, by reason (Created, Updated, DriftCorrected, ResetAccepted, ...)",
             events.clone(),
         );
+        let leader = Gauge::default();
+        registry.register(
+            "leader",
+            "1 while this instance holds the Lease and reconciles, 0 while it stands by",
+            leader.clone(),
+        );
         Self {
             registry,
             reconciles,
             reconcile_seconds,
             events,
+            leader,
         }
     }
 }
@@ -85,6 +94,11 @@ impl Metrics {
         self.events.get_or_create(&labels).inc();
     }
 
+    /// Whether this instance leads (reconciles) now.
+    pub fn set_leading(&self, leading: bool) {
+        self.leader.set(i64::from(leading));
+    }
+
     /// The OpenMetrics text exposition.
     pub fn encode(&self) -> String {
         let mut text = String::new();
@@ -104,6 +118,7 @@ mod tests {
         metrics.reconciled(None, Duration::from_millis(20));
         metrics.reconciled(Some(Reason::Throttled), Duration::from_millis(5));
         metrics.event(Reason::DriftCorrected, true);
+        metrics.set_leading(true);
         let text = metrics.encode();
         assert!(
             text.contains(r#"sds_operator_reconciles_total{outcome="success",reason=""} 1"#),
@@ -117,6 +132,7 @@ mod tests {
             text.contains(r#"sds_operator_events_total{reason="DriftCorrected",kind="Warning"} 1"#),
             "{text}"
         );
+        assert!(text.contains("sds_operator_leader 1"), "{text}");
         assert!(
             text.contains("sds_operator_reconcile_duration_seconds_count 2"),
             "{text}"

@@ -64,6 +64,7 @@ pub async fn intercept(
         query: parts.uri.query().map(str::to_owned),
         client_request_id: ids.sent_client_request_id.clone(),
         authorization_present: parts.headers.contains_key(header::AUTHORIZATION),
+        caller: caller(&parts.headers, &shared),
         body: journal_body(
             parts
                 .headers
@@ -124,6 +125,21 @@ pub async fn intercept(
         tokio::time::sleep(Duration::from_millis(decision.delay_after_ms)).await;
     }
     response
+}
+
+/// The application of the bearer token in `headers`, if the emulator signed it (expiry and
+/// audience are the handlers' business; this only names who called).
+fn caller(headers: &axum::http::HeaderMap, shared: &Shared) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    shared
+        .signer
+        .verify(token.trim())
+        .ok()
+        .map(|claims| claims.appid)
 }
 
 /// Status journaled for a call whose client went away before it was handled (nginx's "client

@@ -31,6 +31,10 @@ pub struct JournalEntry {
     pub client_request_id: Option<String>,
     /// Whether an `Authorization` header was present (its value is never kept).
     pub authorization_present: bool,
+    /// The application (`appid`) of the bearer token presented, when the emulator signed it:
+    /// which client made the call, where several share one emulator.
+    #[serde(default)]
+    pub caller: Option<String>,
     /// JSON bodies as sent; form bodies as an object with secrets masked; else a string or null.
     pub body: Value,
     pub status: u16,
@@ -128,6 +132,7 @@ mod tests {
                 query: None,
                 client_request_id: None,
                 authorization_present: false,
+                caller: None,
                 body: journal_body(None, br#"{"a":1}"#),
                 status: 200,
                 request_id: String::new(),

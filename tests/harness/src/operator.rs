@@ -114,6 +114,14 @@ impl OperatorUnderTest {
                 Credential::client_secret(TENANT, CLIENT_ID, SecretString::new(CLIENT_SECRET))
                     .expect("credential")
             })),
+            // Every test's operator leads its own Lease, in its own namespace.
+            leader_election: Some(sds_operator::leader::LeaseSettings {
+                namespace: test.namespace.clone(),
+                identity: format!("test-{}", test.namespace),
+                duration: Duration::from_secs(15),
+                renew_deadline: Duration::from_secs(10),
+                retry_period: Duration::from_secs(2),
+            }),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         if options.in_process {

@@ -60,6 +60,8 @@ impl OperatorProcess {
             ("AZURE_CLIENT_ID", CLIENT_ID.to_owned()),
             ("AZURE_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
             ("SDS_WATCH_NAMESPACE", namespace.clone()),
+            // Its Lease lives in the test's namespace, as in the operator's own in a cluster.
+            ("POD_NAMESPACE", namespace.clone()),
             // Several operators run at once in a test run: each takes a free admin port.
             (
                 "SDS_ADMIN_ADDRESS",
