@@ -203,7 +203,12 @@ impl<K: FlowKind> Default for Inbox<K> {
 
 impl<K: FlowKind> Inbox<K> {
     /// Starts a term: what arrives from now on goes to the returned streams.
-    fn open(&self) -> (mpsc::UnboundedReceiver<K>, mpsc::UnboundedReceiver<ObjectRef<K>>) {
+    fn open(
+        &self,
+    ) -> (
+        mpsc::UnboundedReceiver<K>,
+        mpsc::UnboundedReceiver<ObjectRef<K>>,
+    ) {
         let (flows, flows_received) = mpsc::unbounded();
         let (woken, woken_received) = mpsc::unbounded();
         *self.lock() = Some(Senders { flows, woken });

@@ -13,6 +13,9 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use futures::StreamExt as _;
+use kube::runtime::{WatchStreamExt as _, watcher};
+
 /// The Lease every instance of the operator competes for.
 pub const LEASE_NAME: &str = "sds-operator-leader";
 
@@ -142,22 +145,61 @@ impl Campaign {
         }
     }
 
-    /// Returns once this instance holds the Lease.
+    /// Returns once this instance holds the Lease. A standby watches the Lease rather than
+    /// polling it, so it sees each renewal as it happens and takes over as soon as the lease
+    /// has run out: within the lease duration of the leader's last renewal.
     async fn acquire(&mut self) {
+        let selector = format!("metadata.name={LEASE_NAME}");
+        let leases = watcher(
+            self.api.clone(),
+            watcher::Config::default().fields(&selector),
+        )
+        .default_backoff();
+        let mut leases = std::pin::pin!(leases);
+        let (mut listed, mut listing_found) = (false, false);
+        let mut retry_at: Option<Instant> = None;
         let mut last_holder = None;
         loop {
-            match self.try_acquire().await {
-                Ok(Attempt::Won) => return,
-                Ok(Attempt::Lost) => {
-                    let holder = self.holder();
-                    if holder != last_holder {
-                        tracing::info!(holder = ?holder, lease = LEASE_NAME, "standing by");
-                        last_holder = holder;
+            let may_try = retry_at.is_none_or(|at| Instant::now() >= at);
+            if listed && may_try && self.free() {
+                match self.take().await {
+                    Ok(Attempt::Won) => return,
+                    Ok(Attempt::Lost) => retry_at = None,
+                    Err(error) => {
+                        tracing::warn!(%error, lease = LEASE_NAME, "could not take the Lease");
+                        retry_at = Some(Instant::now() + self.settings.retry_period);
                     }
                 }
-                Err(error) => tracing::warn!(%error, lease = LEASE_NAME, "cannot read the Lease"),
+                continue;
             }
-            tokio::time::sleep(self.settings.retry_period).await;
+            let holder = self.holder();
+            if listed && holder.is_some() && holder != last_holder {
+                tracing::info!(holder = ?holder, lease = LEASE_NAME, "standing by");
+                last_holder = holder;
+            }
+            let wake_at = [self.expiry(), retry_at].into_iter().flatten().min();
+            tokio::select! {
+                event = leases.next() => match event {
+                    Some(Ok(watcher::Event::Init)) => listing_found = false,
+                    Some(Ok(watcher::Event::InitApply(lease))) => {
+                        listing_found = true;
+                        self.observe(lease);
+                    }
+                    Some(Ok(watcher::Event::InitDone)) => {
+                        if !listing_found {
+                            self.observed = None;
+                        }
+                        listed = true;
+                    }
+                    Some(Ok(watcher::Event::Apply(lease))) => self.observe(lease),
+                    Some(Ok(watcher::Event::Delete(_))) => self.observed = None,
+                    Some(Err(error)) => {
+                        tracing::warn!(%error, lease = LEASE_NAME, "watching the Lease failed");
+                    }
+                    None => return,
+                },
+                () = sleep_until_some(wake_at) => {}
+            }
         }
     }
 
@@ -196,29 +238,46 @@ impl Campaign {
         }
     }
 
-    /// One look at the Lease; takes it when it is free, expired or already ours.
-    async fn try_acquire(&mut self) -> kube::Result<Attempt> {
-        let Some(current) = self.api.get_opt(LEASE_NAME).await? else {
-            let lease = self.claimed(None);
-            return self.write(self.api.create(&PostParams::default(), &lease).await);
-        };
-        self.observe(current);
-        let free = match self.holder() {
+    /// Whether the Lease as last seen may be taken: absent, released, expired or already ours.
+    fn free(&self) -> bool {
+        match self.holder() {
             None => true,
             Some(holder) => holder == self.settings.identity || self.expired(),
-        };
-        if !free {
-            return Ok(Attempt::Lost);
         }
-        let lease = self.claimed(self.observed.as_ref().map(|seen| &seen.lease));
-        self.write(self.api.replace(LEASE_NAME, &PostParams::default(), &lease).await)
+    }
+
+    /// Writes this instance into the Lease as last seen (creating it when there is none); a
+    /// write that loses to another is followed by a read, so the next decision is on fresh data.
+    async fn take(&mut self) -> kube::Result<Attempt> {
+        let current = self.observed.as_ref().map(|seen| &seen.lease);
+        let lease = self.claimed(current);
+        let written = match current {
+            None => self.api.create(&PostParams::default(), &lease).await,
+            Some(_) => {
+                self.api
+                    .replace(LEASE_NAME, &PostParams::default(), &lease)
+                    .await
+            }
+        };
+        let attempt = self.write(written)?;
+        if attempt == Attempt::Lost {
+            match self.api.get_opt(LEASE_NAME).await? {
+                Some(current) => self.observe(current),
+                None => self.observed = None,
+            }
+        }
+        Ok(attempt)
     }
 
     /// Renews the Lease this instance holds; a Lease changed by someone else meanwhile is read
     /// again and renewed if it is still ours.
     async fn renew(&mut self) -> kube::Result<Attempt> {
         let lease = self.claimed(self.observed.as_ref().map(|seen| &seen.lease));
-        match self.write(self.api.replace(LEASE_NAME, &PostParams::default(), &lease).await)? {
+        match self.write(
+            self.api
+                .replace(LEASE_NAME, &PostParams::default(), &lease)
+                .await,
+        )? {
             Attempt::Won => Ok(Attempt::Won),
             Attempt::Lost => {
                 let Some(current) = self.api.get_opt(LEASE_NAME).await? else {
@@ -229,7 +288,11 @@ impl Campaign {
                     return Ok(Attempt::Lost);
                 }
                 let lease = self.claimed(self.observed.as_ref().map(|seen| &seen.lease));
-                self.write(self.api.replace(LEASE_NAME, &PostParams::default(), &lease).await)
+                self.write(
+                    self.api
+                        .replace(LEASE_NAME, &PostParams::default(), &lease)
+                        .await,
+                )
             }
         }
     }
@@ -245,16 +308,28 @@ impl Campaign {
             if self.holder().as_deref() != Some(self.settings.identity.as_str()) {
                 return Ok(());
             }
-            let mut lease = self.observed.as_ref().map(|seen| seen.lease.clone()).unwrap_or_default();
+            let mut lease = self
+                .observed
+                .as_ref()
+                .map(|seen| seen.lease.clone())
+                .unwrap_or_default();
             let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
             spec.holder_identity = None;
             spec.acquire_time = None;
-            self.api.replace(LEASE_NAME, &PostParams::default(), &lease).await.map(drop)
+            self.api
+                .replace(LEASE_NAME, &PostParams::default(), &lease)
+                .await
+                .map(drop)
         };
         match tokio::time::timeout(limit, released).await {
             Ok(Ok(())) => tracing::info!(lease = LEASE_NAME, "released the Lease"),
-            Ok(Err(error)) => tracing::warn!(%error, lease = LEASE_NAME, "could not release the Lease; it expires on its own"),
-            Err(_) => tracing::warn!(lease = LEASE_NAME, "releasing the Lease timed out; it expires on its own"),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, lease = LEASE_NAME, "could not release the Lease; it expires on its own")
+            }
+            Err(_) => tracing::warn!(
+                lease = LEASE_NAME,
+                "releasing the Lease timed out; it expires on its own"
+            ),
         }
     }
 
@@ -310,20 +385,36 @@ impl Campaign {
 
     fn holder(&self) -> Option<String> {
         let spec = self.observed.as_ref()?.lease.spec.as_ref()?;
-        spec.holder_identity.clone().filter(|holder| !holder.is_empty())
+        spec.holder_identity
+            .clone()
+            .filter(|holder| !holder.is_empty())
     }
 
     /// Whether the holder let the lease run out: no change seen for its whole duration.
     fn expired(&self) -> bool {
-        self.observed.as_ref().is_some_and(|seen| {
-            let seconds = seen
-                .lease
-                .spec
-                .as_ref()
-                .and_then(|spec| spec.lease_duration_seconds)
-                .and_then(|seconds| u64::try_from(seconds).ok())
-                .unwrap_or(self.settings.duration.as_secs());
-            seen.changed_at.elapsed() >= Duration::from_secs(seconds)
-        })
+        self.expiry().is_some_and(|expiry| Instant::now() >= expiry)
+    }
+
+    /// When the lease as last seen runs out, unless it is renewed: its duration after this
+    /// instance saw it change.
+    fn expiry(&self) -> Option<Instant> {
+        let seen = self.observed.as_ref()?;
+        self.holder()?;
+        let seconds = seen
+            .lease
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.lease_duration_seconds)
+            .and_then(|seconds| u64::try_from(seconds).ok())
+            .unwrap_or(self.settings.duration.as_secs());
+        Some(seen.changed_at + Duration::from_secs(seconds))
+    }
+}
+
+/// Sleeps until `at`, or forever when there is no such moment.
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }

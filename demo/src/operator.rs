@@ -39,6 +39,8 @@ impl OperatorEnvironment<'_> {
             // Whatever port is free: the demo does not probe the operator.
             ("SDS_ADMIN_ADDRESS", "127.0.0.1:0".to_owned()),
             ("POD_NAME", "sds-demo".to_owned()),
+            // Its Lease, where a Pod's would be in its own namespace.
+            ("POD_NAMESPACE", "default".to_owned()),
             ("RUST_LOG", "info".to_owned()),
             // A log file, not a terminal: no colour codes.
             ("NO_COLOR", "1".to_owned()),

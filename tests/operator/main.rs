@@ -18,6 +18,7 @@ mod freshness;
 mod grants;
 mod hot_loops;
 mod kstatus;
+mod leader_election;
 mod lifecycle;
 mod pause;
 mod policies;

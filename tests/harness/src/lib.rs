@@ -12,6 +12,7 @@ mod namespace_user;
 mod operator;
 mod options;
 mod process;
+mod replica;
 mod resource;
 mod wait;
 

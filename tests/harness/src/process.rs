@@ -130,6 +130,15 @@ impl OperatorProcess {
         }
     }
 
+    /// SIGTERM, as Kubernetes stops a Pod, then waits up to `grace` for the process to exit;
+    /// returns whether it exited by itself (it is killed after `grace`).
+    pub async fn terminate(&mut self, grace: std::time::Duration) -> bool {
+        match self.child.take() {
+            Some(mut child) => child.terminate(grace).await,
+            None => true,
+        }
+    }
+
     /// Starts the binary again (killing the running one first, if any).
     pub fn restart(&mut self) {
         self.kill();
@@ -148,6 +157,29 @@ impl OperatorProcess {
 
     /// Reconciles the running process has finished since it started, from its `/metrics`.
     pub async fn reconciles(&self, http: &reqwest::Client) -> u64 {
+        self.metric(http, "sds_operator_reconciles_total").await as u64
+    }
+
+    /// Whether the running process says it leads (its `sds_operator_leader` gauge); `false`
+    /// when it does not answer.
+    pub async fn is_leading(&self, http: &reqwest::Client) -> bool {
+        let url = self.admin_url("/metrics");
+        match http
+            .get(&url)
+            .timeout(std::time::Duration::from_secs(2))
+            .send()
+            .await
+        {
+            Ok(response) => response
+                .text()
+                .await
+                .is_ok_and(|text| sum_of(&text, "sds_operator_leader") == 1.0),
+            Err(_) => false,
+        }
+    }
+
+    /// The sum of the series of metric `name` the running process reports.
+    async fn metric(&self, http: &reqwest::Client, name: &str) -> f64 {
         let url = self.admin_url("/metrics");
         let text = http
             .get(&url)
@@ -159,10 +191,7 @@ impl OperatorProcess {
             .text()
             .await
             .expect("operator metrics body");
-        text.lines()
-            .filter(|line| line.starts_with("sds_operator_reconciles_total"))
-            .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
-            .sum::<f64>() as u64
+        sum_of(&text, name)
     }
 
     /// The last lines of the operator's log, all starts included.
@@ -171,6 +200,17 @@ impl OperatorProcess {
             .as_ref()
             .map_or_else(String::new, |child| child.log_tail(LOG_TAIL_LINES))
     }
+}
+
+/// The sum of the series of metric `name` in a Prometheus text exposition.
+fn sum_of(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|line| {
+            line.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with([' ', '{']))
+        })
+        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum()
 }
 
 /// `built`, the binary cargo built for this test run, linked (or copied) once into `dir`: the

@@ -21,6 +21,8 @@ use crate::process::{ManagedProcess, ProcessSpec, free_port, remove_on_exit};
 const STARTUP_DEADLINE: Duration = Duration::from_secs(120);
 /// A killed process is normally gone within milliseconds.
 const LOG_TAIL_LINES: usize = 60;
+const AUDIT_POLICY: &str = "audit-policy.yaml";
+const AUDIT_LOG: &str = "audit.log";
 
 /// A running control plane. Its processes and files go away when the process that started it exits.
 ///
@@ -52,6 +54,8 @@ impl ControlPlane {
         std::fs::create_dir_all(&dir).map_err(Error::io("create", &dir))?;
         remove_on_exit(&dir)?;
         let pki = Pki::generate(&dir.join("pki"))?;
+        let policy = dir.join(AUDIT_POLICY);
+        std::fs::write(&policy, crate::audit::POLICY).map_err(Error::io("write", &policy))?;
 
         let etcd_url = format!("http://127.0.0.1:{}", free_port()?);
         let peer_url = format!("http://127.0.0.1:{}", free_port()?);
@@ -214,6 +218,19 @@ impl ControlPlane {
         Ok((token, path))
     }
 
+    /// The writes the API server answered for ServiceAccount `namespace/service_account`, from
+    /// its audit log (which records ServiceAccounts' writes only).
+    pub fn audited_writes(
+        &self,
+        namespace: &str,
+        service_account: &str,
+    ) -> Result<Vec<crate::AuditedWrite>, Error> {
+        crate::audit::writes_by(
+            &self.dir.join(AUDIT_LOG),
+            &format!("system:serviceaccount:{namespace}:{service_account}"),
+        )
+    }
+
     /// A client that acts as `namespace/service_account`, limited to what RBAC grants it.
     pub async fn service_account_client(
         &self,
@@ -267,6 +284,9 @@ impl ControlPlane {
 
 fn apiserver_args(dir: &Path, pki: &Pki, etcd_url: &str, port: u16) -> Vec<String> {
     vec![
+        format!("--audit-policy-file={}", dir.join(AUDIT_POLICY).display()),
+        format!("--audit-log-path={}", dir.join(AUDIT_LOG).display()),
+        "--audit-log-format=json".into(),
         format!("--etcd-servers={etcd_url}"),
         "--bind-address=127.0.0.1".into(),
         format!("--secure-port={port}"),

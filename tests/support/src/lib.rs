@@ -7,6 +7,7 @@
 //! control-plane logs printed when a test fails.
 
 mod apiserver_metrics;
+mod audit;
 mod binaries;
 mod control_plane;
 mod error;
@@ -16,6 +17,7 @@ mod test_context;
 mod wait;
 
 pub use apiserver_metrics::RequestCount;
+pub use audit::AuditedWrite;
 pub use binaries::Binaries;
 pub use control_plane::ControlPlane;
 pub use error::Error;
