@@ -133,6 +133,21 @@ async fn the_charts_rbac_is_enough_to_run_the_operator_and_no_more() {
             "no",
         ),
         ("watch", &format!("namespaces/{here}"), here, "yes"),
+        ("create", "leases.coordination.k8s.io", here, "yes"),
+        (
+            "update",
+            "leases.coordination.k8s.io/sds-operator-leader",
+            here,
+            "yes",
+        ),
+        (
+            "update",
+            "leases.coordination.k8s.io/kube-controller-manager",
+            here,
+            "no",
+        ),
+        ("delete", "leases.coordination.k8s.io", here, "no"),
+        ("create", "leases.coordination.k8s.io", "kube-system", "no"),
         ("get", "namespaces/kube-system", here, "no"),
     ] {
         assert_eq!(

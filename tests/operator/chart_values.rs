@@ -85,6 +85,13 @@ async fn a_typo_in_the_values_is_refused_by_the_schema() {
         ("defaultDeletionPolicy=delete", "value must be one of"),
         ("resyncPeriod=ten minutes", "does not match pattern"),
         ("image.digest=latest", "does not match pattern"),
+        // The operator reads one number and one unit: 1h30m would stop it at start.
+        ("pollInterval=1h30m", "does not match pattern"),
+        (
+            "leaderElection.leaseDuraton=30s",
+            "additional properties 'leaseDuraton' not allowed",
+        ),
+        ("podDisruptionBudget.maxUnavailable=half", "does not match pattern"),
     ] {
         let (ok, text) = template(&test, &test.namespace, &[value]).await;
         assert!(!ok && text.contains(refusal), "{value}: {text}");
@@ -134,6 +141,21 @@ async fn every_option_renders_objects_the_api_server_accepts() {
             "credentialGrants[0].operations={Manage,Reset}",
             "metrics.service.enabled=false",
         ],
+        vec![
+            "replicas=1",
+            "leaderElection.enabled=false",
+            "podDisruptionBudget.enabled=false",
+            "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key=kubernetes.io/os",
+            "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator=In",
+            "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values={linux}",
+        ],
+        vec![
+            "replicas=3",
+            "leaderElection.leaseDuration=30s",
+            "leaderElection.renewDeadline=20s",
+            "leaderElection.retryPeriod=4s",
+            "podDisruptionBudget.maxUnavailable=50%",
+        ],
     ];
     for values in matrix {
         let (ok, rendered) = template(&test, &here, &values).await;
@@ -174,6 +196,22 @@ async fn every_option_renders_objects_the_api_server_accepts() {
     )
     .await;
     assert!(!ok && text.contains("keep one"), "{text}");
+    let (ok, text) = template(&test, &here, &["leaderElection.enabled=false"]).await;
+    assert!(
+        !ok && text.contains("replicas > 1 needs leaderElection.enabled"),
+        "{text}"
+    );
+    // Without leader election a new Pod never starts beside the old one.
+    let (_, rendered) = template(
+        &test,
+        &here,
+        &["leaderElection.enabled=false", "replicas=1"],
+    )
+    .await;
+    assert!(
+        rendered.contains("type: Recreate") && !rendered.contains("leader-election"),
+        "{rendered}"
+    );
 
     // Pod labels and annotations are strings, whatever --set made of them.
     let (_, rendered) = template(
