@@ -85,10 +85,10 @@ fn the_crd_subcommand_prints_every_crd_and_writes_the_committed_files() {
 #[test]
 fn the_helm_chart_ships_the_same_crds() {
     for (path, yaml) in generated() {
-        let chart_copy = format!("charts/sds-operator/{path}");
+        let chart_copy = format!("charts/sds-operator/files/{path}");
         assert!(
             read(&chart_copy) == yaml,
-            "{chart_copy} differs from {path}; copy it over (Helm installs CRDs only from the chart's crds/)"
+            "{chart_copy} differs from {path}; copy it over (the chart's CRD templates render these files)"
         );
     }
 }

@@ -43,6 +43,8 @@ async fn install_chart(test: &TestContext, values: &[&str]) -> String {
 async fn install_release(test: &TestContext, release: &str, values: &[&str]) -> (String, String) {
     let mut install = test.control_plane.helm();
     install.args(["install", release, CHART, "--namespace", &test.namespace]);
+    // The harness owns the shared control plane's CRDs (tests/chart_crds.rs installs them).
+    install.args(["--set", "crds.enabled=false"]);
     for value in values {
         install.args(["--set", value]);
     }

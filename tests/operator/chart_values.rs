@@ -63,7 +63,12 @@ async fn dry_run(test: &TestContext, namespace: &str, manifests: &str) -> (bool,
 /// The CRDs, so that rendered CredentialGrants can be checked too.
 async fn install_crds(test: &TestContext) {
     let mut apply = test.control_plane.kubectl();
-    apply.args(["apply", "--server-side", "-f", &format!("{CHART}/crds/")]);
+    apply.args([
+        "apply",
+        "--server-side",
+        "-f",
+        &format!("{CHART}/files/crds/"),
+    ]);
     let (ok, text) = run(apply).await;
     assert!(ok, "install the CRDs: {text}");
 }
@@ -91,7 +96,10 @@ async fn a_typo_in_the_values_is_refused_by_the_schema() {
             "leaderElection.leaseDuraton=30s",
             "additional properties 'leaseDuraton' not allowed",
         ),
-        ("podDisruptionBudget.maxUnavailable=half", "does not match pattern"),
+        (
+            "podDisruptionBudget.maxUnavailable=half",
+            "does not match pattern",
+        ),
     ] {
         let (ok, text) = template(&test, &test.namespace, &[value]).await;
         assert!(!ok && text.contains(refusal), "{value}: {text}");
@@ -267,6 +275,9 @@ async fn the_pod_meets_the_restricted_pod_security_profile_without_a_warning() {
         &namespace,
         "--set",
         &format!("watchNamespace={namespace}"),
+        // The harness owns the shared control plane's CRDs (tests/chart_crds.rs installs them).
+        "--set",
+        "crds.enabled=false",
     ]);
     let (ok, text) = run(install).await;
     assert!(ok, "helm install: {text}");
