@@ -14,7 +14,6 @@ use sds_test_support::{DEFAULT_DEADLINE, TestContext};
 use serde_json::Value;
 
 const CHART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/sds-operator");
-const CRDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/crds");
 const FLOWS: &str = "securitygroupprovisioningflows.industrydata.sds-operator.io";
 const GRANTS: &str = "credentialgrants.industrydata.sds-operator.io";
 /// A CredentialGrant in the chart's values.

@@ -19,7 +19,7 @@ fn read(relative: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative);
     std::fs::read_to_string(&path).unwrap_or_else(|error| {
         panic!(
-            "cannot read {}: {error}; run `cargo run -- crd --dir crds/` and copy crds/ into the chart",
+            "cannot read {}: {error}; run `cargo run -- crd --dir crds/` and copy crds/ into charts/sds-operator/files/crds/",
             path.display()
         )
     })
