@@ -243,7 +243,13 @@ async fn the_release_installs_upgrades_and_keeps_its_crds_and_takes_over_older_o
         !ok && text.contains("cannot be imported into the current release"),
         "helm upgrade over unowned CRDs: {text}"
     );
-    let (ok, text) = helm(&test, "upgrade", Path::new(CHART), &["--take-ownership"]);
+    // As README has it: values kept, new defaults taken.
+    let (ok, text) = helm(
+        &test,
+        "upgrade",
+        Path::new(CHART),
+        &["--take-ownership", "--reset-then-reuse-values"],
+    );
     assert!(ok, "helm upgrade --take-ownership: {text}");
     assert!(
         served_columns(&test).await.len() > 1,
