@@ -5,6 +5,7 @@ use jiff::Timestamp;
 
 use crate::config::{ROLE_READ_ALL, ROLE_READ_WRITE_ALL, Settings};
 use crate::identity::jwt::{Claims, GRAPH_AUDIENCE, TokenSigner};
+use crate::graph::route::Operation;
 use crate::odata::GraphError;
 use crate::state::Inner;
 
@@ -80,14 +81,24 @@ pub fn authenticate(
 }
 
 /// Reads need Read.All or ReadWrite.All; writes need ReadWrite.All and, for app-only callers,
-/// the "app-only writes allowed" switch (the docs disagree on app-only writes, §4.2).
+/// the "app-only writes allowed" switch (the docs disagree on app-only writes, §4.2) and an
+/// operation whose permission table lists application permissions at all.
 pub fn authorize(
     principal: &Principal,
-    write: bool,
+    operation: &Operation,
     settings: &Settings,
 ) -> Result<(), GraphError> {
-    let allowed = if write {
-        let app_only = matches!(principal, Principal::Application { .. });
+    let app_only = matches!(principal, Principal::Application { .. });
+    if app_only && let Some(operation) = without_application_permissions(operation) {
+        return Err(GraphError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            format!(
+                "{operation} is not supported with application permissions; call it as a signed-in user (delegated permissions)."
+            ),
+        ));
+    }
+    let allowed = if operation.is_write() {
         principal.holds(ROLE_READ_WRITE_ALL) && (!app_only || settings.app_only_writes_allowed)
     } else {
         principal.holds(ROLE_READ_ALL) || principal.holds(ROLE_READ_WRITE_ALL)
@@ -96,6 +107,15 @@ pub fn authorize(
         Ok(())
     } else {
         Err(GraphError::forbidden())
+    }
+}
+
+/// The operations whose documented permission table says "Not supported" for application
+/// permissions (graph-surface.md §2): only updating a flow set.
+fn without_application_permissions(operation: &Operation) -> Option<&'static str> {
+    match operation {
+        Operation::UpdateFlowSet(_) => Some("Updating an outboundProvisioningFlowSet"),
+        _ => None,
     }
 }
 
@@ -109,6 +129,9 @@ fn challenge(base_url: &str) -> String {
 mod tests {
     use super::*;
 
+    const READ: Operation = Operation::ListFlowSets;
+    const WRITE: Operation = Operation::CreateFlowSet;
+
     fn app(roles: &[&str]) -> Principal {
         Principal::Application {
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
@@ -118,10 +141,10 @@ mod tests {
     #[test]
     fn read_and_write_permissions() {
         let settings = Settings::default();
-        assert!(authorize(&app(&[ROLE_READ_ALL]), false, &settings).is_ok());
-        assert!(authorize(&app(&[ROLE_READ_ALL]), true, &settings).is_err());
-        assert!(authorize(&app(&[ROLE_READ_WRITE_ALL]), true, &settings).is_ok());
-        assert!(authorize(&app(&[]), false, &settings).is_err());
+        assert!(authorize(&app(&[ROLE_READ_ALL]), &READ, &settings).is_ok());
+        assert!(authorize(&app(&[ROLE_READ_ALL]), &WRITE, &settings).is_err());
+        assert!(authorize(&app(&[ROLE_READ_WRITE_ALL]), &WRITE, &settings).is_ok());
+        assert!(authorize(&app(&[]), &READ, &settings).is_err());
     }
 
     #[test]
@@ -130,11 +153,25 @@ mod tests {
             app_only_writes_allowed: false,
             ..Settings::default()
         };
-        assert!(authorize(&app(&[ROLE_READ_WRITE_ALL]), true, &settings).is_err());
-        assert!(authorize(&app(&[ROLE_READ_WRITE_ALL]), false, &settings).is_ok());
+        assert!(authorize(&app(&[ROLE_READ_WRITE_ALL]), &WRITE, &settings).is_err());
+        assert!(authorize(&app(&[ROLE_READ_WRITE_ALL]), &READ, &settings).is_ok());
         let user = Principal::Delegated {
             scopes: vec![ROLE_READ_WRITE_ALL.to_owned()],
         };
-        assert!(authorize(&user, true, &settings).is_ok());
+        assert!(authorize(&user, &WRITE, &settings).is_ok());
+    }
+
+    #[test]
+    fn updating_a_flow_set_needs_a_signed_in_user() {
+        let settings = Settings::default();
+        let update = Operation::UpdateFlowSet("set".to_owned());
+        let error = authorize(&app(&[ROLE_READ_WRITE_ALL]), &update, &settings).unwrap_err();
+        assert!(error.message.contains("application permissions"), "{}", error.message);
+        let user = Principal::Delegated {
+            scopes: vec![ROLE_READ_WRITE_ALL.to_owned()],
+        };
+        assert!(authorize(&user, &update, &settings).is_ok());
+        let create_set = Operation::CreateFlowSet;
+        assert!(authorize(&app(&[ROLE_READ_WRITE_ALL]), &create_set, &settings).is_ok());
     }
 }

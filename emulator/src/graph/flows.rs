@@ -144,9 +144,12 @@ pub fn reset(
     set_id: &str,
     flow_id: &str,
 ) -> Result<Response, GraphError> {
-    if !call.body.iter().all(u8::is_ascii_whitespace) {
+    // The action takes no parameters: no body, or an empty parameter object (graph-surface.md §1).
+    let empty = call.body.iter().all(u8::is_ascii_whitespace)
+        || serde_json::from_slice::<Map<String, Value>>(call.body).is_ok_and(|map| map.is_empty());
+    if !empty {
         return Err(GraphError::bad_request(
-            "The reset action does not accept a request body; send the POST without one.",
+            "The reset action takes no parameters; send the POST without a body, or with {}.",
         ));
     }
     let set = inner

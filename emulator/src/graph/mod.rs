@@ -46,7 +46,7 @@ pub async fn handle(
     let outcome = auth::authenticate(&headers, &shared.signer, &inner, &shared.base_url)
         .and_then(|principal| {
             let operation = route::operation(route::parse(uri.path())?, &method)?;
-            auth::authorize(&principal, operation.is_write(), &inner.settings)?;
+            auth::authorize(&principal, &operation, &inner.settings)?;
             Ok(operation)
         })
         .and_then(|operation| execute(&mut inner, &call, operation));

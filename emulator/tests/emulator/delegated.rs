@@ -4,26 +4,17 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use graph_emulator::{
-    ClientRegistration, DeviceCodeApproval, RefreshTokenRevocation, Settings, SettingsPatch,
+    RefreshTokenRevocation, Settings, SettingsPatch,
 };
 use reqwest::Method;
 use serde_json::Value;
 
+use crate::sign_in::*;
 use crate::support::*;
-
-const PUBLIC: &str = "1d2e3f40-5a6b-4c7d-8e9f-a0b1c2d3e4f5";
-const WRITE_SCOPE: &str =
-    "https://graph.microsoft.com/IndustryData-OutboundFlow.ReadWrite.All offline_access";
-const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-const USER: &str = "alex@contoso.edu";
 
 async fn harness(settings: Settings) -> Harness {
     let h = Harness::start_with(settings).await;
-    h.emu
-        .admin()
-        .register_client(&ClientRegistration::public(TENANT, PUBLIC))
-        .await
-        .unwrap();
+    register_public_client(&h).await;
     h
 }
 
@@ -46,46 +37,6 @@ async fn expect_error(response: reqwest::Response, error: &str, code: u64) {
     assert_eq!(body["error_codes"], serde_json::json!([code]), "{body}");
 }
 
-async fn start_device_flow(h: &Harness, client: &str) -> Value {
-    let response = h
-        .http
-        .post(format!(
-            "{}/{TENANT}/oauth2/v2.0/devicecode",
-            h.emu.base_url()
-        ))
-        .form(&[("client_id", client), ("scope", WRITE_SCOPE)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
-}
-
-async fn poll(h: &Harness, client: &str, device_code: &str) -> reqwest::Response {
-    h.token_request(
-        TENANT,
-        &[
-            ("grant_type", DEVICE_GRANT),
-            ("client_id", client),
-            ("device_code", device_code),
-        ],
-    )
-    .await
-}
-
-async fn approve(h: &Harness, user_code: &str) {
-    let approval = DeviceCodeApproval {
-        user: USER.to_owned(),
-        name: Some("Alex Wilber".to_owned()),
-        scopes: None,
-    };
-    h.emu
-        .admin()
-        .approve_device_code(user_code, &approval)
-        .await
-        .unwrap();
-}
-
 async fn refresh(h: &Harness, refresh_token: &str, scope: &str) -> reqwest::Response {
     h.token_request(
         TENANT,
@@ -97,15 +48,6 @@ async fn refresh(h: &Harness, refresh_token: &str, scope: &str) -> reqwest::Resp
         ],
     )
     .await
-}
-
-/// Signs the user in through the device flow and returns the token answer.
-async fn sign_in(h: &Harness) -> Value {
-    let started = start_device_flow(h, PUBLIC).await;
-    approve(h, started["user_code"].as_str().unwrap()).await;
-    let response = poll(h, PUBLIC, started["device_code"].as_str().unwrap()).await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
 }
 
 #[tokio::test]

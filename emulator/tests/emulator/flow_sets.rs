@@ -3,6 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::sign_in::{delegated_token, register_public_client};
 use crate::support::*;
 
 #[tokio::test]
@@ -55,8 +56,24 @@ async fn flow_set_crud_follows_the_docs() {
     assert_eq!(got["@odata.context"], created["@odata.context"]);
     assert_eq!(got["id"], id.as_str());
 
+    // The permission table lists no application permission for updating a set: a user may.
     let update = json!({ "displayName": "Outbound provisioning flow Updated" });
-    let response = h.graph(Method::PATCH, &set_path(&id), Some(update)).await;
+    let refused = h
+        .graph(Method::PATCH, &set_path(&id), Some(update.clone()))
+        .await;
+    let error = odata_error(refused, 403, "Authorization_RequestDenied").await;
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Updating an outboundProvisioningFlowSet"),
+        "{error}"
+    );
+    register_public_client(&h).await;
+    let user = delegated_token(&h).await;
+    let response = h
+        .graph_with(&user, Method::PATCH, &set_path(&id), Some(update))
+        .await;
     assert_eq!(response.status(), 204);
     assert!(response.bytes().await.unwrap().is_empty());
     let got: Value = h
@@ -82,8 +99,11 @@ async fn flow_set_crud_follows_the_docs() {
 async fn patch_requires_display_name() {
     let h = Harness::start().await;
     let set = h.seed_set().await;
+    register_public_client(&h).await;
+    let user = delegated_token(&h).await;
     let response = h
-        .graph(
+        .graph_with(
+            &user,
             Method::PATCH,
             &set_path(&set),
             Some(json!({ "filter": null })),

@@ -17,6 +17,7 @@ mod journal;
 mod msal;
 mod paging;
 mod readiness;
+mod sign_in;
 mod support;
 mod tls;
 mod token;
