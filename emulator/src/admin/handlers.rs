@@ -17,8 +17,8 @@ use super::model::{
 use crate::clock;
 use crate::config::{ClientRegistration, Settings, SettingsPatch};
 use crate::faults::{FaultRule, FaultRuleStatus};
-use crate::graph::flows::fill_boolean_defaults;
-use crate::graph::validate::{self, Casing};
+use crate::graph::model::{self, Shape};
+use crate::graph::validate::{self, Casing, Rules};
 use crate::identity::assertion;
 use crate::journal::JournalEntry;
 use crate::state::directory::FlowSet;
@@ -200,10 +200,15 @@ pub async fn seed_flow(
         })?,
     };
     let mut body = seed.properties;
+    seed_defaults(kind, &mut body);
     body.insert("@odata.type".to_owned(), Value::String(kind.odata_type()));
-    let input = validate::flow_create(Value::Object(body).to_string().as_bytes(), Casing::Strict)
-        .map_err(|e| AdminError(StatusCode::BAD_REQUEST, e.message))?;
     let mut inner = shared.lock();
+    let rules = Rules {
+        casing: Casing::Strict,
+        role_groups: &inner.directory.role_groups,
+    };
+    let input = validate::flow_create(Value::Object(body).to_string().as_bytes(), rules)
+        .map_err(|e| AdminError(StatusCode::BAD_REQUEST, e.message))?;
     let set = inner
         .directory
         .flow_set_mut(&set_id)
@@ -214,15 +219,38 @@ pub async fn seed_flow(
             format!("flow set '{set_id}' already has a {}", kind.short_name()),
         ));
     }
-    let mut properties = input.properties;
-    fill_boolean_defaults(kind, &mut properties);
     let id = seed.id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let mut flow = Flow::new(id.clone(), kind, properties, Timestamp::now());
+    let mut flow = Flow::new(id.clone(), kind, input.properties, Timestamp::now());
     if let Some(forced) = seed.readiness_status {
         flow.readiness = Readiness::Forced(forced);
     }
     set.flows.push(flow);
     Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// A seed is a convenience: a flow whose required options are all booleans (security groups,
+/// administrative units) may leave them out and gets them false. Graph's own create refuses that.
+fn seed_defaults(kind: FlowKind, body: &mut serde_json::Map<String, Value>) {
+    for member in model::flow_type(kind).members {
+        let Shape::Complex(options) = &member.shape else {
+            continue;
+        };
+        let all_booleans = options
+            .members
+            .iter()
+            .all(|option| matches!(option.shape, Shape::Boolean));
+        if !(member.required && all_booleans) {
+            continue;
+        }
+        if let Value::Object(values) = body
+            .entry(member.name)
+            .or_insert_with(|| Value::Object(serde_json::Map::new()))
+        {
+            for option in options.members {
+                values.entry(option.name).or_insert(Value::Bool(false));
+            }
+        }
+    }
 }
 
 pub async fn force_readiness(

@@ -4,8 +4,8 @@ use axum::http::{HeaderMap, header};
 use jiff::Timestamp;
 
 use crate::config::{ROLE_READ_ALL, ROLE_READ_WRITE_ALL, Settings};
-use crate::identity::jwt::{Claims, GRAPH_AUDIENCE, TokenSigner};
 use crate::graph::route::Operation;
+use crate::identity::jwt::{Claims, GRAPH_AUDIENCE, TokenSigner};
 use crate::odata::GraphError;
 use crate::state::Inner;
 
@@ -166,7 +166,11 @@ mod tests {
         let settings = Settings::default();
         let update = Operation::UpdateFlowSet("set".to_owned());
         let error = authorize(&app(&[ROLE_READ_WRITE_ALL]), &update, &settings).unwrap_err();
-        assert!(error.message.contains("application permissions"), "{}", error.message);
+        assert!(
+            error.message.contains("application permissions"),
+            "{}",
+            error.message
+        );
         let user = Principal::Delegated {
             scopes: vec![ROLE_READ_WRITE_ALL.to_owned()],
         };

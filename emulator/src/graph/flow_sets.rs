@@ -27,7 +27,10 @@ pub fn list(inner: &Inner, call: &Call<'_>) -> Result<Response, GraphError> {
 }
 
 pub fn create(inner: &mut Inner, call: &Call<'_>) -> Result<Response, GraphError> {
-    let input = validate::flow_set(call.body)?;
+    let input = validate::flow_set(
+        call.body,
+        validate::Casing::from_lenient(inner.settings.lenient_casing),
+    )?;
     let set = FlowSet::new(
         uuid::Uuid::new_v4().to_string(),
         input.display_name.unwrap_or_default(),
@@ -45,7 +48,10 @@ pub fn get(inner: &Inner, call: &Call<'_>, id: &str) -> Result<Response, GraphEr
 }
 
 pub fn update(inner: &mut Inner, call: &Call<'_>, id: &str) -> Result<Response, GraphError> {
-    let input = validate::flow_set(call.body)?;
+    let input = validate::flow_set(
+        call.body,
+        validate::Casing::from_lenient(inner.settings.lenient_casing),
+    )?;
     let set = inner
         .directory
         .flow_set_mut(id)

@@ -8,11 +8,12 @@ use super::call::Call;
 use super::flow_sets::not_found as set_not_found;
 use super::paging::PageQuery;
 use super::render;
-use super::validate::{self, Casing};
+use super::validate::{self, Casing, Rules};
 use crate::clock;
 use crate::odata::{GraphError, empty_response, json_response};
 use crate::state::Inner;
-use crate::state::flow::{Flow, FlowKind};
+use crate::state::directory::RoleGroup;
+use crate::state::flow::Flow;
 
 pub fn list(inner: &Inner, call: &Call<'_>, set_id: &str) -> Result<Response, GraphError> {
     let query = PageQuery::parse(call.query)?;
@@ -28,7 +29,14 @@ pub fn list(inner: &Inner, call: &Call<'_>, set_id: &str) -> Result<Response, Gr
     let delay = inner.settings.readiness_delay_ms;
     let value: Vec<Value> = page
         .iter()
-        .map(|flow| Value::Object(render::flow(flow, readiness(flow, call, delay))))
+        .map(|flow| {
+            Value::Object(render::flow(
+                flow,
+                readiness(flow, call, delay),
+                call.base_url,
+                &inner.directory.role_groups,
+            ))
+        })
         .collect();
     let mut body = json!({
         "@odata.context": render::flows_context(call.base_url, &set.id),
@@ -41,14 +49,18 @@ pub fn list(inner: &Inner, call: &Call<'_>, set_id: &str) -> Result<Response, Gr
 }
 
 pub fn create(inner: &mut Inner, call: &Call<'_>, set_id: &str) -> Result<Response, GraphError> {
-    let casing = Casing::from_lenient(inner.settings.lenient_casing);
     let hidden_reads = inner.settings.eventual_consistency_reads;
     let delay = inner.settings.readiness_delay_ms;
+    inner
+        .directory
+        .flow_set(set_id)
+        .ok_or_else(|| set_not_found(set_id))?;
+    let input = validate::flow_create(call.body, rules(inner))?;
+    let role_groups = inner.directory.role_groups.clone();
     let set = inner
         .directory
         .flow_set_mut(set_id)
         .ok_or_else(|| set_not_found(set_id))?;
-    let input = validate::flow_create(call.body, casing)?;
     if set.has_kind(input.kind) {
         // Emulator policy: the docs state the one-per-type rule but not its error (§3.4).
         return Err(GraphError::conflict(format!(
@@ -57,16 +69,14 @@ pub fn create(inner: &mut Inner, call: &Call<'_>, set_id: &str) -> Result<Respon
             input.kind.short_name()
         )));
     }
-    let mut properties = input.properties;
-    fill_boolean_defaults(input.kind, &mut properties);
     let mut flow = Flow::new(
         uuid::Uuid::new_v4().to_string(),
         input.kind,
-        properties,
+        input.properties,
         call.now,
     );
     flow.hidden_reads = hidden_reads;
-    let body = entity(&flow, call, &set.id, delay);
+    let body = entity(&flow, call, &set.id, delay, &role_groups);
     set.flows.push(flow);
     Ok(json_response(StatusCode::CREATED, &body))
 }
@@ -78,6 +88,7 @@ pub fn get(
     flow_id: &str,
 ) -> Result<Response, GraphError> {
     let delay = inner.settings.readiness_delay_ms;
+    let role_groups = inner.directory.role_groups.clone();
     let set = inner
         .directory
         .flow_set_mut(set_id)
@@ -90,7 +101,7 @@ pub fn get(
     }
     Ok(json_response(
         StatusCode::OK,
-        &entity(flow, call, &set_id, delay),
+        &entity(flow, call, &set_id, delay, &role_groups),
     ))
 }
 
@@ -100,28 +111,21 @@ pub fn update(
     set_id: &str,
     flow_id: &str,
 ) -> Result<Response, GraphError> {
-    let casing = Casing::from_lenient(inner.settings.lenient_casing);
+    let kind = inner
+        .directory
+        .flow_set(set_id)
+        .ok_or_else(|| set_not_found(set_id))?
+        .flow(flow_id)
+        .ok_or_else(|| not_found(flow_id))?
+        .kind;
+    let changes = validate::flow_update(call.body, kind, rules(inner))?;
     let set = inner
         .directory
         .flow_set_mut(set_id)
         .ok_or_else(|| set_not_found(set_id))?;
     let flow = set.flow_mut(flow_id).ok_or_else(|| not_found(flow_id))?;
-    let changes = validate::flow_update(call.body, flow.kind, casing)?;
-    for (name, value) in changes {
-        let merged = match (flow.properties.get(&name), value) {
-            // Emulator policy: a partial option object keeps the stored values it omits.
-            (Some(Value::Object(old)), Value::Object(new))
-                if is_boolean_options(flow.kind, &name) =>
-            {
-                let mut merged = old.clone();
-                merged.extend(new);
-                Value::Object(merged)
-            }
-            (_, value) => value,
-        };
-        flow.properties.insert(name, merged);
-    }
-    fill_boolean_defaults(flow.kind, &mut flow.properties);
+    // Emulator policy: a complex value that leaves members out keeps their stored values.
+    flow.properties = validate::merge_update(kind, &flow.properties, changes)?;
     flow.modified = clock::after(flow.modified, call.now);
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
@@ -161,8 +165,19 @@ pub fn reset(
     Ok(empty_response(StatusCode::ACCEPTED))
 }
 
-fn entity(flow: &Flow, call: &Call<'_>, set_id: &str, delay: u64) -> Value {
-    let mut map = render::flow(flow, readiness(flow, call, delay));
+fn entity(
+    flow: &Flow,
+    call: &Call<'_>,
+    set_id: &str,
+    delay: u64,
+    role_groups: &[RoleGroup],
+) -> Value {
+    let mut map = render::flow(
+        flow,
+        readiness(flow, call, delay),
+        call.base_url,
+        role_groups,
+    );
     map.insert(
         "@odata.context".to_owned(),
         Value::String(format!(
@@ -180,23 +195,11 @@ fn readiness(flow: &Flow, call: &Call<'_>, delay: u64) -> String {
     )
 }
 
-fn is_boolean_options(kind: FlowKind, name: &str) -> bool {
-    name == "creationOptions" && !validate::boolean_option_names(kind).is_empty()
-}
-
-/// Emulator policy: omitted booleans of an option type are stored as `false`.
-pub fn fill_boolean_defaults(kind: FlowKind, properties: &mut Map<String, Value>) {
-    let names = validate::boolean_option_names(kind);
-    if names.is_empty() {
-        return;
-    }
-    let options = properties
-        .entry("creationOptions")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if let Value::Object(options) = options {
-        for name in names {
-            options.entry(*name).or_insert(Value::Bool(false));
-        }
+/// The rules a body is checked with: the settings' casing, the directory's role groups.
+fn rules(inner: &Inner) -> Rules<'_> {
+    Rules {
+        casing: Casing::from_lenient(inner.settings.lenient_casing),
+        role_groups: &inner.directory.role_groups,
     }
 }
 

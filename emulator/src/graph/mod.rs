@@ -5,8 +5,10 @@ pub mod auth;
 pub mod call;
 pub mod flow_sets;
 pub mod flows;
+pub mod model;
 pub mod paging;
 pub mod render;
+pub mod role_groups;
 pub mod route;
 pub mod validate;
 
@@ -71,6 +73,8 @@ fn execute(
         Operation::UpdateFlow(set, id) => flows::update(inner, call, &set, &id),
         Operation::DeleteFlow(set, id) => flows::delete(inner, &set, &id),
         Operation::ResetFlow(set, id) => flows::reset(inner, call, &set, &id),
+        Operation::ListRoleGroups => role_groups::list(inner, call),
+        Operation::GetRoleGroup(id) => role_groups::get(inner, call, &id),
     }
 }
 

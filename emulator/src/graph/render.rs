@@ -3,8 +3,9 @@
 
 use serde_json::{Map, Value};
 
+use super::model::{self, ComplexType, Shape};
 use crate::clock;
-use crate::state::directory::FlowSet;
+use crate::state::directory::{FlowSet, RoleGroup};
 use crate::state::flow::{Flow, KNOWN_READINESS};
 
 /// How Graph shows a masked password.
@@ -44,8 +45,39 @@ pub fn flow_set(set: &FlowSet) -> Map<String, Value> {
     map
 }
 
-/// A flow with its readiness as the caller may see it.
-pub fn flow(flow: &Flow, readiness: String) -> Map<String, Value> {
+/// `$metadata` context of the role-group collection.
+pub fn role_groups_context(base_url: &str) -> String {
+    format!("{base_url}/beta/$metadata#external/industryData/roleGroups")
+}
+
+pub fn role_group(group: &RoleGroup) -> Map<String, Value> {
+    let mut map = Map::new();
+    map.insert("id".to_owned(), Value::String(group.id.clone()));
+    map.insert(
+        "displayName".to_owned(),
+        Value::String(group.display_name.clone()),
+    );
+    map.insert(
+        "roles".to_owned(),
+        Value::Array(
+            group
+                .roles
+                .iter()
+                .map(|code| serde_json::json!({ "code": code }))
+                .collect(),
+        ),
+    );
+    map
+}
+
+/// A flow with its readiness as the caller may see it: every member of its type (null, or an
+/// empty collection, where nothing is stored), role groups expanded, passwords masked.
+pub fn flow(
+    flow: &Flow,
+    readiness: String,
+    base_url: &str,
+    role_groups: &[RoleGroup],
+) -> Map<String, Value> {
     let mut map = Map::new();
     map.insert(
         "@odata.type".to_owned(),
@@ -61,12 +93,80 @@ pub fn flow(flow: &Flow, readiness: String) -> Map<String, Value> {
         Value::String(clock::graph_timestamp(flow.modified)),
     );
     map.insert("readinessStatus".to_owned(), Value::String(readiness));
-    for (name, value) in &flow.properties {
-        let mut value = value.clone();
-        mask_passwords(&mut value);
-        map.insert(name.clone(), value);
-    }
+    let renderer = Renderer {
+        base_url,
+        role_groups,
+    };
+    map.extend(renderer.members(model::flow_type(flow.kind), &flow.properties));
     map
+}
+
+struct Renderer<'a> {
+    base_url: &'a str,
+    role_groups: &'a [RoleGroup],
+}
+
+impl Renderer<'_> {
+    fn members(&self, ty: &ComplexType, stored: &Map<String, Value>) -> Map<String, Value> {
+        let mut map = Map::new();
+        if let Some(odata_type) = stored.get("@odata.type") {
+            map.insert("@odata.type".to_owned(), odata_type.clone());
+        }
+        for member in ty.members {
+            let value = stored.get(member.name).unwrap_or(&Value::Null);
+            if let Shape::RoleGroup = member.shape {
+                map.insert(
+                    format!("{}@odata.context", member.name),
+                    Value::String(format!("{}/$entity", role_groups_context(self.base_url))),
+                );
+            }
+            let rendered = self.value(&member.shape, value);
+            let rendered = match (ty.name, member.name) {
+                (name, "password") if name == model::SIMPLE_PASSWORD_SETTINGS.name => {
+                    Value::String(MASKED_PASSWORD.to_owned())
+                }
+                _ => rendered,
+            };
+            map.insert(member.name.to_owned(), rendered);
+        }
+        map
+    }
+
+    fn value(&self, shape: &Shape, value: &Value) -> Value {
+        match (shape, value) {
+            (Shape::Collection(_), Value::Null) => Value::Array(Vec::new()),
+            (_, Value::Null) => Value::Null,
+            (Shape::Complex(ty), Value::Object(stored)) => Value::Object(self.members(ty, stored)),
+            (Shape::Abstract { derived, .. }, Value::Object(stored)) => {
+                let named = stored.get("@odata.type").and_then(Value::as_str);
+                match derived
+                    .iter()
+                    .find(|ty| named.is_some_and(|name| name.ends_with(&format!(".{}", ty.name))))
+                {
+                    Some(ty) => Value::Object(self.members(ty, stored)),
+                    None => value.clone(),
+                }
+            }
+            (Shape::Collection(item), Value::Array(items)) => {
+                Value::Array(items.iter().map(|value| self.value(item, value)).collect())
+            }
+            (Shape::RoleGroup, Value::Object(reference)) => {
+                let id = reference
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                match self
+                    .role_groups
+                    .iter()
+                    .find(|group| group.id.eq_ignore_ascii_case(id))
+                {
+                    Some(group) => Value::Object(role_group(group)),
+                    None => value.clone(),
+                }
+            }
+            _ => value.clone(),
+        }
+    }
 }
 
 /// Evolvable enums: members added after `unknownFutureValue` are only shown to callers that sent
@@ -76,22 +176,6 @@ pub fn visible_readiness(raw: String, include_unknown_members: bool) -> String {
         raw
     } else {
         "unknownFutureValue".to_owned()
-    }
-}
-
-fn mask_passwords(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (name, inner) in map.iter_mut() {
-                if name == "password" && inner.is_string() {
-                    *inner = Value::String(MASKED_PASSWORD.to_owned());
-                } else {
-                    mask_passwords(inner);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(mask_passwords),
-        _ => {}
     }
 }
 
@@ -107,15 +191,5 @@ mod tests {
             "unknownFutureValue"
         );
         assert_eq!(visible_readiness("paused".into(), true), "paused");
-    }
-
-    #[test]
-    fn masks_nested_passwords() {
-        let mut value = serde_json::json!({"a": [{"defaultPasswordSettings": {"password": "x"}}]});
-        mask_passwords(&mut value);
-        assert_eq!(
-            value["a"][0]["defaultPasswordSettings"]["password"],
-            MASKED_PASSWORD
-        );
     }
 }

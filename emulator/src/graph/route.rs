@@ -13,6 +13,8 @@ pub enum Resource {
     Flows(String),
     Flow(String, String),
     Reset(String, String),
+    RoleGroups,
+    RoleGroup(String),
 }
 
 /// What a request asks for.
@@ -29,6 +31,8 @@ pub enum Operation {
     UpdateFlow(String, String),
     DeleteFlow(String, String),
     ResetFlow(String, String),
+    ListRoleGroups,
+    GetRoleGroup(String),
 }
 
 impl Operation {
@@ -40,11 +44,15 @@ impl Operation {
                 | Operation::GetFlowSet(_)
                 | Operation::ListFlows(_)
                 | Operation::GetFlow(..)
+                | Operation::ListRoleGroups
+                | Operation::GetRoleGroup(_)
         )
     }
 }
 
-const PREFIX: [&str; 3] = ["external", "industryData", "outboundProvisioningFlowSets"];
+const PREFIX: [&str; 2] = ["external", "industryData"];
+const FLOW_SETS: &str = "outboundProvisioningFlowSets";
+const ROLE_GROUPS: &str = "roleGroups";
 
 /// Parses the path below `/beta`.
 pub fn parse(path: &str) -> Result<Resource, GraphError> {
@@ -54,16 +62,26 @@ pub fn parse(path: &str) -> Result<Resource, GraphError> {
         .filter(|s| !s.is_empty())
         .collect();
     let mut rest = segments.iter().copied();
-    let mut key_from_parens = None;
+    let last = || unknown(segments.last().copied().unwrap_or("beta"));
     for expected in PREFIX {
-        let segment = rest
-            .next()
-            .ok_or_else(|| unknown(segments.last().copied().unwrap_or("beta")))?;
-        let (name, key) = split_key(segment);
-        if !name.eq_ignore_ascii_case(expected) || (key.is_some() && expected != PREFIX[2]) {
+        let segment = rest.next().ok_or_else(last)?;
+        if !segment.eq_ignore_ascii_case(expected) {
             return Err(unknown(segment));
         }
-        key_from_parens = key;
+    }
+    let collection = rest.next().ok_or_else(last)?;
+    let (name, key_from_parens) = split_key(collection);
+    if name.eq_ignore_ascii_case(ROLE_GROUPS) {
+        let remaining: Vec<&str> = rest.collect();
+        return match (key_from_parens, remaining.as_slice()) {
+            (None, []) => Ok(Resource::RoleGroups),
+            (Some(id), []) => Ok(Resource::RoleGroup(id.to_owned())),
+            (None, [id]) => Ok(Resource::RoleGroup((*id).to_owned())),
+            (_, [.., extra]) => Err(unknown(extra)),
+        };
+    }
+    if !name.eq_ignore_ascii_case(FLOW_SETS) {
+        return Err(unknown(collection));
     }
     let remaining: Vec<&str> = rest.collect();
     let (set_id, remaining) = match (key_from_parens, remaining.as_slice()) {
@@ -106,6 +124,11 @@ pub fn operation(resource: Resource, method: &Method) -> Result<Operation, Graph
         (Resource::Flow(set, id), "PATCH") => Operation::UpdateFlow(set, id),
         (Resource::Flow(set, id), "DELETE") => Operation::DeleteFlow(set, id),
         (Resource::Reset(set, id), "POST") => Operation::ResetFlow(set, id),
+        (Resource::RoleGroups, "GET") => Operation::ListRoleGroups,
+        (Resource::RoleGroup(id), "GET") => Operation::GetRoleGroup(id),
+        (Resource::RoleGroups | Resource::RoleGroup(_), _) => {
+            return Err(GraphError::method_not_allowed(m, "GET"));
+        }
         (Resource::FlowSets | Resource::Flows(_), _) => {
             return Err(GraphError::method_not_allowed(m, "GET, POST"));
         }
@@ -160,6 +183,21 @@ mod tests {
                 Ok(Resource::Reset("a".into(), "b".into()))
             );
         }
+    }
+
+    #[test]
+    fn role_groups_are_under_industry_data() {
+        let groups = "/beta/external/industryData/roleGroups";
+        assert_eq!(parse(groups), Ok(Resource::RoleGroups));
+        assert_eq!(
+            parse(&format!("{groups}/staff")),
+            Ok(Resource::RoleGroup("staff".into()))
+        );
+        assert_eq!(
+            parse(&format!("{groups}('students')")),
+            Ok(Resource::RoleGroup("students".into()))
+        );
+        assert!(parse(&format!("{groups}/staff/roles")).is_err());
     }
 
     #[test]

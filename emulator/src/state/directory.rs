@@ -52,13 +52,52 @@ impl FlowSet {
     }
 }
 
-/// All flow sets of the emulated tenant.
-#[derive(Debug, Clone, Default)]
+/// One `roleGroup`: a grouping of SDS roles that user flows bind their creation settings to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleGroup {
+    pub id: String,
+    pub display_name: String,
+    /// The codes of its roles.
+    pub roles: Vec<String>,
+}
+
+/// All flow sets and role groups of the emulated tenant.
+#[derive(Debug, Clone)]
 pub struct Directory {
     pub flow_sets: Vec<FlowSet>,
+    pub role_groups: Vec<RoleGroup>,
+}
+
+impl Default for Directory {
+    /// No flow set; the role groups `staff` and `students`, which exist by default (the docs).
+    /// Their names and roles are emulator data.
+    fn default() -> Self {
+        let group = |id: &str, name: &str, roles: &[&str]| RoleGroup {
+            id: id.to_owned(),
+            display_name: name.to_owned(),
+            roles: roles.iter().map(|role| (*role).to_owned()).collect(),
+        };
+        Self {
+            flow_sets: Vec::new(),
+            role_groups: vec![
+                group(
+                    "staff",
+                    "Staff",
+                    &["teacher", "administrator", "aide", "staff"],
+                ),
+                group("students", "Students", &["student"]),
+            ],
+        }
+    }
 }
 
 impl Directory {
+    pub fn role_group(&self, id: &str) -> Option<&RoleGroup> {
+        self.role_groups
+            .iter()
+            .find(|group| group.id.eq_ignore_ascii_case(id))
+    }
+
     pub fn flow_set(&self, id: &str) -> Option<&FlowSet> {
         self.flow_sets
             .iter()

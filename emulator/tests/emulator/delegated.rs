@@ -3,9 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use graph_emulator::{
-    RefreshTokenRevocation, Settings, SettingsPatch,
-};
+use graph_emulator::{RefreshTokenRevocation, Settings, SettingsPatch};
 use reqwest::Method;
 use serde_json::Value;
 

@@ -291,7 +291,9 @@ async fn flows_of_other_types_coexist_and_user_passwords_are_masked() {
     let user_flow = json!({
         "@odata.type": "#microsoft.graph.industryData.userProvisioningFlow",
         "createUnmatchedUsers": true,
+        "managementOptions": { "additionalOptions": {} },
         "creationOptions": { "configurations": [ {
+            "roleGroup@odata.bind": "https://graph.microsoft.com/beta/external/industryData/roleGroups/students",
             "defaultPasswordSettings": {
                 "@odata.type": "#microsoft.graph.industryData.simplePasswordSettings",
                 "password": "Sup3rS3cret!"

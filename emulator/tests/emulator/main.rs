@@ -21,3 +21,4 @@ mod sign_in;
 mod support;
 mod tls;
 mod token;
+mod types;

@@ -11,7 +11,6 @@ pub const WRITE_SCOPE: &str =
 pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 pub const USER: &str = "alex@contoso.edu";
 
-
 /// Registers the public client that signs users in.
 pub async fn register_public_client(h: &Harness) {
     h.emu
@@ -77,4 +76,3 @@ pub async fn sign_in(h: &Harness) -> Value {
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
-
