@@ -2,11 +2,12 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::call::Call;
 use super::paging::PageQuery;
-use super::{render, validate};
+use super::query::{QueryOptions, Target};
+use super::{flows, render, validate};
 use crate::clock;
 use crate::odata::{GraphError, empty_response, json_response};
 use crate::state::Inner;
@@ -14,16 +15,53 @@ use crate::state::directory::FlowSet;
 
 pub fn list(inner: &Inner, call: &Call<'_>) -> Result<Response, GraphError> {
     let query = PageQuery::parse(call.query)?;
-    let sets = &inner.directory.flow_sets;
-    let (page, next) = query.page(sets, inner.settings.page_size, &call.url_without_query());
+    let options = QueryOptions::parse(Target::FlowSets, query.others())?;
+    let mut sets: Vec<Map<String, Value>> = inner
+        .directory
+        .flow_sets
+        .iter()
+        .map(|set| rendered(inner, call, set, &options))
+        .collect();
+    options.order(&mut sets);
+    let (page, next) = query.page(&sets, inner.settings.page_size, &call.url_without_query());
+    let value: Vec<Value> = page
+        .iter()
+        .map(|set| {
+            let mut set = set.clone();
+            options.select(&mut set);
+            Value::Object(set)
+        })
+        .collect();
     let mut body = json!({
         "@odata.context": render::flow_sets_context(call.base_url),
-        "value": page.iter().map(|set| Value::Object(render::flow_set(set))).collect::<Vec<_>>(),
+        "value": value,
     });
     if let Some(next) = next {
         body["@odata.nextLink"] = Value::String(next);
     }
     Ok(json_response(StatusCode::OK, &body))
+}
+
+/// A flow set as answered, its flows inline when `$expand=provisioningFlows` asked for them.
+fn rendered(
+    inner: &Inner,
+    call: &Call<'_>,
+    set: &FlowSet,
+    options: &QueryOptions,
+) -> Map<String, Value> {
+    let mut map = render::flow_set(set);
+    if options.expand_flows {
+        map.insert(
+            "provisioningFlows".to_owned(),
+            Value::Array(
+                flows::rendered_flows(inner, call, set)
+                    .into_iter()
+                    .map(Value::Object)
+                    .collect(),
+            ),
+        );
+    }
+    map
 }
 
 pub fn create(inner: &mut Inner, call: &Call<'_>) -> Result<Response, GraphError> {
@@ -43,8 +81,18 @@ pub fn create(inner: &mut Inner, call: &Call<'_>) -> Result<Response, GraphError
 }
 
 pub fn get(inner: &Inner, call: &Call<'_>, id: &str) -> Result<Response, GraphError> {
+    let options = QueryOptions::parse(Target::FlowSets, PageQuery::parse(call.query)?.others())?;
     let set = inner.directory.flow_set(id).ok_or_else(|| not_found(id))?;
-    Ok(json_response(StatusCode::OK, &entity(set, call.base_url)))
+    let mut map = rendered(inner, call, set, &options);
+    options.select(&mut map);
+    map.insert(
+        "@odata.context".to_owned(),
+        Value::String(format!(
+            "{}/$entity",
+            render::flow_sets_context(call.base_url)
+        )),
+    );
+    Ok(json_response(StatusCode::OK, &Value::Object(map)))
 }
 
 pub fn update(inner: &mut Inner, call: &Call<'_>, id: &str) -> Result<Response, GraphError> {

@@ -7,35 +7,31 @@ use serde_json::{Map, Value, json};
 use super::call::Call;
 use super::flow_sets::not_found as set_not_found;
 use super::paging::PageQuery;
+use super::query::{QueryOptions, Target};
 use super::render;
 use super::validate::{self, Casing, Rules};
 use crate::clock;
 use crate::odata::{GraphError, empty_response, json_response};
 use crate::state::Inner;
-use crate::state::directory::RoleGroup;
+use crate::state::directory::{FlowSet, RoleGroup};
 use crate::state::flow::Flow;
 
 pub fn list(inner: &Inner, call: &Call<'_>, set_id: &str) -> Result<Response, GraphError> {
     let query = PageQuery::parse(call.query)?;
+    let options = QueryOptions::parse(Target::Flows, query.others())?;
     let set = inner
         .directory
         .flow_set(set_id)
         .ok_or_else(|| set_not_found(set_id))?;
-    let (page, next) = query.page(
-        &set.flows,
-        inner.settings.page_size,
-        &call.url_without_query(),
-    );
-    let delay = inner.settings.readiness_delay_ms;
+    let mut flows = rendered_flows(inner, call, set);
+    options.order(&mut flows);
+    let (page, next) = query.page(&flows, inner.settings.page_size, &call.url_without_query());
     let value: Vec<Value> = page
         .iter()
         .map(|flow| {
-            Value::Object(render::flow(
-                flow,
-                readiness(flow, call, delay),
-                call.base_url,
-                &inner.directory.role_groups,
-            ))
+            let mut flow = flow.clone();
+            options.select(&mut flow);
+            Value::Object(flow)
         })
         .collect();
     let mut body = json!({
@@ -46,6 +42,22 @@ pub fn list(inner: &Inner, call: &Call<'_>, set_id: &str) -> Result<Response, Gr
         body["@odata.nextLink"] = Value::String(next);
     }
     Ok(json_response(StatusCode::OK, &body))
+}
+
+/// Every flow of `set` as the caller may see it, in creation order.
+pub fn rendered_flows(inner: &Inner, call: &Call<'_>, set: &FlowSet) -> Vec<Map<String, Value>> {
+    let delay = inner.settings.readiness_delay_ms;
+    set.flows
+        .iter()
+        .map(|flow| {
+            render::flow(
+                flow,
+                readiness(flow, call, delay),
+                call.base_url,
+                &inner.directory.role_groups,
+            )
+        })
+        .collect()
 }
 
 pub fn create(inner: &mut Inner, call: &Call<'_>, set_id: &str) -> Result<Response, GraphError> {
@@ -87,6 +99,7 @@ pub fn get(
     set_id: &str,
     flow_id: &str,
 ) -> Result<Response, GraphError> {
+    let options = QueryOptions::parse(Target::Flows, PageQuery::parse(call.query)?.others())?;
     let delay = inner.settings.readiness_delay_ms;
     let role_groups = inner.directory.role_groups.clone();
     let set = inner
@@ -99,10 +112,11 @@ pub fn get(
         flow.hidden_reads -= 1;
         return Err(not_found(flow_id).as_fault("eventualConsistency"));
     }
-    Ok(json_response(
-        StatusCode::OK,
-        &entity(flow, call, &set_id, delay, &role_groups),
-    ))
+    let mut body = entity(flow, call, &set_id, delay, &role_groups);
+    if let Value::Object(map) = &mut body {
+        options.select(map);
+    }
+    Ok(json_response(StatusCode::OK, &body))
 }
 
 pub fn update(

@@ -7,6 +7,7 @@ pub mod flow_sets;
 pub mod flows;
 pub mod model;
 pub mod paging;
+pub mod query;
 pub mod render;
 pub mod role_groups;
 pub mod route;

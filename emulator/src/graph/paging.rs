@@ -41,6 +41,11 @@ impl PageQuery {
         Ok(page)
     }
 
+    /// The query options other than paging ones, as sent.
+    pub fn others(&self) -> &[(String, String)] {
+        &self.others
+    }
+
     /// Slices `items` into this page and builds the next link (absolute, from `url_base` =
     /// scheme, host and path of the request) when more items follow.
     pub fn page<'a, T>(

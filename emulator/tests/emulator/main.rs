@@ -16,6 +16,7 @@ mod headers;
 mod journal;
 mod msal;
 mod paging;
+mod query;
 mod readiness;
 mod sign_in;
 mod support;
