@@ -149,12 +149,44 @@ impl ClientRegistration {
     }
 }
 
+/// One step of a readiness script: `readinessStatus` reads `status` for `for_ms` milliseconds,
+/// then the next step begins; the last step (or one without `forMs`) lasts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadinessStep {
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_ms: Option<u64>,
+}
+
+impl ReadinessStep {
+    /// A step of `status` lasting `for_ms` milliseconds.
+    pub fn lasting(status: &str, for_ms: u64) -> Self {
+        Self {
+            status: status.to_owned(),
+            for_ms: Some(for_ms),
+        }
+    }
+
+    /// A step of `status` that lasts.
+    pub fn steady(status: &str) -> Self {
+        Self {
+            status: status.to_owned(),
+            for_ms: None,
+        }
+    }
+}
+
 /// Run-time behaviour switches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
     /// Time after creation or reset before `readinessStatus` turns from `notReady` to `ready`.
     pub readiness_delay_ms: u64,
+    /// The readiness every flow follows after creation or reset unless it has a script of its
+    /// own, e.g. `notReady` for 2 s then `disabled` (a flow whose SDS scenario is off); empty:
+    /// `notReady` for `readinessDelayMs`, then `ready`.
+    pub readiness_script: Vec<ReadinessStep>,
     /// Largest number of items in one collection page.
     pub page_size: usize,
     /// `expires_in` of issued tokens, in seconds.
@@ -180,6 +212,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             readiness_delay_ms: 2_000,
+            readiness_script: Vec::new(),
             page_size: 100,
             token_lifetime_secs: 3_599,
             app_only_writes_allowed: true,
@@ -199,6 +232,8 @@ impl Default for Settings {
 pub struct SettingsPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub readiness_delay_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness_script: Option<Vec<ReadinessStep>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_size: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -224,6 +259,9 @@ impl Settings {
     pub fn apply(&mut self, patch: &SettingsPatch) {
         if let Some(value) = patch.readiness_delay_ms {
             self.readiness_delay_ms = value;
+        }
+        if let Some(value) = &patch.readiness_script {
+            self.readiness_script = value.clone();
         }
         if let Some(value) = patch.page_size {
             self.page_size = value.max(1);

@@ -24,11 +24,12 @@ pub mod tls;
 pub use admin::client::{AdminClient, AdminError};
 pub use admin::model::{
     ClientSummary, DeviceCodeApproval, DeviceCodeSummary, FlowSetSnapshot, FlowSnapshot,
-    ReadinessOverride, RefreshTokenRevocation, SeedFlow, SeedFlowSet, StateSnapshot,
+    ReadinessOverride, ReadinessScript, RefreshTokenRevocation, SeedFlow, SeedFlowSet,
+    StateSnapshot,
 };
 pub use config::{
     ClientRegistration, EmulatorConfig, FEDERATED_AUDIENCE, FederatedCredential, ROLE_READ_ALL,
-    ROLE_READ_WRITE_ALL, Settings, SettingsPatch,
+    ROLE_READ_WRITE_ALL, ReadinessStep, Settings, SettingsPatch,
 };
 pub use faults::{FaultRule, FaultRuleStatus, FaultTarget, RetryAfterFormat};
 pub use identity::grants::RefreshTokenSummary;

@@ -5,11 +5,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use super::model::ReadinessScript;
 use super::model::{
     ClientSummary, Created, DeviceCodeApproval, DeviceCodeSummary, ReadinessOverride,
     RefreshTokenRevocation, Revoked, SeedFlow, SeedFlowSet, StateSnapshot,
 };
-use crate::config::{ClientRegistration, Settings, SettingsPatch};
+use crate::config::{ClientRegistration, ReadinessStep, Settings, SettingsPatch};
 use crate::faults::{FaultRule, FaultRuleStatus};
 use crate::identity::grants::RefreshTokenSummary;
 use crate::journal::JournalEntry;
@@ -179,6 +180,23 @@ impl AdminClient {
             )
             .await?;
         Ok(created.id)
+    }
+
+    /// Gives flow `flow_id` a readiness script of its own and starts it (empty: the settings').
+    pub async fn set_readiness_script(
+        &self,
+        flow_id: &str,
+        steps: &[ReadinessStep],
+    ) -> Result<(), AdminError> {
+        let body = ReadinessScript {
+            steps: steps.to_vec(),
+        };
+        self.call_empty(
+            Method::PUT,
+            &format!("/flows/{flow_id}/readiness-script"),
+            Some(&body),
+        )
+        .await
     }
 
     /// Pins `readinessStatus` to `value` (any string), or with `None` restarts the automatic cycle.

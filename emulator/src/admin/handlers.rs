@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::model::{
     AdminErrorBody, ClientSummary, Created, FlowSetSnapshot, FlowSnapshot, ReadinessOverride,
-    SeedFlow, SeedFlowSet, StateSnapshot,
+    ReadinessScript, SeedFlow, SeedFlowSet, StateSnapshot,
 };
 use crate::clock;
 use crate::config::{ClientRegistration, Settings, SettingsPatch};
@@ -263,12 +263,34 @@ pub async fn force_readiness(
         .directory
         .find_flow_mut(&flow_id)
         .ok_or_else(|| not_found("flow", &flow_id))?;
-    flow.readiness = match change.readiness_status {
-        Some(value) => Readiness::Forced(value),
-        None => Readiness::Automatic {
-            since: Timestamp::now(),
-        },
-    };
+    match change.readiness_status {
+        Some(value) => flow.readiness = Readiness::Forced(value),
+        None => {
+            let script = inner.settings.readiness_script.clone();
+            let flow = inner
+                .directory
+                .find_flow_mut(&flow_id)
+                .ok_or_else(|| not_found("flow", &flow_id))?;
+            flow.restart_readiness(Timestamp::now(), &script);
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Gives one flow a readiness script of its own (empty: the settings' again) and starts it.
+pub async fn set_readiness_script(
+    State(shared): AppState,
+    Path(flow_id): Path<String>,
+    Json(script): Json<ReadinessScript>,
+) -> Result<StatusCode, AdminError> {
+    let mut inner = shared.lock();
+    let default_script = inner.settings.readiness_script.clone();
+    let flow = inner
+        .directory
+        .find_flow_mut(&flow_id)
+        .ok_or_else(|| not_found("flow", &flow_id))?;
+    flow.script = script.steps;
+    flow.restart_readiness(Timestamp::now(), &default_script);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -58,6 +58,10 @@ pub fn router() -> Router<Arc<Shared>> {
             put(h::force_readiness),
         )
         .route(
+            "/_emulator/flows/{flow_id}/readiness-script",
+            put(h::set_readiness_script),
+        )
+        .route(
             "/_emulator/flows/{flow_id}/creation-options",
             put(h::set_creation_options),
         )

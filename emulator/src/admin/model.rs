@@ -118,6 +118,14 @@ pub struct ReadinessOverride {
     pub readiness_status: Option<String>,
 }
 
+/// `PUT /_emulator/flows/{flowId}/readiness-script`: the flow's own script, started at once and
+/// again at each reset; no steps: back to the settings' script.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadinessScript {
+    pub steps: Vec<crate::config::ReadinessStep>,
+}
+
 /// Error body of the admin API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdminErrorBody {

@@ -69,6 +69,7 @@ pub fn create(inner: &mut Inner, call: &Call<'_>, set_id: &str) -> Result<Respon
         .ok_or_else(|| set_not_found(set_id))?;
     let input = validate::flow_create(call.body, rules(inner))?;
     let role_groups = inner.directory.role_groups.clone();
+    let script = inner.settings.readiness_script.clone();
     let set = inner
         .directory
         .flow_set_mut(set_id)
@@ -87,6 +88,7 @@ pub fn create(inner: &mut Inner, call: &Call<'_>, set_id: &str) -> Result<Respon
         input.properties,
         call.now,
     );
+    flow.restart_readiness(call.now, &script);
     flow.hidden_reads = hidden_reads;
     let body = entity(&flow, call, &set.id, delay, &role_groups);
     set.flows.push(flow);
@@ -170,12 +172,13 @@ pub fn reset(
             "The reset action takes no parameters; send the POST without a body, or with {}.",
         ));
     }
+    let script = inner.settings.readiness_script.clone();
     let set = inner
         .directory
         .flow_set_mut(set_id)
         .ok_or_else(|| set_not_found(set_id))?;
     let flow = set.flow_mut(flow_id).ok_or_else(|| not_found(flow_id))?;
-    flow.restart_readiness(call.now);
+    flow.restart_readiness(call.now, &script);
     Ok(empty_response(StatusCode::ACCEPTED))
 }
 

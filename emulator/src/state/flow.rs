@@ -3,6 +3,8 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value};
 
+use crate::config::ReadinessStep;
+
 /// The four concrete `provisioningFlow` subtypes (graph-api.md §2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlowKind {
@@ -80,6 +82,11 @@ pub enum Readiness {
     Automatic { since: Timestamp },
     /// Pinned by the admin API to this value until the next reset or un-pinning.
     Forced(String),
+    /// Following a script from `since`.
+    Scripted {
+        since: Timestamp,
+        steps: Vec<ReadinessStep>,
+    },
 }
 
 impl Readiness {
@@ -87,6 +94,19 @@ impl Readiness {
     pub fn status(&self, now: Timestamp, delay_ms: u64) -> String {
         match self {
             Readiness::Forced(value) => value.clone(),
+            Readiness::Scripted { since, steps } => {
+                let mut elapsed =
+                    u64::try_from(now.duration_since(*since).as_millis()).unwrap_or(0);
+                for step in steps {
+                    match step.for_ms {
+                        Some(length) if elapsed >= length => elapsed -= length,
+                        _ => return step.status.clone(),
+                    }
+                }
+                steps
+                    .last()
+                    .map_or_else(|| "ready".to_owned(), |step| step.status.clone())
+            }
             Readiness::Automatic { since } => {
                 let delay =
                     SignedDuration::from_millis(i64::try_from(delay_ms).unwrap_or(i64::MAX));
@@ -112,6 +132,8 @@ pub struct Flow {
     pub readiness: Readiness,
     /// GETs of this flow that still answer 404 (simulated eventual consistency).
     pub hidden_reads: u32,
+    /// The readiness script of this flow alone (admin API); empty: the settings' script.
+    pub script: Vec<ReadinessStep>,
 }
 
 impl Flow {
@@ -124,12 +146,26 @@ impl Flow {
             modified: now,
             readiness: Readiness::Automatic { since: now },
             hidden_reads: 0,
+            script: Vec::new(),
         }
     }
 
-    /// Starts the readiness cycle again, as a reset does.
-    pub fn restart_readiness(&mut self, now: Timestamp) {
-        self.readiness = Readiness::Automatic { since: now };
+    /// Starts the readiness cycle from `now`, as creation and a reset do: this flow's own
+    /// script, else `default_script` (the settings'), else the automatic cycle.
+    pub fn restart_readiness(&mut self, now: Timestamp, default_script: &[ReadinessStep]) {
+        let steps = if self.script.is_empty() {
+            default_script
+        } else {
+            &self.script
+        };
+        self.readiness = if steps.is_empty() {
+            Readiness::Automatic { since: now }
+        } else {
+            Readiness::Scripted {
+                since: now,
+                steps: steps.to_vec(),
+            }
+        };
     }
 }
 
@@ -160,5 +196,23 @@ mod tests {
         let later = since + SignedDuration::from_secs(1);
         assert_eq!(readiness.status(later, 1_000), "ready");
         assert_eq!(readiness.status(since, 0), "ready");
+    }
+
+    #[test]
+    fn a_script_runs_its_steps_and_stays_at_the_last() {
+        let since: Timestamp = "2024-01-01T00:00:00Z".parse().unwrap();
+        let readiness = Readiness::Scripted {
+            since,
+            steps: vec![
+                ReadinessStep::lasting("notReady", 1_000),
+                ReadinessStep::lasting("ready", 1_000),
+                ReadinessStep::steady("expired"),
+            ],
+        };
+        let at = |ms: i64| readiness.status(since + SignedDuration::from_millis(ms), 0);
+        assert_eq!(at(0), "notReady");
+        assert_eq!(at(1_500), "ready");
+        assert_eq!(at(2_000), "expired");
+        assert_eq!(at(3_600_000), "expired");
     }
 }

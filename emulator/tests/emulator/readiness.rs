@@ -1,6 +1,6 @@
 //! `readinessStatus`: automatic transition, forced values, unknown enum members.
 
-use graph_emulator::{SeedFlow, Settings};
+use graph_emulator::{ReadinessStep, SeedFlow, Settings, SettingsPatch};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -112,4 +112,67 @@ async fn unknown_future_value_needs_the_prefer_header() {
         flow.creation_options().unwrap()["createBasedOnRoleGroup"],
         false
     );
+}
+
+#[tokio::test]
+async fn a_readiness_script_can_settle_at_disabled_and_a_reset_runs_it_again() {
+    let h = Harness::start_with(Settings {
+        readiness_script: vec![
+            ReadinessStep::lasting("notReady", 3_600_000),
+            ReadinessStep::steady("disabled"),
+        ],
+        ..Settings::default()
+    })
+    .await;
+    let set = h.seed_set().await;
+    let created = h.create_sg_flow(&set).await;
+    assert_eq!(created["readinessStatus"], "notReady");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    // The settings' script with its first step done at once: disabled is where it stays.
+    h.emu
+        .admin()
+        .update_settings(&SettingsPatch {
+            readiness_script: Some(vec![
+                ReadinessStep::lasting("notReady", 0),
+                ReadinessStep::steady("disabled"),
+            ]),
+            ..SettingsPatch::default()
+        })
+        .await
+        .unwrap();
+    let reset = format!("{}/reset", flow_path(&set, &id));
+    assert_eq!(h.graph(Method::POST, &reset, None).await.status(), 202);
+    assert_eq!(readiness(&h, &set, &id).await, "disabled");
+
+    // A script of this flow's own: failed, then expired; a reset starts it again.
+    let admin = h.emu.admin();
+    admin
+        .set_readiness_script(&id, &[ReadinessStep::steady("failed")])
+        .await
+        .unwrap();
+    assert_eq!(readiness(&h, &set, &id).await, "failed");
+    assert_eq!(h.graph(Method::POST, &reset, None).await.status(), 202);
+    assert_eq!(
+        readiness(&h, &set, &id).await,
+        "failed",
+        "its own script, not the settings'"
+    );
+    admin
+        .set_readiness_script(
+            &id,
+            &[
+                ReadinessStep::lasting("ready", 0),
+                ReadinessStep::steady("expired"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(readiness(&h, &set, &id).await, "expired");
+    // No steps: the settings' script again.
+    admin.set_readiness_script(&id, &[]).await.unwrap();
+    assert_eq!(readiness(&h, &set, &id).await, "disabled");
+    let state = admin.state().await.unwrap();
+    let snapshot = state.flow_set(&set).unwrap().flows[0].clone();
+    assert_eq!(snapshot.readiness_status, "disabled");
 }
