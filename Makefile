@@ -9,6 +9,8 @@ TOOLS := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sds-operator/tools
 HADOLINT := $(TOOLS)/hadolint-2.15.1/bin/hadolint
 # Microsoft's MSAL for Python, to check that the emulator satisfies a Microsoft SDK.
 MSAL_PYTHON := $(TOOLS)/msal-1.34.0/bin/python
+# Microsoft's Graph SDK for Python (Kiota), which drives the emulator's whole outbound surface.
+MSGRAPH_PYTHON := $(TOOLS)/msgraph-beta-sdk-1.66.0/bin/python
 # kstatus (sigs.k8s.io/cli-utils), the health library of Flux and kpt, to judge the resources' status.
 KSTATUS_CHECK := $(TOOLS)/kstatus-check-v0.37.2/kstatus-check
 # Microsoft's azidentity (MSAL for Go), the second Microsoft client the emulator must satisfy.
@@ -23,9 +25,9 @@ ARGOCD_LUA_CHECK := $(TOOLS)/argocd-lua-check-gopher-lua-1.1.1/argocd-lua-check
 
 # Builds what is missing, then runs every check and every test. The demo's test runs the operator
 # binary this build makes, rather than building one of its own.
-test: lint $(MSAL_PYTHON) $(KSTATUS_CHECK) $(AZIDENTITY_CHECK) $(ARGOCD_LUA_CHECK) $(CHECKOV) $(KUBE_SCORE)
+test: lint $(MSAL_PYTHON) $(MSGRAPH_PYTHON) $(KSTATUS_CHECK) $(AZIDENTITY_CHECK) $(ARGOCD_LUA_CHECK) $(CHECKOV) $(KUBE_SCORE)
 	SDS_TESTBIN_DIR="$$(bash tools/testbin/build.sh)" SDS_OPERATOR_BIN="$(TARGET_DIR)/debug/sds-operator" \
-		SDS_MSAL_PYTHON="$(MSAL_PYTHON)" \
+		SDS_MSAL_PYTHON="$(MSAL_PYTHON)" SDS_MSGRAPH_PYTHON="$(MSGRAPH_PYTHON)" \
 		SDS_KSTATUS_CHECK="$(KSTATUS_CHECK)" \
 		SDS_AZIDENTITY_CHECK="$(AZIDENTITY_CHECK)" \
 		SDS_ARGOCD_LUA_CHECK="$(ARGOCD_LUA_CHECK)" \
@@ -61,6 +63,11 @@ $(CARGO_DENY):
 $(MSAL_PYTHON):
 	python3 -m venv "$(TOOLS)/msal-1.34.0"
 	"$(TOOLS)/msal-1.34.0/bin/pip" install --quiet --disable-pip-version-check msal==1.34.0
+
+$(MSGRAPH_PYTHON):
+	python3 -m venv "$(TOOLS)/msgraph-beta-sdk-1.66.0"
+	"$(TOOLS)/msgraph-beta-sdk-1.66.0/bin/pip" install --quiet --disable-pip-version-check \
+		msgraph-beta-sdk==1.66.0 azure-identity==1.27.0
 
 $(CHECKOV):
 	python3 -m venv "$(TOOLS)/checkov-3.3.30"

@@ -15,6 +15,7 @@ mod graph_auth;
 mod headers;
 mod journal;
 mod msal;
+mod msgraph;
 mod paging;
 mod query;
 mod readiness;
