@@ -12,6 +12,8 @@
 mod client;
 mod endpoints;
 mod error;
+mod evolvable;
+mod flow_types;
 mod http;
 mod identity;
 mod model;
@@ -26,6 +28,12 @@ pub use endpoints::{
     DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT, EndpointError, EndpointRole, GraphEndpoints,
 };
 pub use error::{ErrorClass, GraphError, Operation};
+pub use flow_types::{
+    ADMINISTRATIVE_UNIT_FLOW_TYPE, AdditionalClassGroupOptions, AdminUnitCreationOptions,
+    AdministrativeUnitConfig, CLASS_GROUP_FLOW_TYPE, ClassGroupAttribute, ClassGroupConfig,
+    ClassGroupConfiguration, EnrollmentCode, EnrollmentMappings, SECURITY_GROUP_FLOW_TYPE,
+    SecurityGroupConfig, SecurityGroupCreationOptions, SecurityGroupFlow,
+};
 pub use http::{
     BodyError, MAX_GRAPH_BODY, MAX_TOKEN_BODY, http_client, http_client_builder, read_body,
     redirect_target,
@@ -43,10 +51,7 @@ pub use identity::delegated::{
 };
 pub use identity::token_error::TokenErrorKind;
 pub use identity::token_source::GRAPH_SCOPE;
-pub use model::{
-    Flow, FlowConfig, FlowSet, ProvisioningFlow, SECURITY_GROUP_FLOW_TYPE, SecurityGroupConfig,
-    SecurityGroupCreationOptions, SecurityGroupFlow,
-};
+pub use model::{Flow, FlowConfig, FlowSet, ProvisioningFlow};
 pub use readiness::ReadinessStatus;
 pub use registry::GraphClients;
 pub use response::{MAX_RETRY_AFTER, Response};

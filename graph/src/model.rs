@@ -1,6 +1,6 @@
 //! Graph's JSON shapes for flow sets and provisioning flows (graph-api.md §2), read tolerantly:
-//! unknown properties are ignored and flow types other than the security-group flow are kept by
-//! type and id only.
+//! unknown properties are ignored and flow types this client does not model are kept by type and
+//! id only. Each flow type's own settings are in `flow_types`.
 
 use std::fmt;
 
@@ -8,11 +8,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+use crate::flow_types::{AdministrativeUnitConfig, ClassGroupConfig, SecurityGroupConfig};
 use crate::readiness::ReadinessStatus;
-
-/// `@odata.type` of a security-group provisioning flow, as the client sends it.
-pub const SECURITY_GROUP_FLOW_TYPE: &str =
-    "#microsoft.graph.industryData.securityGroupProvisioningFlow";
 
 /// An outbound provisioning flow set: the container a flow lives in.
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
@@ -35,7 +32,9 @@ pub struct FlowSet {
 /// `Other` so that reading a flow set never fails because it holds, say, a user flow.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ProvisioningFlow {
-    SecurityGroup(SecurityGroupFlow),
+    SecurityGroup(Flow<SecurityGroupConfig>),
+    AdministrativeUnit(Flow<AdministrativeUnitConfig>),
+    ClassGroup(Flow<ClassGroupConfig>),
     Other { odata_type: String, id: String },
 }
 
@@ -44,6 +43,8 @@ impl ProvisioningFlow {
     pub fn id(&self) -> &str {
         match self {
             Self::SecurityGroup(flow) => &flow.id,
+            Self::AdministrativeUnit(flow) => &flow.id,
+            Self::ClassGroup(flow) => &flow.id,
             Self::Other { id, .. } => id,
         }
     }
@@ -72,6 +73,9 @@ pub trait FlowConfig:
 
     /// Takes the flow out, if `flow` is of this type.
     fn take(flow: ProvisioningFlow) -> Option<Flow<Self>>;
+
+    /// The flow as one of any type.
+    fn wrap(flow: Flow<Self>) -> ProvisioningFlow;
 }
 
 /// A provisioning flow as Graph returns it: the members every flow type has, and the type's own
@@ -89,40 +93,6 @@ pub struct Flow<C> {
     pub config: C,
 }
 
-/// A `securityGroupProvisioningFlow`.
-pub type SecurityGroupFlow = Flow<SecurityGroupConfig>;
-
-/// A security-group flow's own settings.
-#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SecurityGroupConfig {
-    #[serde(rename = "creationOptions")]
-    pub creation_options: SecurityGroupCreationOptions,
-}
-
-impl fmt::Display for SecurityGroupConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.creation_options.fmt(f)
-    }
-}
-
-impl FlowConfig for SecurityGroupConfig {
-    const ODATA_TYPE: &'static str = SECURITY_GROUP_FLOW_TYPE;
-
-    fn borrow(flow: &ProvisioningFlow) -> Option<&Flow<Self>> {
-        match flow {
-            ProvisioningFlow::SecurityGroup(flow) => Some(flow),
-            ProvisioningFlow::Other { .. } => None,
-        }
-    }
-
-    fn take(flow: ProvisioningFlow) -> Option<Flow<Self>> {
-        match flow {
-            ProvisioningFlow::SecurityGroup(flow) => Some(flow),
-            ProvisioningFlow::Other { .. } => None,
-        }
-    }
-}
-
 impl<'de> Deserialize<'de> for ProvisioningFlow {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
@@ -133,10 +103,24 @@ impl<'de> Deserialize<'de> for ProvisioningFlow {
             Some(Value::String(odata_type)) => odata_type,
             _ => return Err(D::Error::missing_field("@odata.type")),
         };
-        if is_security_group_type(&odata_type) {
-            let flow =
-                SecurityGroupFlow::deserialize(Value::Object(object)).map_err(D::Error::custom)?;
-            return Ok(Self::SecurityGroup(flow));
+        fn read<C: FlowConfig>(object: Map<String, Value>) -> serde_json::Result<ProvisioningFlow> {
+            Flow::<C>::deserialize(Value::Object(object)).map(C::wrap)
+        }
+        let reader = [
+            (
+                SecurityGroupConfig::ODATA_TYPE,
+                read::<SecurityGroupConfig> as fn(_) -> _,
+            ),
+            (
+                AdministrativeUnitConfig::ODATA_TYPE,
+                read::<AdministrativeUnitConfig>,
+            ),
+            (ClassGroupConfig::ODATA_TYPE, read::<ClassGroupConfig>),
+        ]
+        .into_iter()
+        .find(|(known, _)| same_type(known, &odata_type));
+        if let Some((_, read)) = reader {
+            return read(object).map_err(D::Error::custom);
         }
         let id = match object.remove("id") {
             Some(Value::String(id)) => id,
@@ -146,33 +130,10 @@ impl<'de> Deserialize<'de> for ProvisioningFlow {
     }
 }
 
-/// Graph writes `@odata.type` with a leading `#`; the docs sometimes leave it out.
-fn is_security_group_type(odata_type: &str) -> bool {
-    let unprefixed = SECURITY_GROUP_FLOW_TYPE.trim_start_matches('#');
-    odata_type.trim_start_matches('#') == unprefixed
-}
-
-/// Graph's `securityGroupCreationOptions` in its wire form. Separate from the CRD's type so that
-/// the CRD can evolve (descriptions, defaults) without changing what is sent to Graph.
-#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SecurityGroupCreationOptions {
-    // Spelled out rather than derived: the docs carry a lower-case-r typo (graph-api.md §2.4),
-    // and these two names must match the SDKs exactly.
-    #[serde(rename = "createBasedOnRoleGroup", default)]
-    pub create_based_on_role_group: bool,
-    #[serde(rename = "createBasedOnOrgPlusRoleGroup", default)]
-    pub create_based_on_org_plus_role_group: bool,
-}
-
-impl fmt::Display for SecurityGroupCreationOptions {
-    /// The options as Graph names them, for messages.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "createBasedOnRoleGroup={}, createBasedOnOrgPlusRoleGroup={}",
-            self.create_based_on_role_group, self.create_based_on_org_plus_role_group
-        )
-    }
+/// Whether two `@odata.type` values name the same type: Graph writes a leading `#`, the docs
+/// sometimes leave it out.
+pub(crate) fn same_type(a: &str, b: &str) -> bool {
+    a.trim_start_matches('#') == b.trim_start_matches('#')
 }
 
 /// Body of a create (POST) or update (PATCH) of a flow. It carries only writable properties:
@@ -205,6 +166,7 @@ pub(crate) struct Page<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flow_types::SecurityGroupCreationOptions;
     use serde_json::json;
 
     #[test]

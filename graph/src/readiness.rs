@@ -1,74 +1,23 @@
 //! Graph's `readinessStatus` of a provisioning flow in its wire form, read tolerantly: Graph may
 //! add values to this enum at any time.
 
-use std::fmt;
+use crate::evolvable::evolvable;
 
-use serde::{Deserialize, Serialize};
-
-/// Graph's readinessStatus of a provisioning flow.
-///
-/// Graph's enum is evolvable: values it adds later arrive as `Other` with Graph's text, so reading
-/// a flow never fails on them. The operator mirrors it into its resources' status as it is.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
-#[serde(from = "String", into = "String")]
-pub enum ReadinessStatus {
-    /// `notReady`: just created or being set up.
-    NotReady,
-    /// `ready`.
-    Ready,
-    /// `failed`.
-    Failed,
-    /// `disabled`.
-    Disabled,
-    /// `expired`.
-    Expired,
-    /// `unknownFutureValue`: Graph's placeholder for a value newer than the caller asked for.
-    UnknownFutureValue,
-    /// Any other value, kept as Graph sent it.
-    Other(String),
-}
-
-impl ReadinessStatus {
-    /// The value as Graph spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::NotReady => "notReady",
-            Self::Ready => "ready",
-            Self::Failed => "failed",
-            Self::Disabled => "disabled",
-            Self::Expired => "expired",
-            Self::UnknownFutureValue => "unknownFutureValue",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl From<String> for ReadinessStatus {
-    fn from(value: String) -> Self {
-        match value.as_str() {
-            "notReady" => Self::NotReady,
-            "ready" => Self::Ready,
-            "failed" => Self::Failed,
-            "disabled" => Self::Disabled,
-            "expired" => Self::Expired,
-            "unknownFutureValue" => Self::UnknownFutureValue,
-            _ => Self::Other(value),
-        }
-    }
-}
-
-impl From<ReadinessStatus> for String {
-    fn from(value: ReadinessStatus) -> Self {
-        match value {
-            ReadinessStatus::Other(value) => value,
-            known => known.as_str().to_owned(),
-        }
-    }
-}
-
-impl fmt::Display for ReadinessStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+evolvable! {
+    /// Graph's readinessStatus of a provisioning flow.
+    ///
+    /// Graph's enum is evolvable: values it adds later arrive as `Other` with Graph's text, so
+    /// reading a flow never fails on them. The operator mirrors it into its resources' status as
+    /// it is.
+    ReadinessStatus {
+        /// `notReady`: just created or being set up.
+        NotReady = "notReady",
+        Ready = "ready",
+        Failed = "failed",
+        Disabled = "disabled",
+        Expired = "expired",
+        /// Graph's placeholder for a value newer than the caller asked for.
+        UnknownFutureValue = "unknownFutureValue",
     }
 }
 
