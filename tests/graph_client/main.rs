@@ -4,5 +4,6 @@
 mod connection;
 mod failures;
 mod fixture;
+mod flow_types;
 mod requests;
 mod tokens;

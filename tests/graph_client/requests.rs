@@ -164,20 +164,19 @@ async fn create_read_update_reset_delete_send_the_documented_requests() {
 async fn lists_follow_next_links_and_keep_unknown_flow_types() {
     let emu = emulator().await;
     let security_group = seed_security_group_flow(&emu).await;
-    let mut admin_unit = Map::new();
-    admin_unit.insert(
-        "creationOptions".to_owned(),
-        json!({"createBasedOnOrg": true, "createBasedOnOrgPlusRoleGroup": false}),
+    // A user flow: a type this client does not model yet.
+    let mut user = Map::new();
+    user.insert(
+        "managementOptions".to_owned(),
+        json!({"additionalOptions": {}}),
     );
     let other = emu
         .admin()
         .seed_flow(
             FLOW_SET,
             &SeedFlow {
-                odata_type: Some(
-                    "#microsoft.graph.industryData.administrativeUnitProvisioningFlow".to_owned(),
-                ),
-                properties: admin_unit,
+                odata_type: Some("#microsoft.graph.industryData.userProvisioningFlow".to_owned()),
+                properties: user,
                 ..SeedFlow::default()
             },
         )
@@ -200,8 +199,7 @@ async fn lists_follow_next_links_and_keep_unknown_flow_types() {
     assert_eq!(
         flows[1],
         ProvisioningFlow::Other {
-            odata_type: "#microsoft.graph.industryData.administrativeUnitProvisioningFlow"
-                .to_owned(),
+            odata_type: "#microsoft.graph.industryData.userProvisioningFlow".to_owned(),
             id: other
         }
     );
