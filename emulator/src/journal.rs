@@ -35,7 +35,8 @@ pub struct JournalEntry {
     /// which client made the call, where several share one emulator.
     #[serde(default)]
     pub caller: Option<String>,
-    /// JSON bodies as sent; form bodies as an object with secrets masked; else a string or null.
+    /// JSON bodies as sent but with passwords masked; form bodies as an object with secrets
+    /// masked; else a string or null.
     pub body: Value,
     pub status: u16,
     pub request_id: String,
@@ -83,10 +84,28 @@ pub fn journal_body(content_type: Option<&str>, bytes: &[u8]) -> Value {
     if is_form {
         return masked_form(bytes);
     }
-    if let Ok(json) = serde_json::from_slice::<Value>(bytes) {
+    if let Ok(mut json) = serde_json::from_slice::<Value>(bytes) {
+        mask_passwords(&mut json);
         return json;
     }
     Value::String(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// A user flow's default passwords (`simplePasswordSettings.password`), wherever they are.
+fn mask_passwords(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (name, inner) in map.iter_mut() {
+                if name == "password" && inner.is_string() {
+                    *inner = Value::String(MASK.to_owned());
+                } else {
+                    mask_passwords(inner);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask_passwords),
+        _ => {}
+    }
 }
 
 fn masked_form(bytes: &[u8]) -> Value {
@@ -106,6 +125,17 @@ fn masked_form(bytes: &[u8]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masks_passwords_in_json_bodies() {
+        let body = journal_body(
+            Some("application/json"),
+            br#"{"creationOptions":{"configurations":[{"defaultPasswordSettings":{"password":"Sup3r"}}]}}"#,
+        );
+        let password =
+            &body["creationOptions"]["configurations"][0]["defaultPasswordSettings"]["password"];
+        assert_eq!(password, MASK);
+    }
 
     #[test]
     fn masks_secrets_in_forms() {

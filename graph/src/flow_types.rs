@@ -20,7 +20,7 @@ pub const ADMINISTRATIVE_UNIT_FLOW_TYPE: &str =
 pub const CLASS_GROUP_FLOW_TYPE: &str = "#microsoft.graph.industryData.classGroupProvisioningFlow";
 
 /// Implements [`FlowConfig`] for `$config`, the settings of the flows of `$variant`.
-macro_rules! flow_config {
+macro_rules! flow_config_impl {
     ($config:ty, $variant:ident, $odata_type:expr) => {
         impl FlowConfig for $config {
             const ODATA_TYPE: &'static str = $odata_type;
@@ -62,7 +62,7 @@ impl fmt::Display for SecurityGroupConfig {
     }
 }
 
-flow_config!(SecurityGroupConfig, SecurityGroup, SECURITY_GROUP_FLOW_TYPE);
+flow_config_impl!(SecurityGroupConfig, SecurityGroup, SECURITY_GROUP_FLOW_TYPE);
 
 /// Graph's `securityGroupCreationOptions`.
 #[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -99,7 +99,7 @@ impl fmt::Display for AdministrativeUnitConfig {
     }
 }
 
-flow_config!(
+flow_config_impl!(
     AdministrativeUnitConfig,
     AdministrativeUnit,
     ADMINISTRATIVE_UNIT_FLOW_TYPE
@@ -138,7 +138,7 @@ impl fmt::Display for ClassGroupConfig {
     }
 }
 
-flow_config!(ClassGroupConfig, ClassGroup, CLASS_GROUP_FLOW_TYPE);
+flow_config_impl!(ClassGroupConfig, ClassGroup, CLASS_GROUP_FLOW_TYPE);
 
 /// Graph's `classGroupConfiguration`: what SDS writes on the class groups it creates.
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq)]
@@ -217,7 +217,9 @@ evolvable! {
     }
 }
 
-fn join(items: &[impl fmt::Display]) -> String {
+pub(crate) use flow_config_impl as flow_config;
+
+pub(crate) fn join(items: &[impl fmt::Display]) -> String {
     items
         .iter()
         .map(ToString::to_string)
@@ -226,7 +228,7 @@ fn join(items: &[impl fmt::Display]) -> String {
 }
 
 /// A collection Graph answers as `null` reads as empty.
-fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(crate) fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
 ) -> Result<Vec<T>, D::Error> {
     Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())

@@ -22,6 +22,7 @@ mod readiness;
 mod registry;
 mod response;
 mod throttle;
+mod user_flow;
 
 pub use client::{DEFAULT_REQUEST_TIMEOUT, GraphClient, GraphClientOptions};
 pub use endpoints::{
@@ -55,3 +56,7 @@ pub use model::{Flow, FlowConfig, FlowSet, ProvisioningFlow};
 pub use readiness::ReadinessStatus;
 pub use registry::GraphClients;
 pub use response::{MAX_RETRY_AFTER, Response};
+pub use user_flow::{
+    AdditionalUserOptions, DefaultPassword, RoleGroupRef, StudentAgeGroup, USER_FLOW_TYPE,
+    UserAttribute, UserConfig, UserConfiguration, UserCreationOptions, UserManagementOptions,
+};

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::flow_types::{AdministrativeUnitConfig, ClassGroupConfig, SecurityGroupConfig};
 use crate::readiness::ReadinessStatus;
+use crate::user_flow::UserConfig;
 
 /// An outbound provisioning flow set: the container a flow lives in.
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
@@ -35,6 +36,7 @@ pub enum ProvisioningFlow {
     SecurityGroup(Flow<SecurityGroupConfig>),
     AdministrativeUnit(Flow<AdministrativeUnitConfig>),
     ClassGroup(Flow<ClassGroupConfig>),
+    User(Flow<UserConfig>),
     Other { odata_type: String, id: String },
 }
 
@@ -45,6 +47,7 @@ impl ProvisioningFlow {
             Self::SecurityGroup(flow) => &flow.id,
             Self::AdministrativeUnit(flow) => &flow.id,
             Self::ClassGroup(flow) => &flow.id,
+            Self::User(flow) => &flow.id,
             Self::Other { id, .. } => id,
         }
     }
@@ -116,6 +119,7 @@ impl<'de> Deserialize<'de> for ProvisioningFlow {
                 read::<AdministrativeUnitConfig>,
             ),
             (ClassGroupConfig::ODATA_TYPE, read::<ClassGroupConfig>),
+            (UserConfig::ODATA_TYPE, read::<UserConfig>),
         ]
         .into_iter()
         .find(|(known, _)| same_type(known, &odata_type));
@@ -204,8 +208,8 @@ mod tests {
     #[test]
     fn keeps_other_flow_types_by_type_and_id() {
         let flows: Vec<ProvisioningFlow> = serde_json::from_value(json!([
-            {"@odata.type": "#microsoft.graph.industryData.userProvisioningFlow", "id": "u",
-             "readinessStatus": "ready", "createUnmatchedUsers": true},
+            {"@odata.type": "#microsoft.graph.industryData.futureProvisioningFlow", "id": "u",
+             "readinessStatus": "ready", "somethingNew": true},
             {"@odata.type": "microsoft.graph.industryData.securityGroupProvisioningFlow", "id": "s",
              "readinessStatus": "somethingNew", "creationOptions": {}}
         ]))
@@ -213,7 +217,7 @@ mod tests {
         assert_eq!(
             flows[0],
             ProvisioningFlow::Other {
-                odata_type: "#microsoft.graph.industryData.userProvisioningFlow".to_owned(),
+                odata_type: "#microsoft.graph.industryData.futureProvisioningFlow".to_owned(),
                 id: "u".to_owned()
             }
         );

@@ -5,9 +5,8 @@ pub(crate) use std::time::Duration;
 
 pub(crate) use graph::{
     Credential, ErrorClass, GraphClient, GraphClientOptions, GraphEndpoints, GraphError,
-    MAX_GRAPH_BODY, MAX_RETRY_AFTER, MAX_TOKEN_BODY, ProvisioningFlow, ReadinessStatus,
-    SecretString, SecurityGroupConfig, SecurityGroupCreationOptions, TokenErrorKind,
-    http_client_builder,
+    MAX_GRAPH_BODY, MAX_RETRY_AFTER, MAX_TOKEN_BODY, ReadinessStatus, SecretString,
+    SecurityGroupConfig, SecurityGroupCreationOptions, TokenErrorKind, http_client_builder,
 };
 pub(crate) use graph_emulator::{
     ClientRegistration, Emulator, EmulatorConfig, FaultRule, FaultTarget, JournalEntry,

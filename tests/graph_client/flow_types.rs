@@ -1,11 +1,12 @@
-//! The administrative-unit and class-group flows through the Graph client: what it sends passes
+//! The administrative-unit, class-group and user flows through the Graph client: what it sends passes
 //! the emulator's rules from Graph's metadata, and what Graph answers (codes normalised, every
 //! member present) reads back into the client's types, each flow into its own variant.
 
 use graph::{
-    AdditionalClassGroupOptions, AdminUnitCreationOptions, AdministrativeUnitConfig,
-    ClassGroupAttribute, ClassGroupConfig, ClassGroupConfiguration, EnrollmentCode,
-    EnrollmentMappings,
+    AdditionalClassGroupOptions, AdditionalUserOptions, AdminUnitCreationOptions,
+    AdministrativeUnitConfig, ClassGroupAttribute, ClassGroupConfig, ClassGroupConfiguration,
+    DefaultPassword, EnrollmentCode, EnrollmentMappings, RoleGroupRef, StudentAgeGroup,
+    UserAttribute, UserConfig, UserConfiguration, UserCreationOptions, UserManagementOptions,
 };
 
 use crate::fixture::*;
@@ -94,4 +95,73 @@ async fn administrative_unit_and_class_group_flows_are_created_read_updated_and_
         .map(|entry| entry.status)
         .collect();
     assert_eq!(writes, [201, 201, 204], "nothing refused");
+}
+
+#[tokio::test]
+async fn a_user_flow_binds_its_role_group_sends_its_password_and_reads_both_back_safely() {
+    let emu = emulator().await;
+    let client = writer(&emu);
+    let endpoints = GraphEndpoints::new(emu.base_url(), emu.base_url()).unwrap();
+    let users = UserConfig {
+        create_unmatched_users: Some(false),
+        management_options: UserManagementOptions {
+            additional_attributes: vec![UserAttribute::UserNumber],
+            additional_options: AdditionalUserOptions {
+                student_age_group: Some(StudentAgeGroup::NotAdult),
+                ..AdditionalUserOptions::default()
+            },
+        },
+        creation_options: Some(UserCreationOptions {
+            configurations: vec![UserConfiguration {
+                role_group: RoleGroupRef::new(&endpoints, "staff"),
+                default_password: Some(DefaultPassword::Password(SecretString::new(
+                    "Welcome-2026!",
+                ))),
+                license_skus: vec!["STANDARDWOFFPACK_FACULTY".to_owned()],
+            }],
+        }),
+    };
+    let created = client
+        .create_flow(FLOW_SET, &users, Uuid::new_v4())
+        .await
+        .unwrap()
+        .value
+        .into_flow::<UserConfig>()
+        .expect("a user flow");
+    let configuration = &created
+        .config
+        .creation_options
+        .as_ref()
+        .unwrap()
+        .configurations[0];
+    assert_eq!(
+        configuration.role_group.id, "staff",
+        "the bound role group, expanded"
+    );
+    assert_eq!(
+        configuration.default_password,
+        Some(DefaultPassword::Masked)
+    );
+    assert_eq!(created.config.management_options, users.management_options);
+    let post = journal(&emu)
+        .await
+        .into_iter()
+        .find(|entry| entry.method == "POST" && entry.path.ends_with("/provisioningFlows"))
+        .expect("the create");
+    let bind = &post.body["creationOptions"]["configurations"][0]["roleGroup@odata.bind"];
+    assert_eq!(
+        bind.as_str(),
+        Some(
+            format!(
+                "{}/beta/external/industryData/roleGroups/staff",
+                emu.base_url()
+            )
+            .as_str()
+        )
+    );
+    assert!(
+        !post.body.to_string().contains("Welcome-2026!"),
+        "the journal keeps no password: {}",
+        post.body
+    );
 }
