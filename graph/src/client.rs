@@ -1,4 +1,4 @@
-//! The Graph calls the operator makes on security-group provisioning flows.
+//! The Graph calls the operator makes on provisioning flows (flow sets: `flow_sets`).
 //!
 //! Each method is exactly one HTTP request (a list: one per page) and never retries: retrying is
 //! the controller's decision, made in one place, so nothing here can repeat a POST. A 401 from
@@ -19,13 +19,15 @@ use crate::model::{FlowBody, FlowConfig, FlowSet, Page, ProvisioningFlow};
 use crate::response::{Response, ResponseMeta};
 use crate::throttle::Throttle;
 
+mod flow_sets;
 mod request;
 
 use request::{decode, discard, json_body};
 
 /// Default time a single request (token or Graph) may take.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// Most pages a list follows; flow sets hold at most four flows, so more means a broken link.
+/// Most pages a list follows: far more than a tenant's flow sets or a set's four flows fill, so
+/// more means a broken link.
 const MAX_PAGES: usize = 100;
 
 const FLOW_SETS: [&str; 3] = ["external", "industryData", "outboundProvisioningFlowSets"];
@@ -128,20 +130,31 @@ impl GraphClient {
         &self,
         flow_set_id: &str,
     ) -> Result<Response<Vec<ProvisioningFlow>>, GraphError> {
-        let operation = Operation::ListFlows;
-        let mut url = self.url(&[flow_set_id, "provisioningFlows"]);
-        let mut flows = Vec::new();
+        self.list_all(
+            Operation::ListFlows,
+            self.url(&[flow_set_id, "provisioningFlows"]),
+        )
+        .await
+    }
+
+    /// Every item of the collection at `url`, following `@odata.nextLink` to the end.
+    async fn list_all<T: serde::de::DeserializeOwned>(
+        &self,
+        operation: Operation,
+        mut url: reqwest::Url,
+    ) -> Result<Response<Vec<T>>, GraphError> {
+        let mut items = Vec::new();
         for _ in 0..MAX_PAGES {
             let answer = self
                 .send(operation, Method::GET, url, None, Uuid::new_v4())
                 .await?;
             let meta = answer.meta.clone();
-            let page: Response<Page<ProvisioningFlow>> = decode(operation, answer)?;
-            flows.extend(page.value.value);
+            let page: Response<Page<T>> = decode(operation, answer)?;
+            items.extend(page.value.value);
             let Some(next) = page.value.next_link else {
                 // The ids are those of the last page: the request that completed the list.
                 return Ok(Response {
-                    value: flows,
+                    value: items,
                     request_id: page.request_id,
                     client_request_id: page.client_request_id,
                 });
@@ -152,7 +165,7 @@ impl GraphClient {
             operation,
             Uuid::new_v4().to_string(),
             None,
-            format!("the flow list did not end after {MAX_PAGES} pages"),
+            format!("the list did not end after {MAX_PAGES} pages"),
             None,
         ))
     }

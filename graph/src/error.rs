@@ -16,7 +16,11 @@ mod message;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Operation {
     AcquireToken,
+    ListFlowSets,
+    CreateFlowSet,
     GetFlowSet,
+    UpdateFlowSet,
+    DeleteFlowSet,
     ListFlows,
     GetFlow,
     CreateFlow,
@@ -29,10 +33,14 @@ impl fmt::Display for Operation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::AcquireToken => "acquiring a Graph access token",
+            Self::ListFlowSets => "listing the outbound provisioning flow sets",
+            Self::CreateFlowSet => "creating the outbound provisioning flow set",
             Self::GetFlowSet => "reading the flow set",
+            Self::UpdateFlowSet => "updating the outbound provisioning flow set",
+            Self::DeleteFlowSet => "deleting the outbound provisioning flow set",
             Self::ListFlows => "listing the flow set's provisioning flows",
             Self::GetFlow => "reading the provisioning flow",
-            Self::CreateFlow => "creating the security-group provisioning flow",
+            Self::CreateFlow => "creating the provisioning flow",
             Self::UpdateFlow => "updating the provisioning flow",
             Self::DeleteFlow => "deleting the provisioning flow",
             Self::ResetFlow => "resetting the provisioning flow",

@@ -122,7 +122,7 @@ fn token_failure_during_a_graph_call_says_so() {
     assert_eq!(error.operation(), Operation::CreateFlow);
     let text = error.to_string();
     assert!(
-        text.starts_with("creating the security-group provisioning flow failed because no access token could be acquired (HTTP 401, invalid_client)"),
+        text.starts_with("creating the provisioning flow failed because no access token could be acquired (HTTP 401, invalid_client)"),
         "{text}"
     );
     assert!(text.contains("create a new secret"));

@@ -52,7 +52,9 @@ pub use identity::delegated::{
 };
 pub use identity::token_error::TokenErrorKind;
 pub use identity::token_source::GRAPH_SCOPE;
-pub use model::{Flow, FlowConfig, FlowSet, ProvisioningFlow};
+pub use model::{
+    BasicFilter, FilterAttribute, Flow, FlowConfig, FlowSet, FlowSetSettings, ProvisioningFlow,
+};
 pub use readiness::ReadinessStatus;
 pub use registry::GraphClients;
 pub use response::{MAX_RETRY_AFTER, Response};

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+use crate::evolvable::evolvable;
 use crate::flow_types::{AdministrativeUnitConfig, ClassGroupConfig, SecurityGroupConfig};
 use crate::readiness::ReadinessStatus;
 use crate::user_flow::UserConfig;
@@ -23,9 +24,66 @@ pub struct FlowSet {
     pub created_date_time: Option<String>,
     #[serde(default)]
     pub last_modified_date_time: Option<String>,
-    /// The `basicFilter` selecting organisations, kept as Graph sent it; absent means all.
+    /// The organisations whose data the set's flows use; none means all.
     #[serde(default)]
-    pub filter: Option<Value>,
+    pub filter: Option<BasicFilter>,
+}
+
+impl FlowSet {
+    /// What a create or update of this set would send to leave it as it is.
+    pub fn settings(&self) -> FlowSetSettings {
+        FlowSetSettings {
+            display_name: self.display_name.clone().unwrap_or_default(),
+            filter: self.filter.clone(),
+        }
+    }
+}
+
+/// A flow set's writable settings: the body of its create and of its update.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowSetSettings {
+    pub display_name: String,
+    /// Sent as null when absent: an update then clears the filter.
+    pub filter: Option<BasicFilter>,
+}
+
+/// Graph's `basicFilter`: the organisations (by external id) whose data a flow set uses. Graph
+/// declares `filter` abstract, so the value always names this derived type.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct BasicFilter {
+    #[serde(
+        rename = "@odata.type",
+        default = "basic_filter_type",
+        skip_deserializing
+    )]
+    odata_type: &'static str,
+    pub attribute: FilterAttribute,
+    #[serde(rename = "in", default)]
+    pub values: Vec<String>,
+}
+
+impl BasicFilter {
+    /// The organisations with these external ids.
+    pub fn organisations(external_ids: Vec<String>) -> Self {
+        Self {
+            odata_type: basic_filter_type(),
+            attribute: FilterAttribute::OrgExternalId,
+            values: external_ids,
+        }
+    }
+}
+
+fn basic_filter_type() -> &'static str {
+    "#microsoft.graph.industryData.basicFilter"
+}
+
+evolvable! {
+    /// Graph's `filterOptions`: what a basic filter's values are.
+    FilterAttribute {
+        OrgExternalId = "orgExternalId",
+        UnknownFutureValue = "unknownFutureValue",
+    }
 }
 
 /// One provisioning flow of any type. `provisioningFlow` is abstract in Graph, so every flow

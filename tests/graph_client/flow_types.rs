@@ -1,12 +1,13 @@
-//! The administrative-unit, class-group and user flows through the Graph client: what it sends passes
+//! Flow sets and the administrative-unit, class-group and user flows through the Graph client: what it sends passes
 //! the emulator's rules from Graph's metadata, and what Graph answers (codes normalised, every
 //! member present) reads back into the client's types, each flow into its own variant.
 
 use graph::{
     AdditionalClassGroupOptions, AdditionalUserOptions, AdminUnitCreationOptions,
-    AdministrativeUnitConfig, ClassGroupAttribute, ClassGroupConfig, ClassGroupConfiguration,
-    DefaultPassword, EnrollmentCode, EnrollmentMappings, RoleGroupRef, StudentAgeGroup,
-    UserAttribute, UserConfig, UserConfiguration, UserCreationOptions, UserManagementOptions,
+    AdministrativeUnitConfig, BasicFilter, ClassGroupAttribute, ClassGroupConfig,
+    ClassGroupConfiguration, DefaultPassword, EnrollmentCode, EnrollmentMappings, FilterAttribute,
+    FlowSetSettings, RoleGroupRef, StudentAgeGroup, UserAttribute, UserConfig, UserConfiguration,
+    UserCreationOptions, UserManagementOptions,
 };
 
 use crate::fixture::*;
@@ -163,5 +164,71 @@ async fn a_user_flow_binds_its_role_group_sends_its_password_and_reads_both_back
         !post.body.to_string().contains("Welcome-2026!"),
         "the journal keeps no password: {}",
         post.body
+    );
+}
+
+#[tokio::test]
+async fn flow_sets_are_created_listed_updated_and_deleted() {
+    let emu = emulator().await;
+    let client = writer(&emu);
+    let settings = FlowSetSettings {
+        display_name: "Contoso high schools".to_owned(),
+        filter: Some(BasicFilter::organisations(vec![
+            "hs-1".to_owned(),
+            "hs-2".to_owned(),
+        ])),
+    };
+    let create_id = Uuid::new_v4();
+    let created = client.create_flow_set(&settings, create_id).await.unwrap();
+    assert_eq!(created.client_request_id, create_id.to_string());
+    let set = created.value;
+    assert_eq!(set.settings(), settings, "read back as sent");
+    assert_eq!(
+        set.filter.as_ref().unwrap().attribute,
+        FilterAttribute::OrgExternalId
+    );
+
+    let sets = client.list_flow_sets().await.unwrap().value;
+    let ids: Vec<&str> = sets.iter().map(|set| set.id.as_str()).collect();
+    assert_eq!(ids, [FLOW_SET, set.id.as_str()]);
+
+    // The docs list no application permission for an update: the emulator refuses app-only.
+    let unfiltered = FlowSetSettings {
+        display_name: "Contoso schools".to_owned(),
+        filter: None,
+    };
+    let refused = client
+        .update_flow_set(&set.id, &unfiltered)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(403));
+    assert!(
+        refused
+            .to_string()
+            .contains("updating the outbound provisioning flow set"),
+        "{refused}"
+    );
+
+    client.delete_flow_set(&set.id).await.unwrap();
+    let sets = client.list_flow_sets().await.unwrap().value;
+    assert_eq!(sets.len(), 1);
+    let body = journal(&emu)
+        .await
+        .into_iter()
+        .find(|entry| {
+            entry.method == "POST" && entry.path.ends_with("outboundProvisioningFlowSets")
+        })
+        .unwrap()
+        .body;
+    assert_eq!(
+        body,
+        json!({
+            "displayName": "Contoso high schools",
+            "filter": {
+                "@odata.type": "#microsoft.graph.industryData.basicFilter",
+                "attribute": "orgExternalId",
+                "in": ["hs-1", "hs-2"]
+            }
+        })
     );
 }
