@@ -208,9 +208,21 @@ impl Campaign {
     async fn hold(&mut self) {
         let mut renewed = Instant::now();
         let mut next = renewed + self.settings.renew_interval();
+        // Watched while leading too, so that a Lease taken or deleted behind this instance's
+        // back stops its work at once rather than at its next renewal.
+        let mut leases = std::pin::pin!(self.lease_watch());
         loop {
             let deadline = renewed + self.settings.renew_deadline;
-            tokio::time::sleep_until(next.min(deadline)).await;
+            tokio::select! {
+                () = tokio::time::sleep_until(next.min(deadline)) => {}
+                event = leases.next() => {
+                    if self.lost_in(event) {
+                        tracing::warn!(holder = ?self.holder(), lease = LEASE_NAME, "the Lease is no longer this instance's: stopped leading");
+                        return;
+                    }
+                    continue;
+                }
+            }
             let started = Instant::now();
             if started >= deadline {
                 tracing::warn!(
@@ -235,6 +247,37 @@ impl Campaign {
                 }
                 Err(_) => next = Instant::now(),
             }
+        }
+    }
+
+    /// The Lease's watch events (the Lease only, by field selector).
+    fn lease_watch(
+        &self,
+    ) -> impl futures::Stream<Item = Result<watcher::Event<Lease>, watcher::Error>> + use<> {
+        let selector = format!("metadata.name={LEASE_NAME}");
+        watcher(self.api.clone(), watcher::Config::default().fields(&selector)).default_backoff()
+    }
+
+    /// Whether a watch event shows the Lease held by someone else, released or deleted.
+    fn lost_in(&mut self, event: Option<Result<watcher::Event<Lease>, watcher::Error>>) -> bool {
+        match event {
+            Some(Ok(watcher::Event::Apply(lease) | watcher::Event::InitApply(lease))) => {
+                let holder = lease
+                    .spec
+                    .as_ref()
+                    .and_then(|spec| spec.holder_identity.as_deref());
+                if holder == Some(self.settings.identity.as_str()) {
+                    // Our own renewals echo back; what the writes returned is newer or the same.
+                    return false;
+                }
+                self.observe(lease);
+                true
+            }
+            Some(Ok(watcher::Event::Delete(_))) => {
+                self.observed = None;
+                true
+            }
+            _ => false,
         }
     }
 
