@@ -255,7 +255,11 @@ impl Campaign {
         &self,
     ) -> impl futures::Stream<Item = Result<watcher::Event<Lease>, watcher::Error>> + use<> {
         let selector = format!("metadata.name={LEASE_NAME}");
-        watcher(self.api.clone(), watcher::Config::default().fields(&selector)).default_backoff()
+        watcher(
+            self.api.clone(),
+            watcher::Config::default().fields(&selector),
+        )
+        .default_backoff()
     }
 
     /// Whether a watch event shows the Lease held by someone else, released or deleted.
