@@ -24,7 +24,7 @@ pub use grant::{
 };
 /// Graph's readinessStatus, mirrored into status as Graph sends it.
 pub use graph::ReadinessStatus;
-pub use kind::FlowKind;
+pub use kind::{FlowKind, Inputs};
 pub use reason::{ConditionStatus, ConditionType, Reason};
 pub use security_group::{
     SecurityGroupCreationOptions, SecurityGroupMirror, SecurityGroupProvisioningFlow,
@@ -133,3 +133,20 @@ pub struct LocalSecretReference {
     #[schemars(pattern(DNS_SUBDOMAIN_PATTERN), length(min = 1, max = 253))]
     pub name: String,
 }
+
+/// A key of a Secret in the same namespace as the referring resource. The Secret must carry the
+/// label `industrydata.sds-operator.io/credential: "true"`, as a credentials Secret does: the
+/// operator reads no other Secret.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct SecretKeyReference {
+    /// Name of the Secret.
+    #[schemars(pattern(DNS_SUBDOMAIN_PATTERN), length(min = 1, max = 253))]
+    pub name: String,
+
+    /// The key in the Secret's data whose value is used.
+    #[schemars(pattern(SECRET_KEY_PATTERN), length(min = 1, max = 253))]
+    pub key: String,
+}
+
+/// The form Kubernetes requires of a key in a Secret's data.
+pub const SECRET_KEY_PATTERN: &str = r"^[-._a-zA-Z0-9]+$";

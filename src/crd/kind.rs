@@ -2,7 +2,10 @@
 //! accessors every kind shares (annotations, policies, conditions), so that no other module
 //! spells an annotation key or a condition string.
 
+use std::collections::BTreeMap;
 use std::fmt;
+
+use graph::{GraphEndpoints, SecretString};
 
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -12,8 +15,16 @@ use serde::de::DeserializeOwned;
 
 use super::{
     ConditionStatus, ConditionType, DeletionPolicy, FlowSpec, FlowStatus, ManagementPolicy,
-    PAUSED_ANNOTATION, RESET_ANNOTATION,
+    PAUSED_ANNOTATION, RESET_ANNOTATION, SecretKeyReference,
 };
+
+/// What a kind's settings take from outside its spec, read at each sync: Graph's URLs (a role
+/// group is bound by its URL) and the values of the Secret keys the spec names, by slot.
+#[derive(Clone, Copy, Debug)]
+pub struct Inputs<'a> {
+    pub endpoints: &'a GraphEndpoints,
+    pub secrets: &'a BTreeMap<String, SecretString>,
+}
 
 /// A kind of provisioning flow. The reconcile (create intent and adoption, reset, deletion
 /// policy, pause and observe-only, conditions, throttling, status writing) is written once over
@@ -53,19 +64,25 @@ pub trait FlowKind:
     /// The status as last written, if any.
     fn flow_status(&self) -> Option<&FlowStatus<Self::Mirror>>;
 
-    /// The settings the spec asks for.
-    fn desired(&self) -> Self::Config;
+    /// The settings the spec asks for, as sent to Graph.
+    fn desired(&self, inputs: &Inputs<'_>) -> Self::Config;
+
+    /// Whether Graph's settings are what the spec asks for (the drift comparison), as far as
+    /// Graph shows them: a write-only value (a password) compares by its presence only; a change
+    /// of its Secret is noticed by its fingerprint in status instead.
+    fn matches(&self, found: &Self::Config) -> bool;
+
+    /// The Secret keys the settings take values from, each with the slot it fills in
+    /// `Inputs::secrets` (a user flow's default passwords, by role group). None for most kinds.
+    fn secret_keys(&self) -> Vec<(String, &SecretKeyReference)> {
+        Vec::new()
+    }
 
     /// What status keeps of the settings Graph reports.
     fn mirror(config: &Self::Config) -> Self::Mirror;
 
     /// The settings status last mirrored, if any.
     fn mirrored(mirror: &Self::Mirror) -> Option<Self::Config>;
-
-    /// Whether Graph's settings are what the spec asks for (the drift comparison).
-    fn matches(&self, found: &Self::Config) -> bool {
-        *found == self.desired()
-    }
 
     /// Whether the paused annotation is `"true"`: then no Graph call is made.
     fn is_paused(&self) -> bool {

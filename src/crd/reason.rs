@@ -127,6 +127,8 @@ pub enum Reason {
     CredentialsInvalid,
     /// The credentials Secret, or the operator's own credential, is missing.
     CredentialsNotFound,
+    /// A Secret key the spec takes a value from (a default password) is missing or unlabelled.
+    SecretKeyNotFound,
     /// No CredentialGrant lets this resource's namespace use the operator's credential for its
     /// flow set and the operation it needs.
     NotGranted,
@@ -162,7 +164,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, for tests and for pre-registering metric label values.
-    pub const ALL: [Self; 40] = [
+    pub const ALL: [Self; 41] = [
         Self::Created,
         Self::Adopted,
         Self::Updated,
@@ -189,6 +191,7 @@ impl Reason {
         Self::PermissionDenied,
         Self::CredentialsInvalid,
         Self::CredentialsNotFound,
+        Self::SecretKeyNotFound,
         Self::NotGranted,
         Self::MissingPermission,
         Self::Throttled,
@@ -239,6 +242,7 @@ impl Reason {
             Self::PermissionDenied => "PermissionDenied",
             Self::CredentialsInvalid => "CredentialsInvalid",
             Self::CredentialsNotFound => "CredentialsNotFound",
+            Self::SecretKeyNotFound => "SecretKeyNotFound",
             Self::NotGranted => "NotGranted",
             Self::MissingPermission => "MissingPermission",
             Self::Throttled => "Throttled",

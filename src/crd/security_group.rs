@@ -6,7 +6,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{FlowKind, FlowSpec, FlowStatus};
+use super::{FlowKind, FlowSpec, FlowStatus, Inputs};
 
 /// Desired state of one School Data Sync security-group provisioning flow.
 #[allow(
@@ -119,10 +119,14 @@ impl FlowKind for SecurityGroupProvisioningFlow {
         self.status.as_ref()
     }
 
-    fn desired(&self) -> graph::SecurityGroupConfig {
+    fn desired(&self, _: &Inputs<'_>) -> graph::SecurityGroupConfig {
         graph::SecurityGroupConfig {
             creation_options: self.spec.creation_options.into(),
         }
+    }
+
+    fn matches(&self, found: &graph::SecurityGroupConfig) -> bool {
+        SecurityGroupCreationOptions::from(found.creation_options) == self.spec.creation_options
     }
 
     fn mirror(config: &graph::SecurityGroupConfig) -> SecurityGroupMirror {
@@ -188,7 +192,16 @@ mod tests {
             }))
             .unwrap(),
         );
-        let desired = flow.desired();
+        let endpoints = graph::GraphEndpoints::new(
+            "https://graph.microsoft.com",
+            "https://login.microsoftonline.com",
+        )
+        .unwrap();
+        let inputs = Inputs {
+            endpoints: &endpoints,
+            secrets: &Default::default(),
+        };
+        let desired = flow.desired(&inputs);
         assert!(desired.creation_options.create_based_on_org_plus_role_group);
         assert!(!desired.creation_options.create_based_on_role_group);
         let mirror = SecurityGroupProvisioningFlow::mirror(&desired);
@@ -196,7 +209,9 @@ mod tests {
             SecurityGroupProvisioningFlow::mirrored(&mirror),
             Some(desired)
         );
+        assert!(flow.matches(&desired));
         flow.spec.creation_options.create_based_on_role_group = true;
-        assert_ne!(flow.desired(), desired);
+        assert!(!flow.matches(&desired));
+        assert_ne!(flow.desired(&inputs), desired);
     }
 }

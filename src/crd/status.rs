@@ -1,6 +1,8 @@
 //! The resource's status: what Graph reports for the flow and the operator's own records (the
 //! create intent, reset progress, conditions).
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -41,6 +43,13 @@ pub struct FlowStatus<M> {
     /// The kind's own settings as Graph last reported them.
     #[serde(flatten)]
     pub mirrored: M,
+
+    /// Fingerprints of the write-only values last sent to Graph (a user flow's default passwords,
+    /// by role group): an HMAC-SHA256 of each value keyed by its Secret's uid, from which the value
+    /// cannot be recovered without reading the Secret. Graph never answers these values, so a
+    /// value whose fingerprint differs from its Secret's is sent again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secret_fingerprints: BTreeMap<String, String>,
 
     /// When the operator last changed this status: a reconcile that found something new to
     /// report (a sync, or a failure), not every read; a resync that finds nothing new writes nothing.

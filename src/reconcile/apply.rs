@@ -2,6 +2,8 @@
 //! recorded in status before (create intent, pending reset) or right after (flow id) its call,
 //! so a restarted operator never creates a second flow or sends a reset twice.
 
+use std::collections::BTreeMap;
+
 use graph::{Flow, GraphClient};
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -30,9 +32,13 @@ pub struct Applied<C> {
 
 /// Everything apply needs from the reconcile.
 #[derive(Debug)]
-pub struct Target<'a, K> {
+pub struct Target<'a, K: FlowKind> {
     pub graph: &'a GraphClient,
     pub flow: &'a K,
+    /// The settings to send, Secret values included.
+    pub desired: &'a K::Config,
+    /// The fingerprints of those Secret values, recorded in status once they are sent.
+    pub fingerprints: &'a BTreeMap<String, String>,
     pub now: Timestamp,
 }
 
@@ -92,7 +98,7 @@ async fn apply_flow<K: FlowKind>(
             progress.persist().await?;
             let created = target
                 .graph
-                .create_flow(flow_set_id, &target.flow.desired(), client_request_id)
+                .create_flow(flow_set_id, target.desired, client_request_id)
                 .await?
                 .value
                 .into_flow::<K::Config>()
@@ -100,6 +106,7 @@ async fn apply_flow<K: FlowKind>(
                     "the create with a flow of another type",
                 ))?;
             mirror::<K>(&mut progress.status, &created);
+            progress.status.secret_fingerprints = target.fingerprints.clone();
             progress.persist().await?;
             progress.note(if recreate {
                 Note::warning(
@@ -129,7 +136,7 @@ async fn apply_flow<K: FlowKind>(
                 ),
             ));
             if update {
-                send_update(target, found, &mut applied).await?;
+                send_update(target, found, &mut applied, progress).await?;
                 progress.note(Note::normal(
                     Reason::Updated,
                     format!("set {} to the spec", K::SETTINGS),
@@ -137,7 +144,7 @@ async fn apply_flow<K: FlowKind>(
             }
         }
         FlowStep::Update { found, cause } => {
-            let replaced = send_update(target, found, &mut applied).await?;
+            let replaced = send_update(target, found, &mut applied, progress).await?;
             progress.note(match cause {
                 UpdateCause::Spec => {
                     Note::normal(Reason::Updated, format!("set {} to the spec", K::SETTINGS))
@@ -148,6 +155,10 @@ async fn apply_flow<K: FlowKind>(
                         "{} had been changed outside Kubernetes (Graph had {replaced}); set them back to the spec",
                         K::SETTINGS
                     ),
+                ),
+                UpdateCause::SecretChanged => Note::normal(
+                    Reason::Updated,
+                    "a default password's Secret changed; sent the new value".to_owned(),
                 ),
             });
         }
@@ -161,12 +172,14 @@ async fn send_update<K: FlowKind>(
     target: &Target<'_, K>,
     mut found: Flow<K::Config>,
     applied: &mut Applied<K::Config>,
+    progress: &mut Progress<K>,
 ) -> Result<K::Config, Error> {
-    let desired = target.flow.desired();
+    let desired = target.desired.clone();
     target
         .graph
         .update_flow(&target.flow.flow_spec().flow_set_id, &found.id, &desired)
         .await?;
+    progress.status.secret_fingerprints = target.fingerprints.clone();
     let replaced = std::mem::replace(&mut found.config, desired.clone());
     applied.sent_update = Some(SentUpdate {
         desired,

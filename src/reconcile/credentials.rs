@@ -56,19 +56,8 @@ impl Credentials {
 
     async fn read_secret(&self, flow: &impl FlowKind, name: &str) -> Result<Credential, Error> {
         let namespace = flow.namespace().unwrap_or_default();
-        let read = KubeAction::ReadSecret {
-            namespace: namespace.clone(),
-            name: name.to_owned(),
-        };
-        // A Secret not marked as a credential is as good as absent, and described as such: a
-        // resource's author learns nothing of the namespace's other Secrets.
-        let secret = Api::<Secret>::namespaced(self.client.clone(), &namespace)
-            .get_opt(name)
-            .await
-            .map_err(|source| Error::kube(read, source))?
-            .filter(|secret| {
-                secret.labels().get(CREDENTIAL_LABEL).map(String::as_str) == Some("true")
-            })
+        let secret = labelled_secret(&self.client, &namespace, name)
+            .await?
             .ok_or_else(|| Error::SecretNotFound {
                 namespace: namespace.clone(),
                 name: name.to_owned(),
@@ -85,6 +74,27 @@ impl Credentials {
         let store = SecretRefreshTokenStore::new(self.client.clone(), &namespace, name);
         Ok(credential.with_refresh_token_store(StoreHandle::new(Arc::new(store))))
     }
+}
+
+/// Secret `name` in `namespace`, if it is labelled as one the operator may read. A Secret without
+/// the label is as good as absent, and described as such: a resource's author learns nothing of
+/// the namespace's other Secrets.
+pub(super) async fn labelled_secret(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<Secret>, Error> {
+    let read = KubeAction::ReadSecret {
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+    };
+    Ok(Api::<Secret>::namespaced(client.clone(), namespace)
+        .get_opt(name)
+        .await
+        .map_err(|source| Error::kube(read, source))?
+        .filter(|secret| {
+            secret.labels().get(CREDENTIAL_LABEL).map(String::as_str) == Some("true")
+        }))
 }
 
 /// The Graph clients of the credentials in use, and which resource uses which.

@@ -31,6 +31,16 @@ pub enum Error {
     },
 
     #[error(
+        "Secret {namespace}/{name} has no key `{key}`, or is not there, or not labelled {CREDENTIAL_LABEL}=true (it holds {field}): create it with that key and label, or fix {field}"
+    )]
+    SecretKeyNotFound {
+        namespace: String,
+        name: String,
+        key: String,
+        field: String,
+    },
+
+    #[error(
         "no credentials: spec.credentialsSecretRef is not set and the operator has no credential of its own (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)"
     )]
     NoDefaultCredential,
@@ -229,6 +239,7 @@ impl Error {
             },
             Self::SecretNotFound { .. } | Self::NoDefaultCredential => Reason::CredentialsNotFound,
             Self::SecretInvalid { .. } => Reason::CredentialsInvalid,
+            Self::SecretKeyNotFound { .. } => Reason::SecretKeyNotFound,
             Self::MissingPermission { .. } => Reason::MissingPermission,
             Self::FlowSetNotFound { .. } => Reason::FlowSetNotFound,
             Self::UnexpectedAnswer(_) => Reason::GraphUnavailable,
@@ -260,6 +271,7 @@ impl Error {
             },
             Self::SecretNotFound { .. }
             | Self::SecretInvalid { .. }
+            | Self::SecretKeyNotFound { .. }
             | Self::NoDefaultCredential
             | Self::MissingPermission { .. }
             | Self::FlowSetNotFound { .. }

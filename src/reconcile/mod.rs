@@ -18,6 +18,7 @@ mod plan;
 mod progress;
 mod refresh_token_store;
 mod requeue;
+mod secret_values;
 mod status;
 
 use std::sync::Arc;
@@ -37,7 +38,7 @@ use self::apply::{Applied, Target};
 use self::events::Note;
 use self::progress::Progress;
 use self::status::Health;
-use crate::crd::{FINALIZER, FlowKind, GrantedOperation};
+use crate::crd::{FINALIZER, FlowKind, GrantedOperation, Inputs};
 
 /// Reconciles one resource; errors go to `controller::error_policy` after status and events say
 /// what went wrong.
@@ -106,6 +107,15 @@ async fn sync_graph<K: FlowKind>(
     conflict::refuse_conflict(flow, context).await?;
     let graph = context.credentials.graph_client(flow).await?;
     credentials::check_permission(&graph, flow).await?;
+    // ObserveOnly never sends a value, so it needs none.
+    let secrets = match flow.is_observe_only() {
+        true => secret_values::SecretValues::default(),
+        false => secret_values::read(&context.client, flow).await?,
+    };
+    let desired = flow.desired(&Inputs {
+        endpoints: &context.config.endpoints,
+        secrets: &secrets.values,
+    });
     let observed = observe::observe_flow(&graph, flow, &progress.status).await?;
     requeue::record_read(flow, context);
     let last_update = context.recall(flow).last_update;
@@ -113,6 +123,7 @@ async fn sync_graph<K: FlowKind>(
         flow,
         &progress.status,
         observed.as_ref(),
+        &secrets.fingerprints,
         last_update.as_ref(),
         now,
         context.config.min_reset_interval,
@@ -122,6 +133,8 @@ async fn sync_graph<K: FlowKind>(
     let target = Target {
         graph: &graph,
         flow,
+        desired: &desired,
+        fingerprints: &secrets.fingerprints,
         now,
     };
     let applied = apply::apply(&target, plan, observed, progress).await?;

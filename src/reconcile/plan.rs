@@ -1,6 +1,7 @@
 //! Plan: what to do in Graph, decided from the resource and what observe found. Pure: no IO, so
 //! every rule of DESIGN §4 (create, adopt, update, drift, reset at most once) is unit-tested here.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use graph::Flow;
@@ -49,6 +50,8 @@ pub enum UpdateCause {
     Spec,
     /// Someone changed the flow outside Kubernetes: Graph no longer has what we last saw.
     Drift,
+    /// Only a write-only value changed (a default password's Secret): Graph cannot show it.
+    SecretChanged,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -151,11 +154,12 @@ pub fn plan<K: FlowKind>(
     flow: &K,
     status: &FlowStatus<K::Mirror>,
     observed: Option<&Flow<K::Config>>,
+    fingerprints: &BTreeMap<String, String>,
     last_update: Option<&SentUpdate<K::Config>>,
     now: Timestamp,
     min_reset_interval: Duration,
 ) -> Plan<K::Config> {
-    let flow_step = match plan_flow(flow, status, observed, now) {
+    let flow_step = match plan_flow(flow, status, observed, fingerprints, now) {
         FlowStep::Update { .. } | FlowStep::Adopt { update: true, .. }
             if let (Some(found), Some(sent)) = (observed, last_update)
                 && ignored(sent, found, flow) =>
@@ -189,10 +193,10 @@ fn plan_flow<K: FlowKind>(
     flow: &K,
     status: &FlowStatus<K::Mirror>,
     observed: Option<&Flow<K::Config>>,
+    fingerprints: &BTreeMap<String, String>,
     now: Timestamp,
 ) -> FlowStep<K::Config> {
     let spec = flow.flow_spec();
-    let desired = flow.desired();
     let observe_only = flow.is_observe_only();
 
     let Some(found) = observed else {
@@ -210,7 +214,11 @@ fn plan_flow<K: FlowKind>(
         };
     };
 
-    let needs_update = !observe_only && !flow.matches(&found.config);
+    let settings_differ = !flow.matches(&found.config);
+    // A write-only value Graph cannot show: sent again when its Secret's value is not the one
+    // last sent (or, for an adopted flow, never sent by us).
+    let secrets_differ = *fingerprints != status.secret_fingerprints;
+    let needs_update = !observe_only && (settings_differ || secrets_differ);
     let recorded = status.flow_id.as_deref() == Some(found.id.as_str());
     if !recorded {
         let our_create = status.create_intent.is_some();
@@ -231,7 +239,9 @@ fn plan_flow<K: FlowKind>(
     }
     let last_seen = K::mirrored(&status.mirrored);
     let spec_unchanged = status.observed_generation == flow.meta().generation;
-    let cause = if spec_unchanged && last_seen == Some(desired) {
+    let cause = if !settings_differ {
+        UpdateCause::SecretChanged
+    } else if spec_unchanged && last_seen.is_some_and(|seen| flow.matches(&seen)) {
         UpdateCause::Drift
     } else {
         UpdateCause::Spec
@@ -244,7 +254,7 @@ fn plan_flow<K: FlowKind>(
 
 /// Graph answered our PATCH with success, yet the flow is exactly as it was before it.
 fn ignored<K: FlowKind>(sent: &SentUpdate<K::Config>, found: &Flow<K::Config>, flow: &K) -> bool {
-    sent.desired == flow.desired()
+    flow.matches(&sent.desired)
         && found.config == sent.replaced
         && found.last_modified_date_time == sent.replaced_modified
 }
