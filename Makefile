@@ -1,6 +1,6 @@
 # The two commands of README.md, plus their parts. Every target works on a fresh machine: the
 # control-plane binaries are built on first use into a per-user cache (tools/testbin/build.sh).
-.PHONY: test lint testbin demo bench
+.PHONY: test lint testbin demo bench crds
 
 TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
 
@@ -100,3 +100,8 @@ $(ARGOCD_LUA_CHECK): $(wildcard tools/argocd-lua-check/*)
 # Builds (or finds in the cache) kube-apiserver, kubectl, etcd and helm; prints their directory.
 testbin:
 	@bash tools/testbin/build.sh
+
+# Writes the CRDs generated from src/crd/ into crds/ and the chart's copies.
+crds:
+	cargo run --locked --quiet --bin sds-operator -- crd --dir crds/
+	cp crds/*.yaml charts/sds-operator/files/crds/

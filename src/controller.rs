@@ -19,8 +19,9 @@ use tokio::sync::watch;
 use crate::admin::OperatorState;
 use crate::config::Config;
 use crate::crd::{
-    FlowKind, OTHER_ANNOTATIONS_DIGEST, PAUSED_ANNOTATION, RESET_ANNOTATION,
-    SecurityGroupProvisioningFlow,
+    AdministrativeUnitProvisioningFlow, ClassGroupProvisioningFlow, FlowKind,
+    OTHER_ANNOTATIONS_DIGEST, PAUSED_ANNOTATION, RESET_ANNOTATION, SecurityGroupProvisioningFlow,
+    UserProvisioningFlow,
 };
 use crate::leader::Elector;
 use crate::reconcile::{self, Context, Error, Grants, after_failure, conflict};
@@ -43,9 +44,67 @@ pub async fn run(
         None => Elector::unopposed(),
     };
     let leading = elector.leading();
-    run_kind::<SecurityGroupProvisioningFlow>(client, config, grants, state, leading, shutdown)
-        .await;
+    let shutdown = shutdown.shared();
+    let kinds = Kinds {
+        client,
+        config,
+        grants: grants.clone(),
+        state: state.clone(),
+        leading,
+    };
+    let (security_groups, security_groups_listed) =
+        kinds.run::<SecurityGroupProvisioningFlow, _>(&shutdown);
+    let (units, units_listed) = kinds.run::<AdministrativeUnitProvisioningFlow, _>(&shutdown);
+    let (classes, classes_listed) = kinds.run::<ClassGroupProvisioningFlow, _>(&shutdown);
+    let (users, users_listed) = kinds.run::<UserProvisioningFlow, _>(&shutdown);
+    // Ready once every kind's first list is in its cache, and the grants are listed.
+    let ready = async {
+        for mut listed in [
+            security_groups_listed,
+            units_listed,
+            classes_listed,
+            users_listed,
+        ] {
+            let _ = listed.wait_for(|listed| *listed).await;
+        }
+        grants.listed().await;
+        state.set_ready();
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        _ = futures::future::join4(security_groups, units, classes, users) => {}
+        () = ready => {}
+    }
     elector.release().await;
+}
+
+/// What the controllers of every kind share.
+struct Kinds {
+    client: Client,
+    config: Config,
+    grants: Arc<Grants>,
+    state: Arc<OperatorState>,
+    leading: watch::Receiver<bool>,
+}
+
+impl Kinds {
+    /// The controller of kind `K`, and whether its cache has been listed.
+    fn run<K: FlowKind, S: Future<Output = ()> + Clone + Send + Sync + 'static>(
+        &self,
+        shutdown: &S,
+    ) -> (impl Future<Output = ()> + use<K, S>, watch::Receiver<bool>) {
+        let (listed, cache_listed) = watch::channel(false);
+        let controller = run_kind::<K>(
+            self.client.clone(),
+            self.config.clone(),
+            self.grants.clone(),
+            self.state.clone(),
+            self.leading.clone(),
+            listed,
+            shutdown.clone(),
+        );
+        (controller, cache_listed)
+    }
 }
 
 /// The controller of one flow kind.
@@ -55,32 +114,28 @@ async fn run_kind<K: FlowKind>(
     grants: Arc<Grants>,
     state: Arc<OperatorState>,
     mut leading: watch::Receiver<bool>,
-    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+    listed: watch::Sender<bool>,
+    shutdown: impl Future<Output = ()> + Clone + Send + Sync + 'static,
 ) {
     let api: Api<K> = match &config.namespace {
         Some(namespace) => Api::namespaced(client.clone(), namespace),
         None => Api::all(client.clone()),
     };
     let (reader, writer) = reflector::store();
-    let (listed, mut cache_listed) = watch::channel(false);
+    let mut cache_listed = listed.subscribe();
     let inbox = Arc::new(Inbox::<K>::default());
     let cache = {
         let (woken, delivered, resources) = (inbox.clone(), inbox.clone(), reader.clone());
-        let (state, grants) = (state.clone(), grants.clone());
+        let grants = grants.clone();
         watcher(api, watcher::Config::default())
             .default_backoff()
             .modify(trim_for_cache::<K>)
             .reflect(writer)
             .inspect(move |event| match event {
-                // Ready once the first list is in the cache. Read from the stream itself: the
+                // Listed once the first list is in the cache. Read from the stream itself: the
                 // store's readiness signal wakes only one of several waiters.
                 Ok(watcher::Event::InitDone) => {
                     listed.send_replace(true);
-                    let (state, grants) = (state.clone(), grants.clone());
-                    tokio::spawn(async move {
-                        grants.listed().await;
-                        state.set_ready();
-                    });
                 }
                 // A resource on its way out may free its flow set for the one that stalled
                 // behind it.
@@ -110,7 +165,6 @@ async fn run_kind<K: FlowKind>(
                 std::future::ready(())
             })
     };
-    let shutdown = shutdown.shared();
     let terms = async {
         loop {
             tokio::select! {

@@ -5,26 +5,40 @@
 //! The CRD schema in `crds/` is generated from these types by `sds-operator crd`; every field's doc
 //! comment becomes its description, so it is what `kubectl explain` shows.
 
+mod administrative_unit;
+mod class_group;
 mod generate;
 mod grant;
 mod kind;
 mod reason;
+mod schema;
 mod security_group;
 mod status;
+mod user;
 
 use kube::KubeSchema;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use administrative_unit::{
+    AdministrativeUnitCreationOptions, AdministrativeUnitMirror,
+    AdministrativeUnitProvisioningFlow, AdministrativeUnitProvisioningFlowSpec,
+    AdministrativeUnitProvisioningFlowStatus,
+};
+pub use class_group::{
+    ClassGroupConfiguration, ClassGroupMirror, ClassGroupOptions, ClassGroupProvisioningFlow,
+    ClassGroupProvisioningFlowSpec, ClassGroupProvisioningFlowStatus, EnrollmentCode,
+    EnrollmentMappings,
+};
 pub use generate::{
-    CrdYamlError, crd_yaml, custom_resource_definition, custom_resource_definitions,
+    CrdYamlError, crd_yaml, custom_resource_definition, custom_resource_definitions, flow_crd,
 };
 pub use grant::{
     CredentialGrant, CredentialGrantSpec, GrantedFlowSets, GrantedNamespaces, GrantedOperation,
 };
 /// Graph's readinessStatus, mirrored into status as Graph sends it.
 pub use graph::ReadinessStatus;
-pub use kind::{FlowKind, Inputs};
+pub use kind::{FlowKind, Inputs, SecretSlot};
 pub use reason::{ConditionStatus, ConditionType, Reason};
 pub use security_group::{
     SecurityGroupCreationOptions, SecurityGroupMirror, SecurityGroupProvisioningFlow,
@@ -33,6 +47,11 @@ pub use security_group::{
 pub use status::{
     CreateIntent, FlowStatus, MAX_RESET_TOKEN_LENGTH, RESET_HISTORY_LENGTH, ResetOutcome,
     ResetStatus, ResetWaiting,
+};
+pub use user::{
+    MirroredConfiguration, MirroredCreationOptions, UserConfiguration, UserCreationOptions,
+    UserManagementOptions, UserMirror, UserOptions, UserProvisioningFlow, UserProvisioningFlowSpec,
+    UserProvisioningFlowStatus,
 };
 
 /// Annotation whose every new value asks for one reset of the flow.

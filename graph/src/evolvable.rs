@@ -19,6 +19,10 @@ macro_rules! evolvable {
             Other(String),
         }
 
+        impl $crate::evolvable::Evolvable for $name {
+            const KNOWN: &'static [&'static str] = &[$( $wire, )+];
+        }
+
         impl $name {
             /// The value as Graph spells it.
             pub fn as_str(&self) -> &str {
@@ -56,3 +60,8 @@ macro_rules! evolvable {
 }
 
 pub(crate) use evolvable;
+
+/// An enum Graph may add members to: the values this client knows, as Graph spells them.
+pub trait Evolvable {
+    const KNOWN: &'static [&'static str];
+}

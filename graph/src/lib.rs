@@ -29,6 +29,7 @@ pub use endpoints::{
     DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT, EndpointError, EndpointRole, GraphEndpoints,
 };
 pub use error::{ErrorClass, GraphError, Operation};
+pub use evolvable::Evolvable;
 pub use flow_types::{
     ADMINISTRATIVE_UNIT_FLOW_TYPE, AdditionalClassGroupOptions, AdminUnitCreationOptions,
     AdministrativeUnitConfig, CLASS_GROUP_FLOW_TYPE, ClassGroupAttribute, ClassGroupConfig,

@@ -1,11 +1,15 @@
 //! The CustomResourceDefinition as installed: generated from the types, descriptions unwrapped.
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
-    CustomResourceDefinition, JSONSchemaProps, JSONSchemaPropsOrArray,
+    CustomResourceColumnDefinition, CustomResourceDefinition, JSONSchemaProps,
+    JSONSchemaPropsOrArray,
 };
 use kube::CustomResourceExt;
 
-use super::{CredentialGrant, SecurityGroupProvisioningFlow};
+use super::{
+    AdministrativeUnitProvisioningFlow, ClassGroupProvisioningFlow, CredentialGrant, FlowKind,
+    SecurityGroupProvisioningFlow, UserProvisioningFlow,
+};
 
 /// Error turning the CRD into YAML.
 #[derive(Debug, thiserror::Error)]
@@ -16,13 +20,128 @@ pub struct CrdYamlError(#[from] serde_saphyr::SerializeError);
 pub fn custom_resource_definitions() -> Vec<CustomResourceDefinition> {
     vec![
         custom_resource_definition(),
+        flow_crd::<AdministrativeUnitProvisioningFlow>(),
+        flow_crd::<ClassGroupProvisioningFlow>(),
+        flow_crd::<UserProvisioningFlow>(),
         as_installed(CredentialGrant::crd()),
     ]
 }
 
 /// The CustomResourceDefinition for `SecurityGroupProvisioningFlow`.
 pub fn custom_resource_definition() -> CustomResourceDefinition {
-    as_installed(SecurityGroupProvisioningFlow::crd())
+    flow_crd::<SecurityGroupProvisioningFlow>()
+}
+
+/// The CRD of a flow kind: every flow kind has the same printer columns, and the settings its
+/// status mirrors take any value of an enum Graph may extend (the spec offers only the values
+/// known here).
+pub fn flow_crd<K: FlowKind>() -> CustomResourceDefinition {
+    let mut crd = as_installed(K::crd());
+    let mirrored = schemars::schema_for!(K::Mirror);
+    let mirrored: Vec<&String> = mirrored
+        .get("properties")
+        .and_then(|properties| properties.as_object())
+        .map(|properties| properties.keys().collect())
+        .unwrap_or_default();
+    for version in &mut crd.spec.versions {
+        version.additional_printer_columns = Some(flow_columns());
+        let status = version
+            .schema
+            .as_mut()
+            .and_then(|validation| validation.open_api_v3_schema.as_mut())
+            .and_then(|schema| schema.properties.as_mut())
+            .and_then(|properties| properties.get_mut("status"))
+            .and_then(|status| status.properties.as_mut());
+        for (name, property) in status.into_iter().flatten() {
+            if mirrored.contains(&name) {
+                drop_enums(property);
+            }
+        }
+    }
+    crd
+}
+
+/// What `kubectl get` shows of every flow kind: health first, then what Graph says, the flow set,
+/// and with `-o wide` the flow's id and the Ready condition's message.
+fn flow_columns() -> Vec<CustomResourceColumnDefinition> {
+    let ready = |member: &str| format!(r#".status.conditions[?(@.type=="Ready")].{member}"#);
+    let column = |name: &str, type_: &str, json_path: String, description: &str, priority| {
+        CustomResourceColumnDefinition {
+            name: name.to_owned(),
+            type_: type_.to_owned(),
+            json_path,
+            description: (!description.is_empty()).then(|| description.to_owned()),
+            priority,
+            format: None,
+        }
+    };
+    vec![
+        column(
+            "Ready",
+            "string",
+            ready("status"),
+            "Whether the last sync succeeded and Graph reports the flow ready",
+            None,
+        ),
+        column(
+            "Reason",
+            "string",
+            ready("reason"),
+            "Why the resource is or is not ready (the Ready condition's reason)",
+            None,
+        ),
+        column(
+            "Readiness",
+            "string",
+            ".status.readinessStatus".to_owned(),
+            "readinessStatus as Graph reports it",
+            None,
+        ),
+        column(
+            "FlowSet",
+            "string",
+            ".spec.flowSetId".to_owned(),
+            "Id of the parent outbound provisioning flow set",
+            None,
+        ),
+        column(
+            "Age",
+            "date",
+            ".metadata.creationTimestamp".to_owned(),
+            "",
+            None,
+        ),
+        column(
+            "FlowID",
+            "string",
+            ".status.flowId".to_owned(),
+            "Id of the flow in Graph",
+            Some(1),
+        ),
+        column(
+            "Message",
+            "string",
+            ready("message"),
+            "What the Ready condition says, including what to fix",
+            Some(1),
+        ),
+    ]
+}
+
+/// Removes every `enum` list below `schema`: status mirrors what Graph sends, and Graph may send
+/// a value added after this operator was built; refusing it would lose the whole status write.
+fn drop_enums(schema: &mut JSONSchemaProps) {
+    schema.enum_ = None;
+    for property in schema
+        .properties
+        .iter_mut()
+        .flat_map(|properties| properties.values_mut())
+    {
+        drop_enums(property);
+    }
+    if let Some(JSONSchemaPropsOrArray::Schema(items)) = &mut schema.items {
+        drop_enums(items);
+    }
 }
 
 /// The CRD as generated, except that descriptions lose the line breaks of the doc comments they

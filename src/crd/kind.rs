@@ -18,6 +18,15 @@ use super::{
     PAUSED_ANNOTATION, RESET_ANNOTATION, SecretKeyReference,
 };
 
+/// A Secret key the settings take a value from: the slot it fills in `Inputs::secrets`, and the
+/// spec field that names it, for messages.
+#[derive(Clone, Debug)]
+pub struct SecretSlot<'a> {
+    pub slot: &'a str,
+    pub field: String,
+    pub reference: &'a SecretKeyReference,
+}
+
 /// What a kind's settings take from outside its spec, read at each sync: Graph's URLs (a role
 /// group is bound by its URL) and the values of the Secret keys the spec names, by slot.
 #[derive(Clone, Copy, Debug)]
@@ -44,6 +53,7 @@ pub trait FlowKind:
     type Config: graph::FlowConfig;
     /// What the status mirrors of Graph's settings.
     type Mirror: Clone
+        + schemars::JsonSchema
         + fmt::Debug
         + Default
         + PartialEq
@@ -72,9 +82,9 @@ pub trait FlowKind:
     /// of its Secret is noticed by its fingerprint in status instead.
     fn matches(&self, found: &Self::Config) -> bool;
 
-    /// The Secret keys the settings take values from, each with the slot it fills in
-    /// `Inputs::secrets` (a user flow's default passwords, by role group). None for most kinds.
-    fn secret_keys(&self) -> Vec<(String, &SecretKeyReference)> {
+    /// The Secret keys the settings take values from (a user flow's default passwords). None for
+    /// most kinds.
+    fn secret_keys(&self) -> Vec<SecretSlot<'_>> {
         Vec::new()
     }
 

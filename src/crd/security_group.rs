@@ -11,7 +11,7 @@ use super::{FlowKind, FlowSpec, FlowStatus, Inputs};
 /// Desired state of one School Data Sync security-group provisioning flow.
 #[allow(
     clippy::duplicated_attributes,
-    reason = "each printcolumn(...) repeats keys such as type_"
+    reason = "the two category(...) entries"
 )]
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[kube(
@@ -26,50 +26,7 @@ use super::{FlowKind, FlowSpec, FlowStatus, Inputs};
     category = "sds",
     category = "industrydata",
     doc = "A Microsoft Graph School Data Sync securityGroupProvisioningFlow: tells SDS which \
-           security groups to create from the school data of one outbound provisioning flow set.",
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].status"#,
-        description = "Whether the last sync succeeded and Graph reports the flow ready"
-    ),
-    printcolumn(
-        name = "Reason",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#,
-        description = "Why the resource is or is not ready (the Ready condition's reason)"
-    ),
-    printcolumn(
-        name = "Readiness",
-        type_ = "string",
-        json_path = ".status.readinessStatus",
-        description = "readinessStatus as Graph reports it"
-    ),
-    printcolumn(
-        name = "FlowSet",
-        type_ = "string",
-        json_path = ".spec.flowSetId",
-        description = "Id of the parent outbound provisioning flow set"
-    ),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    ),
-    printcolumn(
-        name = "FlowID",
-        type_ = "string",
-        json_path = ".status.flowId",
-        description = "Id of the flow in Graph",
-        priority = 1
-    ),
-    printcolumn(
-        name = "Message",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].message"#,
-        description = "What the Ready condition says, including what to fix",
-        priority = 1
-    )
+           security groups to create from the school data of one outbound provisioning flow set."
 )]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityGroupProvisioningFlowSpec {

@@ -92,9 +92,7 @@ pub(super) async fn labelled_secret(
         .get_opt(name)
         .await
         .map_err(|source| Error::kube(read, source))?
-        .filter(|secret| {
-            secret.labels().get(CREDENTIAL_LABEL).map(String::as_str) == Some("true")
-        }))
+        .filter(|secret| secret.labels().get(CREDENTIAL_LABEL).map(String::as_str) == Some("true")))
 }
 
 /// The Graph clients of the credentials in use, and which resource uses which.

@@ -121,7 +121,16 @@ fn a_reset_sooner_than_the_minimum_interval_waits_until_it_has_passed() {
     reset.record_handled("previous".into(), ResetOutcome::Accepted, None);
     reset.sent_time = Some(Time(now() - SignedDuration::from_secs(60)));
     assert_eq!(
-        plan(&resource, &status, Some(&flow), &Default::default(), None, now(), interval).reset,
+        plan(
+            &resource,
+            &status,
+            Some(&flow),
+            &Default::default(),
+            None,
+            now(),
+            interval
+        )
+        .reset,
         ResetStep::Wait {
             token: "next".into(),
             not_before: now() + SignedDuration::from_secs(241)
@@ -130,7 +139,16 @@ fn a_reset_sooner_than_the_minimum_interval_waits_until_it_has_passed() {
     status.reset.as_mut().expect("reset").sent_time =
         Some(Time(now() - SignedDuration::from_secs(301)));
     assert_eq!(
-        plan(&resource, &status, Some(&flow), &Default::default(), None, now(), interval).reset,
+        plan(
+            &resource,
+            &status,
+            Some(&flow),
+            &Default::default(),
+            None,
+            now(),
+            interval
+        )
+        .reset,
         ResetStep::Send {
             token: "next".into(),
             flow_id: FLOW.into()

@@ -29,7 +29,15 @@ pub(super) fn plan_now(
     status: &SecurityGroupProvisioningFlowStatus,
     observed: Option<&SecurityGroupFlow>,
 ) -> Plan<graph::SecurityGroupConfig> {
-    plan(flow, status, observed, &Default::default(), None, now(), NO_INTERVAL)
+    plan(
+        flow,
+        status,
+        observed,
+        &Default::default(),
+        None,
+        now(),
+        NO_INTERVAL,
+    )
 }
 
 pub(super) fn now() -> Timestamp {

@@ -25,12 +25,17 @@ pub struct SecretValues {
 pub async fn read<K: FlowKind>(client: &Client, flow: &K) -> Result<SecretValues, Error> {
     let namespace = flow.namespace().unwrap_or_default();
     let mut read = SecretValues::default();
-    for (slot, reference) in flow.secret_keys() {
+    for crate::crd::SecretSlot {
+        slot,
+        field,
+        reference,
+    } in flow.secret_keys()
+    {
         let missing = || Error::SecretKeyNotFound {
             namespace: namespace.clone(),
             name: reference.name.clone(),
             key: reference.key.clone(),
-            field: format!("the defaultPasswordSecretRef of {slot}"),
+            field: field.clone(),
         };
         let secret = labelled_secret(client, &namespace, &reference.name)
             .await?
@@ -44,8 +49,9 @@ pub async fn read<K: FlowKind>(client: &Client, flow: &K) -> Result<SecretValues
             .ok_or_else(missing)?;
         let uid = secret.uid().unwrap_or_default();
         read.fingerprints
-            .insert(slot.clone(), fingerprint(&uid, &value));
-        read.values.insert(slot, SecretString::new(value));
+            .insert(slot.to_owned(), fingerprint(&uid, &value));
+        read.values
+            .insert(slot.to_owned(), SecretString::new(value));
     }
     Ok(read)
 }
@@ -58,7 +64,10 @@ fn fingerprint(secret_uid: &str, value: &str) -> String {
         Hmac::<Sha256>::new_from_slice(secret_uid.as_bytes()).expect("HMAC takes any key length");
     mac.update(value.as_bytes());
     let digest = mac.finalize().into_bytes();
-    let hex: String = digest[..16].iter().map(|byte| format!("{byte:02x}")).collect();
+    let hex: String = digest[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
     format!("hmac-sha256:{hex}")
 }
 

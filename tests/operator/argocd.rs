@@ -287,29 +287,36 @@ fn the_argocd_cm_keys_embed_the_shipped_scripts_verbatim() {
     };
     let config_map: Value =
         serde_saphyr::from_str(&read("../../argocd-cm.yaml")).expect("argocd-cm.yaml parses");
-    let key = "industrydata.sds-operator.io_SecurityGroupProvisioningFlow";
     let data = &config_map["data"];
-    let health = data[format!("resource.customizations.health.{key}")]
-        .as_str()
-        .expect("the health key");
-    let actions: Value = serde_saphyr::from_str(
-        data[format!("resource.customizations.actions.{key}")]
-            .as_str()
-            .expect("the actions key"),
-    )
-    .expect("the actions key holds YAML");
     let drifted =
         "gitops/argocd/argocd-cm.yaml differs from the scripts beside it: embed them again";
-    assert_eq!(health, read("health.lua"), "{drifted}");
-    assert_eq!(
-        actions["discovery.lua"],
-        json!(read("actions/discovery.lua")),
-        "{drifted}"
-    );
-    assert_eq!(actions["definitions"][0]["name"], json!("reset"));
-    assert_eq!(
-        actions["definitions"][0]["action.lua"],
-        json!(read("actions/reset/action.lua")),
-        "{drifted}"
-    );
+    for kind in [
+        "SecurityGroupProvisioningFlow",
+        "AdministrativeUnitProvisioningFlow",
+        "ClassGroupProvisioningFlow",
+        "UserProvisioningFlow",
+    ] {
+        let key = format!("industrydata.sds-operator.io_{kind}");
+        let health = data[format!("resource.customizations.health.{key}")]
+            .as_str()
+            .unwrap_or_else(|| panic!("the health key of {kind}"));
+        let actions: Value = serde_saphyr::from_str(
+            data[format!("resource.customizations.actions.{key}")]
+                .as_str()
+                .unwrap_or_else(|| panic!("the actions key of {kind}")),
+        )
+        .expect("the actions key holds YAML");
+        assert_eq!(health, read("health.lua"), "{kind}: {drifted}");
+        assert_eq!(
+            actions["discovery.lua"],
+            json!(read("actions/discovery.lua")),
+            "{kind}: {drifted}"
+        );
+        assert_eq!(actions["definitions"][0]["name"], json!("reset"));
+        assert_eq!(
+            actions["definitions"][0]["action.lua"],
+            json!(read("actions/reset/action.lua")),
+            "{kind}: {drifted}"
+        );
+    }
 }
