@@ -49,6 +49,8 @@ fn status_records_what_the_design_asks() {
             "observedGeneration",
             "readinessStatus",
             "reset",
+            // Fingerprints of write-only values sent (a user flow's passwords); empty here.
+            "secretFingerprints",
         ]
     );
     let mut reset: Vec<String> = status["reset"]["properties"]
