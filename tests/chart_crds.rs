@@ -69,6 +69,28 @@ async fn established(test: &TestContext, name: &str) {
     .expect("watch the CRD");
 }
 
+/// Waits until every CRD the chart ships is deleted: a CRD still terminating would make the next
+/// install wait for it forever.
+async fn all_gone(test: &TestContext) {
+    for name in chart_crd_names() {
+        gone(test, &name).await;
+    }
+}
+
+/// The names of the CRDs the chart ships, from its files (one per CRD, named by it).
+fn chart_crd_names() -> Vec<String> {
+    let names: Vec<String> = std::fs::read_dir(Path::new(CHART).join("files/crds"))
+        .expect("read the chart's CRDs")
+        .map(|entry| {
+            let path = entry.expect("a CRD file").path();
+            let stem = path.file_stem().expect("a file name").to_string_lossy();
+            stem.into_owned()
+        })
+        .collect();
+    assert!(names.iter().any(|name| name == FLOWS) && names.iter().any(|name| name == GRANTS));
+    names
+}
+
 async fn gone(test: &TestContext, name: &str) {
     let crds = Api::<CustomResourceDefinition>::all(test.client.clone());
     let Some(uid) = crd(test, name).await.and_then(|crd| crd.metadata.uid) else {
@@ -221,8 +243,7 @@ async fn the_release_installs_upgrades_and_keeps_its_crds_and_takes_over_older_o
     assert!(ok, "helm install again: {text}");
     let (ok, text) = helm(&test, "uninstall", Path::new(CHART), &[]);
     assert!(ok, "helm uninstall: {text}");
-    gone(&test, FLOWS).await;
-    gone(&test, GRANTS).await;
+    all_gone(&test).await;
 
     // A release of the chart as it was before crds.enabled, with its CRDs in crds/ (which Helm
     // installs unowned, and never upgrades): a plain upgrade is refused naming them, and
@@ -272,8 +293,7 @@ async fn the_release_installs_upgrades_and_keeps_its_crds_and_takes_over_older_o
     assert!(ok, "helm upgrade: {text}");
     let (ok, text) = helm(&test, "uninstall", Path::new(CHART), &[]);
     assert!(ok, "helm uninstall: {text}");
-    gone(&test, FLOWS).await;
-    gone(&test, GRANTS).await;
+    all_gone(&test).await;
     let (ok, text) = helm(&test, "install", Path::new(CHART), GRANT);
     assert!(
         !ok && text.contains("ensure CRDs are installed first"),
