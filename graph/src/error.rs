@@ -304,6 +304,18 @@ impl GraphError {
         }
     }
 
+    /// Whether Graph certainly changed nothing, so that a create may be sent again without
+    /// looking for its flow first: it never reached Graph, or Graph refused it before acting
+    /// (a 4xx other than 408 and 409). Stricter than `had_no_effect` about server errors (a 5xx
+    /// may follow a flow that was made), broader about refusals (a 400 is not worth retrying as
+    /// is, but no flow came of it). A 409 may be an earlier create of ours seen late.
+    pub fn changed_nothing(&self) -> bool {
+        self.never_sent()
+            || (self.0.failure == Failure::Status
+                && matches!(self.0.status, Some(400..=499))
+                && !matches!(self.0.status, Some(408 | 409)))
+    }
+
     pub fn operation(&self) -> Operation {
         self.0.operation
     }
@@ -354,9 +366,14 @@ impl GraphError {
     /// timeout or a broken or oversized answer may hide a request that Graph carried out: that
     /// one is not safe to send again.
     pub fn had_no_effect(&self) -> bool {
+        self.never_sent() || (self.0.failure == Failure::Status && self.class().is_transient())
+    }
+
+    /// Whether the request was never carried out: held back by throttling, no token, no
+    /// connection, or answered with a redirect that was not followed.
+    fn never_sent(&self) -> bool {
         match self.0.failure {
             Failure::HeldBack | Failure::Token(_) | Failure::Redirected { .. } => true,
-            Failure::Status => self.class().is_transient(),
             Failure::Transport { timeout: false } => {
                 self.0.source.as_deref().is_some_and(|source| {
                     source
@@ -364,7 +381,8 @@ impl GraphError {
                         .is_some_and(reqwest::Error::is_connect)
                 })
             }
-            Failure::Transport { timeout: true }
+            Failure::Status
+            | Failure::Transport { timeout: true }
             | Failure::Unreadable
             | Failure::TooLarge { .. } => false,
         }

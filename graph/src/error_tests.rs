@@ -140,3 +140,40 @@ fn unreadable_success_is_unexpected() {
     assert_eq!(error.class(), ErrorClass::Unexpected);
     assert_eq!(error.status(), Some(200));
 }
+
+#[test]
+fn a_refused_or_unsent_create_changed_nothing() {
+    for status in [400, 401, 403, 404, 422, 429] {
+        assert!(graph_error(status, NOT_FOUND).changed_nothing(), "{status}");
+    }
+    // A late answer to an earlier create, a timeout at the gateway, or a server error may each
+    // follow a flow that was made.
+    for status in [408, 409, 500, 503, 504] {
+        assert!(
+            !graph_error(status, NOT_FOUND).changed_nothing(),
+            "{status}"
+        );
+    }
+    let held = GraphError::held_back(
+        Operation::CreateFlow,
+        "c".to_owned(),
+        Duration::from_secs(2),
+    );
+    assert!(held.changed_nothing() && held.had_no_effect());
+    let unreadable = GraphError::unreadable(
+        Operation::CreateFlow,
+        "c".to_owned(),
+        Some(meta(201)),
+        "the created flow in Graph's answer could not be read",
+        None,
+    );
+    assert!(!unreadable.changed_nothing() && !unreadable.had_no_effect());
+}
+
+#[test]
+fn only_a_transient_answer_is_worth_resending_as_is() {
+    assert!(graph_error(429, NOT_FOUND).had_no_effect());
+    assert!(graph_error(503, NOT_FOUND).had_no_effect());
+    assert!(!graph_error(400, NOT_FOUND).had_no_effect());
+    assert!(!graph_error(409, NOT_FOUND).had_no_effect());
+}

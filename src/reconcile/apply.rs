@@ -96,10 +96,18 @@ async fn apply_flow<K: FlowKind>(
                 recorded_time: Time(target.now),
             });
             progress.persist().await?;
-            let created = target
+            let answer = target
                 .graph
                 .create_flow(flow_set_id, target.desired, client_request_id)
-                .await?
+                .await;
+            let created = answer
+                .inspect_err(|error| {
+                    if error.changed_nothing() {
+                        // No flow can come of it: the next attempt creates at once instead of
+                        // waiting out the visibility window for a flow that will never appear.
+                        progress.status.create_intent = None;
+                    }
+                })?
                 .value
                 .into_flow::<K::Config>()
                 .ok_or(Error::UnexpectedAnswer(
