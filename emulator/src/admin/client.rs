@@ -222,10 +222,21 @@ impl AdminClient {
         flow_id: &str,
         options: &Map<String, Value>,
     ) -> Result<(), AdminError> {
+        let members =
+            Map::from_iter([("creationOptions".to_owned(), Value::Object(options.clone()))]);
+        self.set_properties(flow_id, &members).await
+    }
+
+    /// Overwrites the given members of a flow as a portal edit would (drift).
+    pub async fn set_properties(
+        &self,
+        flow_id: &str,
+        members: &Map<String, Value>,
+    ) -> Result<(), AdminError> {
         self.call_empty(
-            Method::PUT,
-            &format!("/flows/{flow_id}/creation-options"),
-            Some(options),
+            Method::PATCH,
+            &format!("/flows/{flow_id}/properties"),
+            Some(members),
         )
         .await
     }

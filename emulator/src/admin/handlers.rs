@@ -294,19 +294,18 @@ pub async fn set_readiness_script(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Replaces `creationOptions` as the SDS portal would: no validation, timestamp moves.
-pub async fn set_creation_options(
+/// Replaces the given members of a flow as the SDS portal would: no validation, timestamp moves.
+pub async fn set_properties(
     State(shared): AppState,
     Path(flow_id): Path<String>,
-    Json(options): Json<Map<String, Value>>,
+    Json(members): Json<Map<String, Value>>,
 ) -> Result<StatusCode, AdminError> {
     let mut inner = shared.lock();
     let flow = inner
         .directory
         .find_flow_mut(&flow_id)
         .ok_or_else(|| not_found("flow", &flow_id))?;
-    flow.properties
-        .insert("creationOptions".to_owned(), Value::Object(options));
+    flow.properties.extend(members);
     flow.modified = clock::after(flow.modified, Timestamp::now());
     Ok(StatusCode::NO_CONTENT)
 }

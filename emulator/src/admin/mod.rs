@@ -9,7 +9,7 @@ pub mod model;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, patch, post, put};
 
 use crate::state::Shared;
 use handlers as h;
@@ -62,8 +62,8 @@ pub fn router() -> Router<Arc<Shared>> {
             put(h::set_readiness_script),
         )
         .route(
-            "/_emulator/flows/{flow_id}/creation-options",
-            put(h::set_creation_options),
+            "/_emulator/flows/{flow_id}/properties",
+            patch(h::set_properties),
         )
         .route(
             "/_emulator/faults",

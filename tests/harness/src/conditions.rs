@@ -3,15 +3,11 @@
 //!
 //! [`OperatorUnderTest::wait_for`]: crate::OperatorUnderTest::wait_for
 
-use sds_operator::crd::SecurityGroupProvisioningFlow;
+use sds_operator::crd::{FlowKind, SecurityGroupProvisioningFlow};
 
 /// The named condition's (status, reason, message).
-pub fn condition(
-    flow: &SecurityGroupProvisioningFlow,
-    kind: &str,
-) -> Option<(String, String, String)> {
-    flow.status
-        .as_ref()?
+pub fn condition<K: FlowKind>(flow: &K, kind: &str) -> Option<(String, String, String)> {
+    flow.flow_status()?
         .conditions
         .iter()
         .find(|condition| condition.type_ == kind)
@@ -25,16 +21,15 @@ pub fn condition(
 }
 
 /// Whether the named condition has this status.
-pub fn has_condition(flow: &SecurityGroupProvisioningFlow, kind: &str, status: &str) -> bool {
+pub fn has_condition<K: FlowKind>(flow: &K, kind: &str, status: &str) -> bool {
     condition(flow, kind).is_some_and(|(actual, _, _)| actual == status)
 }
 
 /// Ready=True and Graph says ready.
-pub fn is_ready(flow: &SecurityGroupProvisioningFlow) -> bool {
+pub fn is_ready<K: FlowKind>(flow: &K) -> bool {
     has_condition(flow, "Ready", "True")
         && flow
-            .status
-            .as_ref()
+            .flow_status()
             .and_then(|status| status.readiness_status.as_ref())
             .map(|r| r.as_str())
             == Some("ready")
@@ -56,21 +51,16 @@ pub fn synced_to(
 }
 
 /// Whether the named condition has this status and reason.
-pub fn condition_is(
-    flow: &SecurityGroupProvisioningFlow,
-    kind: &str,
-    status: &str,
-    reason: &str,
-) -> bool {
+pub fn condition_is<K: FlowKind>(flow: &K, kind: &str, status: &str, reason: &str) -> bool {
     condition(flow, kind)
         .is_some_and(|(actual, actual_reason, _)| actual == status && actual_reason == reason)
 }
 
 /// Stalled=True with `reason` and a message containing `fragment`.
-pub fn stalled_with(
+pub fn stalled_with<K: FlowKind>(
     reason: &'static str,
     fragment: impl Into<String>,
-) -> impl Fn(&SecurityGroupProvisioningFlow) -> bool {
+) -> impl Fn(&K) -> bool {
     let fragment = fragment.into();
     move |flow| {
         condition(flow, "Stalled").is_some_and(|(status, actual, message)| {

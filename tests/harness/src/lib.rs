@@ -8,6 +8,7 @@
 mod calls;
 mod conditions;
 mod judge;
+mod kinds;
 mod namespace_user;
 mod operator;
 mod options;
@@ -19,6 +20,7 @@ mod wait;
 pub use calls::{calls_after_settling, calls_to, options_json, writes};
 pub use conditions::{condition, condition_is, has_condition, is_ready, stalled_with, synced_to};
 pub use judge::{judge, judge_tool};
+pub use kinds::{KindUnderTest, Manifest, Sample, Variant, contains};
 pub use operator::{OperatorUnderTest, event_reasons, write_grant};
 pub use options::{CLIENT_ID, CLIENT_SECRET, Options, TENANT};
 pub use process::OperatorProcess;

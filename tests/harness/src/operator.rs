@@ -16,7 +16,7 @@ use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, ResourceExt};
 use sds_operator::config::Config;
 use sds_operator::crd::{
-    CREDENTIAL_LABEL, CredentialGrant, CredentialGrantSpec, SecurityGroupProvisioningFlow,
+    CREDENTIAL_LABEL, CredentialGrant, CredentialGrantSpec, FlowKind, SecurityGroupProvisioningFlow,
 };
 use sds_test_support::{DEFAULT_DEADLINE, TestContext, shared_control_plane};
 use serde_json::json;
@@ -24,8 +24,11 @@ use tokio::sync::oneshot;
 
 use crate::{CLIENT_ID, CLIENT_SECRET, Options, ResourceBuilder, TENANT, options_json};
 
-const CRD_NAMES: [&str; 2] = [
+const CRD_NAMES: [&str; 5] = [
     "securitygroupprovisioningflows.industrydata.sds-operator.io",
+    "administrativeunitprovisioningflows.industrydata.sds-operator.io",
+    "classgroupprovisioningflows.industrydata.sds-operator.io",
+    "userprovisioningflows.industrydata.sds-operator.io",
     "credentialgrants.industrydata.sds-operator.io",
 ];
 
@@ -162,14 +165,10 @@ impl OperatorUnderTest {
 
     /// Applies `flow` through `api` (for example as a namespace's user, limited by RBAC), as
     /// [`apply`](Self::apply) does.
-    pub async fn apply_through(
-        &self,
-        api: &Api<SecurityGroupProvisioningFlow>,
-        flow: &SecurityGroupProvisioningFlow,
-    ) -> kube::Result<SecurityGroupProvisioningFlow> {
+    pub async fn apply_through<K: FlowKind>(&self, api: &Api<K>, flow: &K) -> kube::Result<K> {
         let mut body = serde_json::to_value(flow).expect("serialize");
-        body["apiVersion"] = json!("industrydata.sds-operator.io/v1alpha1");
-        body["kind"] = json!("SecurityGroupProvisioningFlow");
+        body["apiVersion"] = json!(K::api_version(&()));
+        body["kind"] = json!(K::kind(&()));
         if let Some(metadata) = body["metadata"].as_object_mut() {
             metadata.retain(|key, _| {
                 ["name", "namespace", "annotations", "labels"].contains(&key.as_str())

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::events::v1::Event;
-use kube::ResourceExt;
 use kube::runtime::wait::{await_condition, conditions};
 use kube::runtime::{WatchStreamExt, watcher};
-use sds_operator::crd::SecurityGroupProvisioningFlow;
+use kube::{Api, ResourceExt};
+use sds_operator::crd::{FlowKind, SecurityGroupProvisioningFlow};
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 
 use crate::{OperatorUnderTest, event_reasons, is_ready};
@@ -32,39 +32,12 @@ impl OperatorUnderTest {
         what: &str,
         condition: impl Fn(&SecurityGroupProvisioningFlow) -> bool,
     ) -> SecurityGroupProvisioningFlow {
-        let satisfied = await_condition(
-            self.api.clone(),
-            name,
-            move |object: Option<&SecurityGroupProvisioningFlow>| object.is_some_and(&condition),
-        );
-        match tokio::time::timeout(DEFAULT_DEADLINE, satisfied).await {
-            Ok(Ok(Some(object))) => object,
-            other => {
-                let current = self.api.get_opt(name).await.ok().flatten();
-                panic!(
-                    "timed out waiting for {name} to be {what} ({other:?}); it is now: {:#?}",
-                    current.map(|object| object.status)
-                )
-            }
-        }
+        wait_on(&self.api, name, what, condition).await
     }
 
     /// Waits until `name` is gone.
     pub async fn wait_deleted(&self, name: &str) {
-        let uid = self
-            .api
-            .get(name)
-            .await
-            .ok()
-            .and_then(|object| object.uid())
-            .unwrap_or_default();
-        tokio::time::timeout(
-            DEFAULT_DEADLINE,
-            await_condition(self.api.clone(), name, conditions::is_deleted(&uid)),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("timed out waiting for {name} to be deleted"))
-        .expect("watching the deletion");
+        wait_gone(&self.api, name).await;
     }
 
     /// Waits until an event with `reason` about `name` is recorded, and returns it.
@@ -117,4 +90,44 @@ impl OperatorUnderTest {
             );
         }
     }
+}
+
+/// Waits (on the watch, not by polling) until the flow `name` of `api`'s kind satisfies
+/// `condition`; panics after the deadline with its status.
+pub async fn wait_on<K: FlowKind>(
+    api: &Api<K>,
+    name: &str,
+    what: &str,
+    condition: impl Fn(&K) -> bool,
+) -> K {
+    let satisfied = await_condition(api.clone(), name, move |object: Option<&K>| {
+        object.is_some_and(&condition)
+    });
+    match tokio::time::timeout(DEFAULT_DEADLINE, satisfied).await {
+        Ok(Ok(Some(object))) => object,
+        other => {
+            let current = api.get_opt(name).await.ok().flatten();
+            panic!(
+                "timed out waiting for {name} to be {what} ({other:?}); it is now: {:#?}",
+                current.as_ref().and_then(FlowKind::flow_status)
+            )
+        }
+    }
+}
+
+/// Waits until the flow `name` of `api`'s kind is gone.
+pub async fn wait_gone<K: FlowKind>(api: &Api<K>, name: &str) {
+    let uid = api
+        .get(name)
+        .await
+        .ok()
+        .and_then(|object| object.uid())
+        .unwrap_or_default();
+    tokio::time::timeout(
+        DEFAULT_DEADLINE,
+        await_condition(api.clone(), name, conditions::is_deleted(&uid)),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("timed out waiting for {name} to be deleted"))
+    .expect("watching the deletion");
 }
