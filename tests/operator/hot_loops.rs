@@ -65,7 +65,7 @@ async fn deleting_many_resources_that_name_one_flow_set_costs_a_few_reconciles_e
                         .is_some_and(|generation| generation >= 1)
                 })
                 .count();
-            let ready = list.items.iter().filter(|flow| is_ready(flow)).count();
+            let ready = list.items.iter().filter(|flow| is_ready(*flow)).count();
             if processed == CLAIMANTS && ready == 1 {
                 Ok(())
             } else {

@@ -13,6 +13,7 @@ mod credential_kinds;
 mod credentials;
 mod delegated;
 mod drift;
+mod every_kind;
 mod failures;
 mod freshness;
 mod grants;
