@@ -26,6 +26,7 @@ mod policies;
 mod probes;
 mod reset;
 mod reset_crash;
+mod user_passwords;
 mod validation;
 mod visibility;
 mod workload_identity;

@@ -194,6 +194,13 @@ impl OperatorProcess {
         sum_of(&text, name)
     }
 
+    /// The operator's whole log, all starts included.
+    pub fn log(&self) -> String {
+        self.child
+            .as_ref()
+            .map_or_else(String::new, |child| child.log_tail(usize::MAX))
+    }
+
     /// The last lines of the operator's log, all starts included.
     pub fn log_tail(&self) -> String {
         self.child
