@@ -21,6 +21,7 @@ mod hot_loops;
 mod kstatus;
 mod leader_election;
 mod lifecycle;
+mod normalisation;
 mod pause;
 mod policies;
 mod probes;
