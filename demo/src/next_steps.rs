@@ -28,7 +28,7 @@ impl NextSteps {
   export KUBECONFIG={kubeconfig}
   export PATH="{kubectl_dir}:$PATH"   # the kubectl used above, if you have none
 
-  kubectl get sgpf -A
+  kubectl get sgpf,aupf,cgpf,upf -A
   kubectl describe sgpf {name} -n {namespace}
   kubectl explain sgpf.spec
   kubectl annotate --overwrite sgpf/{name} -n {namespace} industrydata.sds-operator.io/reset="$(date -u +%Y-%m-%dT%H:%M:%SZ)"

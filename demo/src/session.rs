@@ -25,8 +25,11 @@ const DEMO_CLIENT_SECRET: &str = "demo-secret-not-a-real-credential";
 
 /// Long enough to see notReady before ready; short enough not to bore.
 const READINESS_DELAY: Duration = Duration::from_secs(4);
-const CRD_NAMES: [&str; 2] = [
+const CRD_NAMES: [&str; 5] = [
     "securitygroupprovisioningflows.industrydata.sds-operator.io",
+    "administrativeunitprovisioningflows.industrydata.sds-operator.io",
+    "classgroupprovisioningflows.industrydata.sds-operator.io",
+    "userprovisioningflows.industrydata.sds-operator.io",
     "credentialgrants.industrydata.sds-operator.io",
 ];
 
@@ -168,7 +171,7 @@ impl Session {
         kubectl.show(&["create", "namespace", namespace]).await?;
         kubectl.show(&["apply", "-f", "examples/"]).await?;
 
-        step(5, "Watching the example go Ready, then resetting it");
+        step(5, "Watching the examples go Ready, then resetting one");
         let resource = Resource {
             kind_name: format!("sgpf/{}", example.name),
             namespace,
@@ -179,6 +182,7 @@ impl Session {
             resource: &resource,
         };
         let flow_id = walkthrough::ready_then_reset(&mut waiter).await?;
+        walkthrough::every_kind_ready(kubectl, namespace).await?;
         Ok(NextSteps {
             kubeconfig: self.control_plane.admin_kubeconfig().to_path_buf(),
             kubectl_dir: parent_dir(&self.control_plane.binaries().kubectl),

@@ -80,6 +80,36 @@ pub async fn ready_then_reset(waiter: &mut Waiter<'_>) -> Result<String, DemoErr
     Ok(flow_id)
 }
 
+/// The other flow kinds of examples/ (administrative units, class groups, users), by short name.
+const OTHER_FLOW_KINDS: &str = "aupf,cgpf,upf";
+
+/// Waits until every other flow of examples/ is Ready too, then shows all four kinds.
+pub async fn every_kind_ready(kubectl: Kubectl<'_>, namespace: &str) -> Result<(), DemoError> {
+    println!("(the examples hold one flow of every kind on the same flow set)");
+    kubectl
+        .show(&[
+            "wait",
+            "--for=condition=Ready",
+            OTHER_FLOW_KINDS,
+            "--all",
+            "-n",
+            namespace,
+            "--timeout=120s",
+        ])
+        .await?;
+    kubectl
+        .show(&[
+            "get",
+            &format!("sgpf,{OTHER_FLOW_KINDS}"),
+            "-n",
+            namespace,
+            "-o",
+            "wide",
+        ])
+        .await
+        .map(drop)
+}
+
 async fn show_table(kubectl: Kubectl<'_>, namespace: &str) -> Result<(), DemoError> {
     kubectl
         .show(&["get", "sgpf", "-n", namespace, "-o", "wide"])

@@ -1,12 +1,12 @@
 //! `make demo` end to end: the built sds-demo, with --exit-when-done, runs the real operator against
-//! a real control plane and the Graph emulator, and must show the example Ready and its reset
+//! a real control plane and the Graph emulator, and must show every example Ready and a reset
 //! Accepted. Every wait is the demo's own `kubectl wait` with a deadline.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 #[test]
-fn the_demo_shows_the_example_ready_and_its_reset_accepted() {
+fn the_demo_shows_every_example_ready_and_a_reset_accepted() {
     let operator = operator_binary();
     let output = Command::new(env!("CARGO_BIN_EXE_sds-demo"))
         .arg("--exit-when-done")
@@ -32,6 +32,21 @@ fn the_demo_shows_the_example_ready_and_its_reset_accepted() {
         ready_row,
         "no Ready row with readiness ready:\n{transcript}"
     );
+    // `kubectl get sgpf,aupf,cgpf,upf -o wide` names each row kind/name.
+    for name in [
+        "district-administrative-units",
+        "district-class-groups",
+        "district-users",
+    ] {
+        let ready = stdout.lines().any(|line| {
+            let columns: Vec<&str> = line.split_whitespace().collect();
+            columns
+                .first()
+                .is_some_and(|first| first.ends_with(&format!("/{name}")))
+                && columns[1..].starts_with(&["True", "FlowReady", "ready"])
+        });
+        assert!(ready, "no Ready row for {name}:\n{transcript}");
+    }
     assert!(
         stdout.contains(r#""outcome": "Accepted""#),
         "the reset was not shown Accepted:\n{transcript}"
