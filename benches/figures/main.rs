@@ -3,28 +3,30 @@
 //! per target with the measured value beside the target; it asserts nothing, so a slow machine
 //! makes slow figures, never a red build. `make test` does not run it.
 //!
-//! One operator, one namespace, one emulator, in phases that build on each other:
+//! One operator, one namespace, one emulator; resources of every flow kind in turn, or of the
+//! kinds `SDS_BENCH_KINDS` names (see `kinds`), in phases that build on each other:
 //! 1. `SDS_BENCH_BURST_CRS` resources applied at once with 20 ms of latency on every emulator
 //!    call → time to all Ready against the least time Graph calls at that latency allow;
 //! 2. more resources up to `SDS_BENCH_CRS`, then one resync period (`SDS_BENCH_RESYNC_SECONDS`)
 //!    of steady state → Graph calls per resource and period, writes per no-op reconcile;
 //! 3. a restart (SIGKILL, start again) → Graph calls and writes until the first resync is due;
-//! 4. the operator's resident memory, before and after the restart.
+//! 4. the operator's resident memory, before and after the restart, and per resource.
 
+mod kinds;
 mod measure;
 mod scale;
 
 use std::collections::{BTreeMap, HashSet};
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, stream};
 use graph_emulator::{FaultRule, FaultTarget, SeedFlowSet};
 use jiff::Timestamp;
-use kube::api::ListParams;
-use kube::{Api, ResourceExt};
-use sds_operator::crd::SecurityGroupProvisioningFlow;
-use sds_test_harness::{OperatorProcess, OperatorUnderTest, Options, is_ready};
+use sds_test_harness::{OperatorProcess, OperatorUnderTest, Options};
+use sds_test_support::eventually;
 
+use kinds::Mix;
 use measure::{ApiWrites, Calls, JournalCursor, Memory, mib};
 use scale::Scale;
 
@@ -45,7 +47,8 @@ fn main() {
 
 async fn run(scale: Scale) {
     let started = Instant::now();
-    println!("bench: {scale}");
+    let mix = Mix::from_environment();
+    println!("bench: {scale}, {mix}");
     let options = Options {
         in_process: false,
         concurrency: scale.concurrency,
@@ -65,6 +68,15 @@ async fn run(scale: Scale) {
         ],
     );
     let http = reqwest::Client::new();
+    eventually("the operator leading", Duration::from_secs(60), || async {
+        process
+            .is_leading(&http)
+            .await
+            .then_some(())
+            .ok_or_else(|| "not leading yet".to_owned())
+    })
+    .await;
+    let idle = Memory::of(measure::operator_pid().expect("the operator's process"));
     let mut journal = JournalCursor::new(operator.emulator.admin().clone());
     journal.skip().await;
 
@@ -81,14 +93,8 @@ async fn run(scale: Scale) {
         .expect("add the latency rule");
     let writes_before = ApiWrites::now(operator.test.control_plane).await;
     let burst = Instant::now();
-    let applying = apply_all(&operator, &flow_sets[..scale.burst]).await;
-    operator
-        .wait_for_all(
-            scale.burst,
-            scale.ready_deadline(scale.burst),
-            "Ready",
-            is_ready,
-        )
+    let applying = apply_all(&operator, &mix, &flow_sets, 0..scale.burst).await;
+    mix.wait_ready(&operator, scale.burst, scale.ready_deadline(scale.burst))
         .await;
     let to_ready = burst.elapsed();
     let calls = journal.read().await;
@@ -127,15 +133,13 @@ async fn run(scale: Scale) {
 
     // 2. The rest, then steady state.
     let growing = Instant::now();
-    let applying = apply_all(&operator, &flow_sets[scale.burst..]).await;
-    operator
-        .wait_for_all(
-            scale.resources,
-            scale.ready_deadline(scale.resources),
-            "Ready",
-            is_ready,
-        )
-        .await;
+    let applying = apply_all(&operator, &mix, &flow_sets, scale.burst..scale.resources).await;
+    mix.wait_ready(
+        &operator,
+        scale.resources,
+        scale.ready_deadline(scale.resources),
+    )
+    .await;
     println!(
         "bench: {} CRs Ready {:.1} s after the next {} were applied (applying took {:.1} s)",
         scale.resources,
@@ -143,12 +147,12 @@ async fn run(scale: Scale) {
         scale.resources - scale.burst,
         applying.as_secs_f64(),
     );
-    let before_restart = steady_state(&operator, &mut journal, &http, &process, &scale).await;
+    let before_restart = steady_state(&operator, &mix, &mut journal, &http, &process, &scale).await;
     let pid = measure::operator_pid().expect("the operator's process");
     let memory = Memory::of(pid);
 
     // 3. The restart.
-    let versions = resource_versions(&operator.api).await;
+    let versions = mix.resource_versions(&operator).await;
     let writes_before = ApiWrites::now(operator.test.control_plane).await;
     journal.skip().await;
     process.restart();
@@ -160,7 +164,7 @@ async fn run(scale: Scale) {
     let writes = ApiWrites::now(operator.test.control_plane)
         .await
         .since(writes_before);
-    let moved = moved(&versions, &resource_versions(&operator.api).await);
+    let moved = moved(&versions, &mix.resource_versions(&operator).await);
     let arrivals = calls.graph_arrivals();
     let offset = |at: &Timestamp| at.duration_since(restarted).as_secs_f64();
     let tenth = scale.resync_period.as_secs_f64() / 10.0;
@@ -196,6 +200,17 @@ async fn run(scale: Scale) {
         before_restart,
         mib(memory.rss_kib),
         mib(memory.peak_kib),
+    );
+    let per_resource = |total: Memory| {
+        total.rss_kib.saturating_sub(idle.rss_kib) as f64 * 1024.0 / scale.resources as f64
+    };
+    println!(
+        "figure: operator memory per CR ({mix}): {:.0} bytes after a restart, {:.0} bytes after \
+         creating them (VmRSS less the {} of the idle operator, divided by {} CRs)",
+        per_resource(after_restart),
+        per_resource(memory),
+        mib(idle.rss_kib),
+        scale.resources,
     );
     drop(process);
     println!("bench: done in {:.0} s", started.elapsed().as_secs_f64());
@@ -239,16 +254,20 @@ async fn seed_flow_sets(operator: &OperatorUnderTest, count: usize) -> Vec<Strin
     flow_sets
 }
 
-/// Applies one resource per flow set, `APPLY_CONCURRENCY` at a time; returns how long it took.
-async fn apply_all(operator: &OperatorUnderTest, flow_sets: &[String]) -> Duration {
+/// Applies resources `range`, each of the mix's kind for its index on a flow set of its own,
+/// `APPLY_CONCURRENCY` at a time; returns how long it took.
+async fn apply_all(
+    operator: &OperatorUnderTest,
+    mix: &Mix,
+    flow_sets: &[String],
+    range: Range<usize>,
+) -> Duration {
     let started = Instant::now();
-    stream::iter(flow_sets)
-        .map(|flow_set_id| async move {
-            let flow = operator
-                .resource(&format!("flow-{}", &flow_set_id[..13]))
-                .flow_set(flow_set_id)
-                .build();
-            operator.apply(&flow).await;
+    stream::iter(range)
+        .map(|index| async move {
+            let flow_set_id = &flow_sets[index];
+            let name = format!("flow-{}", &flow_set_id[..13]);
+            mix.kind_at(index).apply(operator, &name, flow_set_id).await;
         })
         .buffer_unordered(APPLY_CONCURRENCY)
         .collect::<Vec<()>>()
@@ -260,6 +279,7 @@ async fn apply_all(operator: &OperatorUnderTest, flow_sets: &[String]) -> Durati
 /// the steady-state figures; returns how many reconciles the operator had finished by then.
 async fn steady_state(
     operator: &OperatorUnderTest,
+    mix: &Mix,
     journal: &mut JournalCursor,
     http: &reqwest::Client,
     process: &OperatorProcess,
@@ -283,7 +303,7 @@ async fn steady_state(
         writes = now;
     }
 
-    let versions = resource_versions(&operator.api).await;
+    let versions = mix.resource_versions(operator).await;
     let reconciles_before = process.reconciles(http).await;
     let started = Instant::now();
     tokio::time::sleep(scale.resync_period).await;
@@ -293,7 +313,7 @@ async fn steady_state(
     let api_writes = ApiWrites::now(operator.test.control_plane)
         .await
         .since(writes);
-    let moved = moved(&versions, &resource_versions(&operator.api).await);
+    let moved = moved(&versions, &mix.resource_versions(operator).await);
     let reconciles = reconciles_after - reconciles_before;
     let per_reconcile = |count: u64| {
         if count == 0 {
@@ -330,28 +350,6 @@ async fn steady_state(
         calls.token_requests(),
     );
     reconciles_after
-}
-
-/// Name → resourceVersion of every resource in the namespace.
-async fn resource_versions(api: &Api<SecurityGroupProvisioningFlow>) -> BTreeMap<String, String> {
-    let mut versions = BTreeMap::new();
-    let mut params = ListParams::default().limit(500);
-    loop {
-        let page = api
-            .list_metadata(&params)
-            .await
-            .expect("list the resources");
-        versions.extend(page.items.iter().map(|object| {
-            (
-                object.name_any(),
-                object.resource_version().unwrap_or_default(),
-            )
-        }));
-        match page.metadata.continue_.filter(|token| !token.is_empty()) {
-            Some(token) => params = params.continue_token(&token),
-            None => return versions,
-        }
-    }
 }
 
 /// Resources whose resourceVersion differs (or that appeared or went).

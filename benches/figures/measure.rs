@@ -60,7 +60,7 @@ pub fn operator_pid() -> Option<u32> {
 /// the windows it measures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ApiWrites {
-    /// SecurityGroupProvisioningFlows, metadata and spec (finalizers) and the status subresource.
+    /// Flow resources of every kind, metadata and spec (finalizers) and the status subresource.
     pub resources: u64,
     /// Events (core and events.k8s.io).
     pub events: u64,
@@ -74,10 +74,13 @@ impl ApiWrites {
             .expect("kube-apiserver's request counts");
         let mut writes = ApiWrites::default();
         for count in counts.iter().filter(|count| count.is_write()) {
-            match count.resource.as_str() {
-                "securitygroupprovisioningflows" => writes.resources += count.count,
-                "events" => writes.events += count.count,
-                _ => {}
+            if count.resource == "events" {
+                writes.events += count.count;
+            } else if crate::kinds::ALL
+                .iter()
+                .any(|kind| kind.plural() == count.resource)
+            {
+                writes.resources += count.count;
             }
         }
         writes

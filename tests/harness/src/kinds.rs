@@ -3,6 +3,7 @@
 //! finds in Graph the flows of one kind, so that one test body runs against every kind.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use graph_emulator::{FlowSnapshot, SeedFlow};
 use kube::Api;
@@ -13,7 +14,7 @@ use sds_operator::crd::{
 use serde_json::{Map, Value, json};
 
 use crate::OperatorUnderTest;
-use crate::wait::{wait_gone, wait_on};
+use crate::wait::{wait_all, wait_gone, wait_on};
 
 /// One of two settings of a sample resource; they differ in every member the drift comparison
 /// looks at.
@@ -145,6 +146,17 @@ impl<K: Sample> KindUnderTest<'_, K> {
     /// Waits on the watch until `name` satisfies `condition`.
     pub async fn wait_for(&self, name: &str, what: &str, condition: impl Fn(&K) -> bool) -> K {
         wait_on(&self.api, name, what, condition).await
+    }
+
+    /// Waits until `count` of the kind's resources satisfy `condition` at once.
+    pub async fn wait_for_all(
+        &self,
+        count: usize,
+        deadline: Duration,
+        what: &str,
+        condition: impl Fn(&K) -> bool,
+    ) {
+        wait_all(&self.api, count, deadline, what, condition).await;
     }
 
     /// Waits until `name` is gone.

@@ -66,29 +66,42 @@ impl OperatorUnderTest {
         what: &str,
         condition: impl Fn(&SecurityGroupProvisioningFlow) -> bool,
     ) {
-        let mut satisfied = HashSet::new();
-        let mut objects = watcher(self.api.clone(), watcher::Config::default())
-            .default_backoff()
-            .applied_objects()
-            .boxed();
-        let all = async {
-            while let Some(flow) = objects.try_next().await.expect("watch") {
-                if condition(&flow) {
-                    satisfied.insert(flow.name_any());
-                } else {
-                    satisfied.remove(&flow.name_any());
-                }
-                if satisfied.len() >= count {
-                    return;
-                }
+        wait_all(&self.api, count, deadline, what, condition).await;
+    }
+}
+
+/// Watches every resource of `api`'s kind until `count` of them satisfy `condition` at once;
+/// panics after `deadline`, saying how many did.
+pub async fn wait_all<K: FlowKind>(
+    api: &Api<K>,
+    count: usize,
+    deadline: Duration,
+    what: &str,
+    condition: impl Fn(&K) -> bool,
+) {
+    let mut satisfied = HashSet::new();
+    let mut objects = watcher(api.clone(), watcher::Config::default())
+        .default_backoff()
+        .applied_objects()
+        .boxed();
+    let all = async {
+        while let Some(flow) = objects.try_next().await.expect("watch") {
+            if condition(&flow) {
+                satisfied.insert(flow.name_any());
+            } else {
+                satisfied.remove(&flow.name_any());
             }
-        };
-        if tokio::time::timeout(deadline, all).await.is_err() {
-            panic!(
-                "timed out after {deadline:?} waiting for {count} resources to be {what}; {} are",
-                satisfied.len()
-            );
+            if satisfied.len() >= count {
+                return;
+            }
         }
+    };
+    if tokio::time::timeout(deadline, all).await.is_err() {
+        panic!(
+            "timed out after {deadline:?} waiting for {count} {} to be {what}; {} are",
+            K::plural(&()),
+            satisfied.len()
+        );
     }
 }
 
