@@ -34,7 +34,7 @@ use scale::Scale;
 const BURST_LATENCY: Duration = Duration::from_millis(20);
 /// Resources the benchmark applies at once; kube-apiserver, not the client, is the limit.
 const APPLY_CONCURRENCY: usize = 32;
-const MEMORY_TARGET_MIB: u64 = 64;
+const MEMORY_TARGET_MIB: u64 = 48;
 
 fn main() {
     let scale = Scale::from_environment();
