@@ -14,6 +14,7 @@ mod credentials;
 mod delegated;
 mod drift;
 mod every_kind;
+mod evolvable;
 mod failures;
 mod freshness;
 mod grants;
