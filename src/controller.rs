@@ -14,17 +14,18 @@ use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{Predicate as _, WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, ResourceExt as _};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use crate::admin::OperatorState;
 use crate::config::Config;
 use crate::crd::{
-    AdministrativeUnitProvisioningFlow, ClassGroupProvisioningFlow, FlowKind,
-    OTHER_ANNOTATIONS_DIGEST, PAUSED_ANNOTATION, RESET_ANNOTATION, SecurityGroupProvisioningFlow,
-    UserProvisioningFlow,
+    AdministrativeUnitProvisioningFlow, ClassGroupProvisioningFlow, FlowKind, GraphResource,
+    OTHER_ANNOTATIONS_DIGEST, OutboundProvisioningFlowSet, PAUSED_ANNOTATION, RESET_ANNOTATION,
+    SecurityGroupProvisioningFlow, UserProvisioningFlow,
 };
 use crate::leader::Elector;
-use crate::reconcile::{self, Context, Error, Grants, after_failure, conflict};
+use crate::reconcile::flow_set::{self, FlowSetContext, FlowStores};
+use crate::reconcile::{self, Context, Error, FlowSets, Grants, after_failure, conflict};
 
 /// Runs the controller until `shutdown` resolves: in-flight reconciles finish first, then the
 /// Lease is given up.
@@ -34,10 +35,16 @@ pub async fn run(
     state: Arc<OperatorState>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
+    let (set_reader, set_writer) = reflector::store();
+    let flow_sets = FlowSets::new(set_reader.clone());
     // Grants say who may use the operator's own credential; without one there is nothing to say.
     let grants = match &config.default_credential {
-        Some(_) => Grants::watch(client.clone(), config.namespace.as_deref()),
-        None => Grants::none(),
+        Some(_) => Grants::watch(
+            client.clone(),
+            config.namespace.as_deref(),
+            flow_sets.clone(),
+        ),
+        None => Grants::none(flow_sets.clone()),
     };
     let elector = match &config.leader_election {
         Some(settings) => Elector::start(client.clone(), settings.clone()),
@@ -45,18 +52,40 @@ pub async fn run(
     };
     let leading = elector.leading();
     let shutdown = shutdown.shared();
+    let (set_changed, _) = broadcast::channel(WAKE_CAPACITY);
+    let (flow_gone, _) = broadcast::channel(WAKE_CAPACITY);
     let kinds = Kinds {
-        client,
-        config,
+        client: client.clone(),
+        config: config.clone(),
         grants: grants.clone(),
         state: state.clone(),
-        leading,
+        leading: leading.clone(),
+        flow_sets,
+        set_changed: set_changed.clone(),
+        flow_gone: flow_gone.clone(),
     };
-    let (security_groups, security_groups_listed) =
+    let (security_groups, security_groups_listed, security_group_store) =
         kinds.run::<SecurityGroupProvisioningFlow, _>(&shutdown);
-    let (units, units_listed) = kinds.run::<AdministrativeUnitProvisioningFlow, _>(&shutdown);
-    let (classes, classes_listed) = kinds.run::<ClassGroupProvisioningFlow, _>(&shutdown);
-    let (users, users_listed) = kinds.run::<UserProvisioningFlow, _>(&shutdown);
+    let (units, units_listed, unit_store) =
+        kinds.run::<AdministrativeUnitProvisioningFlow, _>(&shutdown);
+    let (classes, classes_listed, class_store) =
+        kinds.run::<ClassGroupProvisioningFlow, _>(&shutdown);
+    let (users, users_listed, user_store) = kinds.run::<UserProvisioningFlow, _>(&shutdown);
+    let (sets_listed_sender, sets_listed) = watch::channel(false);
+    let set_cache = cache_flow_sets(kinds.api(), set_writer, sets_listed_sender, set_changed);
+    let set_controller = run_flow_sets(
+        kinds,
+        FlowStores {
+            security_groups: security_group_store,
+            administrative_units: unit_store,
+            class_groups: class_store,
+            users: user_store,
+        },
+        set_reader,
+        flow_gone,
+        sets_listed.clone(),
+        shutdown.clone(),
+    );
     // Ready once every kind's first list is in its cache, and the grants are listed.
     let ready = async {
         for mut listed in [
@@ -64,6 +93,7 @@ pub async fn run(
             units_listed,
             classes_listed,
             users_listed,
+            sets_listed,
         ] {
             let _ = listed.wait_for(|listed| *listed).await;
         }
@@ -71,12 +101,17 @@ pub async fn run(
         state.set_ready();
         std::future::pending::<()>().await;
     };
+    let flows = futures::future::join4(security_groups, units, classes, users);
     tokio::select! {
-        _ = futures::future::join4(security_groups, units, classes, users) => {}
+        _ = futures::future::join3(flows, set_cache, set_controller) => {}
         () = ready => {}
     }
     elector.release().await;
 }
+
+/// How many wake-ups between kinds may wait to be taken; a slower reader skips the oldest (a
+/// resync catches up).
+const WAKE_CAPACITY: usize = 1024;
 
 /// What the controllers of every kind share.
 struct Kinds {
@@ -85,48 +120,89 @@ struct Kinds {
     grants: Arc<Grants>,
     state: Arc<OperatorState>,
     leading: watch::Receiver<bool>,
+    flow_sets: FlowSets,
+    /// A flow set resource changed: the flows that name it may now resolve it.
+    set_changed: broadcast::Sender<ObjectRef<OutboundProvisioningFlowSet>>,
+    /// A flow resource is gone: the flow set it named may now be deleted.
+    flow_gone: broadcast::Sender<ObjectRef<OutboundProvisioningFlowSet>>,
 }
 
 impl Kinds {
-    /// The controller of kind `K`, and whether its cache has been listed.
+    /// The resources of kind `K` the operator watches: in its namespace, or in all.
+    fn api<K: GraphResource>(&self) -> Api<K> {
+        match &self.config.namespace {
+            Some(namespace) => Api::namespaced(self.client.clone(), namespace),
+            None => Api::all(self.client.clone()),
+        }
+    }
+
+    /// The controller of kind `K`, whether its cache has been listed, and the cache.
     fn run<K: FlowKind, S: Future<Output = ()> + Clone + Send + Sync + 'static>(
         &self,
         shutdown: &S,
-    ) -> (impl Future<Output = ()> + use<K, S>, watch::Receiver<bool>) {
+    ) -> (
+        impl Future<Output = ()> + use<K, S>,
+        watch::Receiver<bool>,
+        Store<K>,
+    ) {
         let (listed, cache_listed) = watch::channel(false);
+        let (reader, writer) = reflector::store();
         let controller = run_kind::<K>(
-            self.client.clone(),
-            self.config.clone(),
-            self.grants.clone(),
-            self.state.clone(),
+            KindSetup {
+                api: self.api(),
+                client: self.client.clone(),
+                config: self.config.clone(),
+                grants: self.grants.clone(),
+                state: self.state.clone(),
+                flow_sets: self.flow_sets.clone(),
+                set_changed: self.set_changed.clone(),
+                flow_gone: self.flow_gone.clone(),
+            },
+            (reader.clone(), writer),
             self.leading.clone(),
             listed,
             shutdown.clone(),
         );
-        (controller, cache_listed)
+        (controller, cache_listed, reader)
     }
 }
 
-/// The controller of one flow kind.
-async fn run_kind<K: FlowKind>(
+/// What one flow kind's controller is given.
+struct KindSetup<K: FlowKind> {
+    api: Api<K>,
     client: Client,
     config: Config,
     grants: Arc<Grants>,
     state: Arc<OperatorState>,
+    flow_sets: FlowSets,
+    set_changed: broadcast::Sender<ObjectRef<OutboundProvisioningFlowSet>>,
+    flow_gone: broadcast::Sender<ObjectRef<OutboundProvisioningFlowSet>>,
+}
+
+/// The controller of one flow kind.
+async fn run_kind<K: FlowKind>(
+    setup: KindSetup<K>,
+    (reader, writer): (Store<K>, reflector::store::Writer<K>),
     mut leading: watch::Receiver<bool>,
     listed: watch::Sender<bool>,
     shutdown: impl Future<Output = ()> + Clone + Send + Sync + 'static,
 ) {
-    let api: Api<K> = match &config.namespace {
-        Some(namespace) => Api::namespaced(client.clone(), namespace),
-        None => Api::all(client.clone()),
-    };
-    let (reader, writer) = reflector::store();
+    let KindSetup {
+        api,
+        client,
+        config,
+        grants,
+        state,
+        flow_sets,
+        set_changed,
+        flow_gone,
+    } = setup;
     let mut cache_listed = listed.subscribe();
     let inbox = Arc::new(Inbox::<K>::default());
     let cache = {
         let (woken, delivered, resources) = (inbox.clone(), inbox.clone(), reader.clone());
         let grants = grants.clone();
+        let flow_sets = flow_sets.clone();
         watcher(api, watcher::Config::default())
             .default_backoff()
             .modify(trim_for_cache::<K>)
@@ -138,24 +214,25 @@ async fn run_kind<K: FlowKind>(
                     listed.send_replace(true);
                 }
                 // A resource on its way out may free its flow set for the one that stalled
-                // behind it.
+                // behind it; once gone, its flow set resource may be deleted.
                 Ok(watcher::Event::Apply(leaving) | watcher::Event::Delete(leaving)) => {
-                    let next = next_claimant(&resources, leaving, |other: &K| {
-                        grants.access(other).may_claim(other)
-                    });
+                    let next = next_claimant(
+                        &resources,
+                        leaving,
+                        |other: &K| flow_sets.id_of(other),
+                        |other: &K| grants.access(other).may_claim(other),
+                    );
                     woken.wake(next);
+                    if let watcher::Event::Delete(gone) = event.as_ref().expect("matched Ok")
+                        && let Some(set) = flow_sets.named_by(gone)
+                    {
+                        let _ = flow_gone.send(set);
+                    }
                 }
                 _ => {}
             })
             .applied_objects()
-            // Our own status writes change none of these, so they never trigger a reconcile; a
-            // deletion bumps the generation of a custom resource.
-            .predicate_filter(
-                predicates::generation
-                    .combine(predicates::annotations)
-                    .combine(predicates::finalizers),
-                Default::default(),
-            )
+            .predicate_filter(spec_changes(), Default::default())
             .for_each(move |flow| {
                 match flow {
                     Ok(flow) => delivered.deliver(flow),
@@ -169,11 +246,7 @@ async fn run_kind<K: FlowKind>(
         loop {
             tokio::select! {
                 () = shutdown.clone() => return,
-                _ = async {
-                    let _ = leading.wait_for(|leading| *leading).await;
-                    let _ = cache_listed.wait_for(|listed| *listed).await;
-                    grants.listed().await;
-                } => {}
+                () = term_may_start(&mut leading, &mut cache_listed, &grants) => {}
             }
             state.metrics.set_leading(true);
             let context = Arc::new(Context::new(
@@ -181,10 +254,16 @@ async fn run_kind<K: FlowKind>(
                 config.clone(),
                 reader.clone(),
                 grants.clone(),
+                flow_sets.clone(),
                 state.clone(),
             ));
             let regranted = grants.changes();
-            let term = run_term(context, reader.clone(), &inbox, regranted, shutdown.clone());
+            let resolvable = naming_flows(&reader, received(set_changed.subscribe()));
+            let wakers = futures::stream::select(
+                regranted.map(|()| Wake::Regranted),
+                resolvable.map(Wake::Flow),
+            );
+            let term = run_term(context, reader.clone(), &inbox, wakers, shutdown.clone());
             let lost = leading.wait_for(|leading| !*leading);
             // Losing the lease drops the term: its reconciles are cancelled where they stand,
             // as a crash would stop them, and nothing more is sent.
@@ -206,20 +285,170 @@ async fn run_kind<K: FlowKind>(
     }
 }
 
+/// Why a term wakes resources besides their own watch.
+enum Wake<K: FlowKind> {
+    /// A grant or namespace changed: the resources whose access it changed.
+    Regranted,
+    /// A flow set resource this one names changed.
+    Flow(ObjectRef<K>),
+}
+
+/// The items sent on a broadcast channel from now on; those a slow reader missed are skipped.
+fn received<T: Clone + Send + 'static>(
+    receiver: broadcast::Receiver<T>,
+) -> impl futures::Stream<Item = T> + Send + 'static {
+    futures::stream::unfold(receiver, |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(item) => return Some((item, receiver)),
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
+/// For each changed flow set resource, the flows of `resources` that name it by flowSetRef.
+fn naming_flows<K: FlowKind>(
+    resources: &Store<K>,
+    changed: impl futures::Stream<Item = ObjectRef<OutboundProvisioningFlowSet>> + Send + 'static,
+) -> impl futures::Stream<Item = ObjectRef<K>> + Send + 'static {
+    let resources = resources.clone();
+    changed.flat_map(move |set| {
+        let named: Vec<ObjectRef<K>> = resources
+            .state()
+            .iter()
+            .filter(|flow| {
+                flow.namespace() == set.namespace
+                    && flow
+                        .flow_spec()
+                        .flow_set_ref
+                        .as_ref()
+                        .is_some_and(|reference| reference.name == set.name)
+            })
+            .map(|flow| ObjectRef::from_obj(flow.as_ref()))
+            .collect();
+        futures::stream::iter(named)
+    })
+}
+
+/// The cache of flow set resources that flows resolve their flowSetRef through: on every
+/// instance, like the flows' caches.
+async fn cache_flow_sets(
+    api: Api<OutboundProvisioningFlowSet>,
+    writer: reflector::store::Writer<OutboundProvisioningFlowSet>,
+    listed: watch::Sender<bool>,
+    changed: broadcast::Sender<ObjectRef<OutboundProvisioningFlowSet>>,
+) {
+    watcher(api, watcher::Config::default())
+        .default_backoff()
+        .modify(|set| set.managed_fields_mut().clear())
+        .reflect(writer)
+        .for_each(|event| {
+            match event {
+                Ok(watcher::Event::InitDone) => {
+                    listed.send_replace(true);
+                }
+                Ok(watcher::Event::Apply(set) | watcher::Event::Delete(set)) => {
+                    let _ = changed.send(ObjectRef::from_obj(&set));
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "watching the flow sets failed"),
+            }
+            std::future::ready(())
+        })
+        .await;
+}
+
+/// What triggers a reconcile: a change of spec (a deletion bumps the generation of a custom
+/// resource too), of annotations or of finalizers. Our own status writes change none of these, so
+/// they never trigger one.
+fn spec_changes<K: kube::Resource>() -> impl kube::runtime::Predicate<K> {
+    predicates::generation
+        .combine(predicates::annotations)
+        .combine(predicates::finalizers)
+}
+
+/// Returns once this instance leads, the resources' cache is listed and the grants are: a term
+/// starts with everything its first reconciles look up.
+async fn term_may_start(
+    leading: &mut watch::Receiver<bool>,
+    listed: &mut watch::Receiver<bool>,
+    grants: &Grants,
+) {
+    let _ = leading.wait_for(|leading| *leading).await;
+    let _ = listed.wait_for(|listed| *listed).await;
+    grants.listed().await;
+}
+
+/// The flow set resources' controller: reconciles while this instance leads, woken also when a
+/// flow that named a flow set is gone (its deletion may be waiting for that).
+async fn run_flow_sets(
+    kinds: Kinds,
+    flows: FlowStores,
+    reader: Store<OutboundProvisioningFlowSet>,
+    flow_gone: broadcast::Sender<ObjectRef<OutboundProvisioningFlowSet>>,
+    mut listed: watch::Receiver<bool>,
+    shutdown: impl Future<Output = ()> + Clone + Send + Sync + 'static,
+) {
+    let mut leading = kinds.leading.clone();
+    loop {
+        tokio::select! {
+            () = shutdown.clone() => return,
+            () = term_may_start(&mut leading, &mut listed, &kinds.grants) => {}
+        }
+        let context = Arc::new(FlowSetContext::new(
+            kinds.client.clone(),
+            kinds.config.clone(),
+            kinds.grants.clone(),
+            kinds.state.clone(),
+            flows.clone(),
+        ));
+        // This term's own watch triggers reconciles; the shared cache answers the lookups.
+        let triggers = watcher(
+            kinds.api::<OutboundProvisioningFlowSet>(),
+            watcher::Config::default(),
+        )
+        .default_backoff()
+        .applied_objects()
+        .predicate_filter(spec_changes(), Default::default());
+        let term = Controller::for_stream(triggers, reader.clone())
+            .reconcile_on(received(flow_gone.subscribe()))
+            .with_config(controller::Config::default().concurrency(kinds.config.concurrency))
+            .graceful_shutdown_on(shutdown.clone())
+            .run(flow_set::reconcile, flow_set::error_policy, context)
+            .for_each(|result| async move {
+                if let Err(error) = result {
+                    tracing::debug!(%error, "reconcile failed");
+                }
+            });
+        let lost = leading.wait_for(|leading| !*leading);
+        tokio::select! {
+            () = term => return,
+            _ = lost => {}
+        }
+    }
+}
+
 /// One term of leadership: every cached resource is reconciled once, then as the watch, the
 /// grants and the flow-set mapper ask, until `shutdown` (in-flight reconciles finish).
 async fn run_term<K: FlowKind>(
     context: Arc<Context<K>>,
     reader: Store<K>,
     inbox: &Inbox<K>,
-    grant_changes: impl futures::Stream<Item = ()> + Send + 'static,
+    wakes: impl futures::Stream<Item = Wake<K>> + Send + 'static,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
     let (flows, woken) = inbox.open();
     // A grant or namespace change wakes only the resources whose access it changed.
     let regranted = {
         let context = context.clone();
-        grant_changes.flat_map(move |()| futures::stream::iter(context.access_changed()))
+        wakes.flat_map(move |wake| {
+            futures::stream::iter(match wake {
+                Wake::Regranted => context.access_changed(),
+                Wake::Flow(flow) => vec![flow],
+            })
+        })
     };
     let concurrency = context.config.concurrency;
     Controller::for_stream(flows.map(Ok), reader)
@@ -323,6 +552,7 @@ fn trim_for_cache<K: FlowKind>(flow: &mut K) {
 fn next_claimant<K: FlowKind>(
     resources: &Store<K>,
     leaving: &K,
+    flow_set_of: impl Fn(&K) -> Option<String>,
     may_claim: impl Fn(&K) -> bool,
 ) -> Option<ObjectRef<K>> {
     leaving.meta().deletion_timestamp.as_ref()?;
@@ -332,6 +562,7 @@ fn next_claimant<K: FlowKind>(
         staying
             .iter()
             .filter(|other| other.meta().deletion_timestamp.is_none()),
+        flow_set_of,
         &may_claim,
     )?;
     conflict::precedes(leaving, &next, may_claim).then(|| ObjectRef::from_obj(next.as_ref()))
@@ -384,10 +615,15 @@ mod tests {
             writer.apply_watcher_event(&watcher::Event::Apply(flow));
         }
         let woken = |flow: &SecurityGroupProvisioningFlow| -> Vec<String> {
-            next_claimant(&writer.as_reader(), flow, |_| true)
-                .into_iter()
-                .map(|reference| reference.name)
-                .collect()
+            next_claimant(
+                &writer.as_reader(),
+                flow,
+                |flow| flow.spec.flow.flow_set_id.clone(),
+                |_| true,
+            )
+            .into_iter()
+            .map(|reference| reference.name)
+            .collect()
         };
         assert_eq!(woken(&leaving), ["b-shouting"]);
         assert!(

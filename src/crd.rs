@@ -7,10 +7,12 @@
 
 mod administrative_unit;
 mod class_group;
+mod flow_set;
 mod generate;
 mod grant;
 mod kind;
 mod reason;
+mod resource;
 mod schema;
 mod security_group;
 mod status;
@@ -30,6 +32,11 @@ pub use class_group::{
     ClassGroupProvisioningFlowSpec, ClassGroupProvisioningFlowStatus, EnrollmentCode,
     EnrollmentMappings,
 };
+pub use flow_set::{
+    FLOW_SET_ID_KEPT_MESSAGE, FlowSetAdoption, FlowSetFilter, FlowSetOrigin,
+    NOTHING_TO_OBSERVE_MESSAGE, OutboundProvisioningFlowSet, OutboundProvisioningFlowSetSpec,
+    OutboundProvisioningFlowSetStatus, mirror_filter,
+};
 pub use generate::{
     CrdYamlError, crd_yaml, custom_resource_definition, custom_resource_definitions, flow_crd,
 };
@@ -40,6 +47,7 @@ pub use grant::{
 pub use graph::ReadinessStatus;
 pub use kind::{FlowKind, Inputs, SecretSlot};
 pub use reason::{ConditionStatus, ConditionType, Reason};
+pub use resource::GraphResource;
 pub use security_group::{
     SecurityGroupCreationOptions, SecurityGroupMirror, SecurityGroupProvisioningFlow,
     SecurityGroupProvisioningFlowSpec, SecurityGroupProvisioningFlowStatus,
@@ -78,18 +86,33 @@ pub const DNS_SUBDOMAIN_PATTERN: &str =
 /// Message the API server returns when an update changes `spec.flowSetId`.
 pub const FLOW_SET_ID_IMMUTABLE_MESSAGE: &str =
     "flowSetId is immutable: create a new resource to target another flow set";
+/// Message the API server returns when an update changes `spec.flowSetRef`.
+pub const FLOW_SET_REF_IMMUTABLE_MESSAGE: &str =
+    "flowSetRef is immutable: create a new resource to target another flow set";
+/// Message the API server returns when a flow names both or neither of flowSetId and flowSetRef,
+/// or an update swaps one for the other.
+pub const FLOW_SET_CHOICE_MESSAGE: &str = "set exactly one of spec.flowSetId (a flow set managed elsewhere) and spec.flowSetRef (an OutboundProvisioningFlowSet in this namespace); neither can be swapped for the other later";
 
-/// What every flow kind's spec has: the flow set that holds the flow, and how the operator treats
-/// the flow (adoption, deletion, management, credentials).
+/// What every flow kind's spec has: the flow set that holds the flow (named by id, or by a flow
+/// set resource of the same namespace), adoption, and the policies every resource has.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct FlowSpec {
-    /// Id (a GUID) of the outbound provisioning flow set that holds this flow. A flow set holds at
-    /// most one flow of each type, so this names the flow. Immutable: create a new resource to
-    /// target another flow set.
+    /// Id (a GUID) of the outbound provisioning flow set that holds this flow, for a flow set
+    /// managed elsewhere; set this or flowSetRef, not both. A flow set holds at most one flow of
+    /// each type, so this names the flow. Immutable: create a new resource to target another
+    /// flow set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(GUID_PATTERN))]
     #[x_kube(validation = Rule::new("self == oldSelf").message(FLOW_SET_ID_IMMUTABLE_MESSAGE))]
-    pub flow_set_id: String,
+    pub flow_set_id: Option<String>,
+
+    /// The OutboundProvisioningFlowSet resource, in this namespace, whose flow set holds this
+    /// flow; set this or flowSetId, not both. The flow waits (Reconciling) until that resource
+    /// has a flow set id. Immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self == oldSelf").message(FLOW_SET_REF_IMMUTABLE_MESSAGE))]
+    pub flow_set_ref: Option<FlowSetReference>,
 
     /// What to do when the flow set already holds a flow of this type that this resource did not
     /// record: AdoptOrCreate (default) adopts it and brings it to this spec; CreateOnly refuses
@@ -97,15 +120,42 @@ pub struct FlowSpec {
     #[serde(default)]
     pub adoption: AdoptionPolicy,
 
-    /// What deleting this resource does to the flow in Graph: Delete removes it, Orphan leaves it.
-    /// When absent, the operator's default deletion policy, set when it is installed, decides.
+    /// Deletion, management and credentials.
+    #[serde(flatten)]
+    pub policies: Policies,
+}
+
+impl FlowSpec {
+    /// The flow set's id: the spec's flowSetId, or the id flowSetRef resolved to, which the
+    /// reconcile fills in before any step that reads it. Empty for a reference not resolved yet,
+    /// with which no Graph call is made.
+    pub fn flow_set_id(&self) -> &str {
+        self.flow_set_id.as_deref().unwrap_or_default()
+    }
+}
+
+/// A flow set resource in the same namespace as the flow that names it.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct FlowSetReference {
+    /// Name of the OutboundProvisioningFlowSet.
+    #[schemars(pattern(DNS_SUBDOMAIN_PATTERN), length(min = 1, max = 253))]
+    pub name: String,
+}
+
+/// How the operator treats the Graph object of a resource of any kind: what deleting the resource
+/// does, whether it may write, and whose credential it uses.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Policies {
+    /// What deleting this resource does to its object in Graph: Delete removes it, Orphan leaves
+    /// it. When absent, the operator's default deletion policy, set when it is installed, decides.
     // The CRD takes this field's description from `DeletionPolicy`'s doc: kube replaces the
     // description of an optional enum with its type's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_policy: Option<DeletionPolicy>,
 
-    /// Manage (default) makes Graph match this spec; ObserveOnly only reads the flow and mirrors
-    /// it into status, never creating, changing, resetting or deleting it.
+    /// Manage (default) makes Graph match this spec; ObserveOnly only reads the object and
+    /// mirrors it into status, never creating, changing, resetting or deleting it.
     #[serde(default)]
     pub management_policy: ManagementPolicy,
 
@@ -125,23 +175,23 @@ pub enum AdoptionPolicy {
     CreateOnly,
 }
 
-/// What deleting this resource does to the flow in Graph: Delete removes it, Orphan leaves it.
-/// When absent, the operator's default deletion policy, set when it is installed, decides.
+/// What deleting this resource does to its object in Graph: Delete removes it, Orphan leaves
+/// it. When absent, the operator's default deletion policy, set when it is installed, decides.
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeletionPolicy {
-    /// Delete the flow in Graph (a flow already gone counts as deleted).
+    /// Delete the object in Graph (one already gone counts as deleted).
     Delete,
-    /// Leave the flow in Graph.
+    /// Leave the object in Graph.
     Orphan,
 }
 
 /// Whether the operator may write to Graph for this resource.
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ManagementPolicy {
-    /// Create, update, reset and delete the flow as declared.
+    /// Create, update, reset and delete the object as declared.
     #[default]
     Manage,
-    /// Read and mirror the flow only.
+    /// Read and mirror the object only.
     ObserveOnly,
 }
 

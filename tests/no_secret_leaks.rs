@@ -100,7 +100,7 @@ async fn no_secret_reaches_logs_events_or_status() {
         ("unknown-app", "unknown-app", "AADSTS700016"),
     ] {
         let mut flow = using(&operator, name, secret_name);
-        flow.spec.flow.flow_set_id = uuid::Uuid::new_v4().to_string();
+        flow.spec.flow.flow_set_id = Some(uuid::Uuid::new_v4().to_string());
         operator.apply(&flow).await;
         operator
             .wait_for(

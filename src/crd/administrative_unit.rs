@@ -5,7 +5,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{FlowKind, FlowSpec, FlowStatus, Inputs};
+use super::{FlowKind, FlowSpec, FlowStatus, GraphResource, Inputs, Policies};
 
 /// Desired state of one School Data Sync administrative-unit provisioning flow.
 #[allow(
@@ -61,6 +61,12 @@ pub struct AdministrativeUnitMirror {
     pub creation_options: Option<AdministrativeUnitCreationOptions>,
 }
 
+impl GraphResource for AdministrativeUnitProvisioningFlow {
+    fn policies(&self) -> &Policies {
+        &self.spec.flow.policies
+    }
+}
+
 impl FlowKind for AdministrativeUnitProvisioningFlow {
     type Config = graph::AdministrativeUnitConfig;
     type Mirror = AdministrativeUnitMirror;
@@ -69,6 +75,10 @@ impl FlowKind for AdministrativeUnitProvisioningFlow {
 
     fn flow_spec(&self) -> &FlowSpec {
         &self.spec.flow
+    }
+
+    fn flow_spec_mut(&mut self) -> &mut FlowSpec {
+        &mut self.spec.flow
     }
 
     fn flow_status(&self) -> Option<&AdministrativeUnitProvisioningFlowStatus> {

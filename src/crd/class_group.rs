@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::schema::known_list;
-use super::{FlowKind, FlowSpec, FlowStatus, Inputs};
+use super::{FlowKind, FlowSpec, FlowStatus, GraphResource, Inputs, Policies};
 
 /// Desired state of one School Data Sync class-group provisioning flow.
 #[allow(
@@ -109,6 +109,12 @@ pub struct ClassGroupMirror {
     pub configuration: Option<ClassGroupConfiguration>,
 }
 
+impl GraphResource for ClassGroupProvisioningFlow {
+    fn policies(&self) -> &Policies {
+        &self.spec.flow.policies
+    }
+}
+
 impl FlowKind for ClassGroupProvisioningFlow {
     type Config = graph::ClassGroupConfig;
     type Mirror = ClassGroupMirror;
@@ -117,6 +123,10 @@ impl FlowKind for ClassGroupProvisioningFlow {
 
     fn flow_spec(&self) -> &FlowSpec {
         &self.spec.flow
+    }
+
+    fn flow_spec_mut(&mut self) -> &mut FlowSpec {
+        &mut self.spec.flow
     }
 
     fn flow_status(&self) -> Option<&ClassGroupProvisioningFlowStatus> {

@@ -2,13 +2,14 @@
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceColumnDefinition, CustomResourceDefinition, JSONSchemaProps,
-    JSONSchemaPropsOrArray,
+    JSONSchemaPropsOrArray, ValidationRule,
 };
 use kube::CustomResourceExt;
 
 use super::{
-    AdministrativeUnitProvisioningFlow, ClassGroupProvisioningFlow, CredentialGrant, FlowKind,
-    SecurityGroupProvisioningFlow, UserProvisioningFlow,
+    AdministrativeUnitProvisioningFlow, ClassGroupProvisioningFlow, CredentialGrant,
+    FLOW_SET_CHOICE_MESSAGE, FlowKind, OutboundProvisioningFlowSet, SecurityGroupProvisioningFlow,
+    UserProvisioningFlow,
 };
 
 /// Error turning the CRD into YAML.
@@ -20,6 +21,7 @@ pub struct CrdYamlError(#[from] serde_saphyr::SerializeError);
 pub fn custom_resource_definitions() -> Vec<CustomResourceDefinition> {
     vec![
         custom_resource_definition(),
+        as_installed(OutboundProvisioningFlowSet::crd()),
         flow_crd::<AdministrativeUnitProvisioningFlow>(),
         flow_crd::<ClassGroupProvisioningFlow>(),
         flow_crd::<UserProvisioningFlow>(),
@@ -45,12 +47,21 @@ pub fn flow_crd<K: FlowKind>() -> CustomResourceDefinition {
         .unwrap_or_default();
     for version in &mut crd.spec.versions {
         version.additional_printer_columns = Some(flow_columns());
-        let status = version
+        let properties = version
             .schema
             .as_mut()
             .and_then(|validation| validation.open_api_v3_schema.as_mut())
-            .and_then(|schema| schema.properties.as_mut())
-            .and_then(|properties| properties.get_mut("status"))
+            .and_then(|schema| schema.properties.as_mut());
+        let Some(properties) = properties else {
+            continue;
+        };
+        if let Some(spec) = properties.get_mut("spec") {
+            spec.x_kubernetes_validations
+                .get_or_insert_default()
+                .extend(flow_set_choice());
+        }
+        let status = properties
+            .get_mut("status")
             .and_then(|status| status.properties.as_mut());
         for (name, property) in status.into_iter().flatten() {
             if mirrored.contains(&name) {
@@ -59,6 +70,21 @@ pub fn flow_crd<K: FlowKind>() -> CustomResourceDefinition {
         }
     }
     crd
+}
+
+/// A flow names its flow set by id or by reference, exactly one of the two, and keeps to the
+/// one it chose. (A rule on `FlowSpec` itself would be lost: its properties are flattened into
+/// each kind's spec.)
+fn flow_set_choice() -> [ValidationRule; 2] {
+    let rule = |rule: &str| ValidationRule {
+        rule: rule.to_owned(),
+        message: Some(FLOW_SET_CHOICE_MESSAGE.to_owned()),
+        ..ValidationRule::default()
+    };
+    [
+        rule("has(self.flowSetId) != has(self.flowSetRef)"),
+        rule("has(self.flowSetId) == has(oldSelf.flowSetId)"),
+    ]
 }
 
 /// What `kubectl get` shows of every flow kind: health first, then what Graph says, the flow set,
@@ -100,8 +126,8 @@ fn flow_columns() -> Vec<CustomResourceColumnDefinition> {
         column(
             "FlowSet",
             "string",
-            ".spec.flowSetId".to_owned(),
-            "Id of the parent outbound provisioning flow set",
+            ".status.flowSetId".to_owned(),
+            "Id of the outbound provisioning flow set that holds the flow",
             None,
         ),
         column(

@@ -103,14 +103,20 @@ pub struct GrantedNamespaces {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(
-    validation = Rule::new("size(self.ids) > 0 != self.all")
-        .message("flowSets needs either ids or all: true, not both")
+    validation = Rule::new("self.all ? size(self.ids) == 0 && !self.createdInNamespace : size(self.ids) > 0 || self.createdInNamespace")
+        .message("flowSets needs ids, createdInNamespace: true, or both; or all: true alone")
 )]
 pub struct GrantedFlowSets {
     /// Ids (GUIDs) of the flow sets granted; compared without regard to case.
     #[serde(default)]
     #[schemars(inner(pattern(GUID_PATTERN)))]
     pub ids: Vec<String>,
+
+    /// The flow sets that an OutboundProvisioningFlowSet resource of the granted namespace
+    /// created through the operator (status.origin Created), and creating such flow sets
+    /// (with Manage): a namespace may then work on its own flow sets, and on no one else's.
+    #[serde(default)]
+    pub created_in_namespace: bool,
 
     /// Every flow set of the tenant, present and future: the namespaces may then work on any
     /// flow the operator's credential can reach.
@@ -164,10 +170,12 @@ impl CredentialGrant {
             })
     }
 
-    /// Whether the grant covers the flow set of this id.
-    pub fn covers_flow_set(&self, flow_set_id: &str) -> bool {
+    /// Whether the grant covers the flow set of this id; `own`: the namespace's own flow set
+    /// resource created it (or is about to).
+    pub fn covers_flow_set(&self, flow_set_id: &str, own: bool) -> bool {
         let flow_sets = &self.spec.flow_sets;
         flow_sets.all
+            || (own && flow_sets.created_in_namespace)
             || flow_sets
                 .ids
                 .iter()
@@ -195,8 +203,12 @@ mod tests {
         assert!(grant.covers_namespace("district-a", &none));
         assert!(grant.covers_namespace("elsewhere", &labelled));
         assert!(!grant.covers_namespace("district-c", &none));
-        assert!(grant.covers_flow_set("9ab41255-5364-4c53-e15c-08dc4ab6ee03"));
-        assert!(!grant.covers_flow_set("0ab41255-5364-4c53-e15c-08dc4ab6ee03"));
+        assert!(grant.covers_flow_set("9ab41255-5364-4c53-e15c-08dc4ab6ee03", false));
+        assert!(!grant.covers_flow_set("0ab41255-5364-4c53-e15c-08dc4ab6ee03", false));
+        assert!(
+            !grant.covers_flow_set("0ab41255-5364-4c53-e15c-08dc4ab6ee03", true),
+            "a namespace's own flow sets only with createdInNamespace"
+        );
     }
 
     #[test]
@@ -206,7 +218,7 @@ mod tests {
             "flowSets": {"all": true},
             "operations": ["Observe"],
         }));
-        assert!(grant.covers_flow_set("anything"));
+        assert!(grant.covers_flow_set("anything", false));
         assert!(
             !grant.covers_namespace("district-a", &BTreeMap::new()),
             "a selector that cannot be read grants nothing"

@@ -7,15 +7,14 @@ use std::fmt;
 
 use graph::{GraphEndpoints, SecretString};
 
-use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-use kube::{CustomResourceExt, Resource, ResourceExt as _};
+use kube::ResourceExt as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{
-    ConditionStatus, ConditionType, DeletionPolicy, FlowSpec, FlowStatus, ManagementPolicy,
-    PAUSED_ANNOTATION, RESET_ANNOTATION, SecretKeyReference,
+    ConditionStatus, ConditionType, FlowSpec, FlowStatus, GraphResource, RESET_ANNOTATION,
+    SecretKeyReference,
 };
 
 /// A Secret key the settings take a value from: the slot it fills in `Inputs::secrets`, and the
@@ -38,17 +37,7 @@ pub struct Inputs<'a> {
 /// A kind of provisioning flow. The reconcile (create intent and adoption, reset, deletion
 /// policy, pause and observe-only, conditions, throttling, status writing) is written once over
 /// this trait; an implementation says only what is the kind's own.
-pub trait FlowKind:
-    Resource<DynamicType = (), Scope = NamespaceResourceScope>
-    + CustomResourceExt
-    + Clone
-    + fmt::Debug
-    + Serialize
-    + DeserializeOwned
-    + Send
-    + Sync
-    + 'static
-{
+pub trait FlowKind: GraphResource {
     /// The kind's settings in Graph's wire shape (what a create or update sends).
     type Config: graph::FlowConfig;
     /// What the status mirrors of Graph's settings.
@@ -70,6 +59,9 @@ pub trait FlowKind:
 
     /// The flow set and the policies.
     fn flow_spec(&self) -> &FlowSpec;
+
+    /// The same, to fill in the flow set id a reference resolved to.
+    fn flow_spec_mut(&mut self) -> &mut FlowSpec;
 
     /// The status as last written, if any.
     fn flow_status(&self) -> Option<&FlowStatus<Self::Mirror>>;
@@ -94,29 +86,12 @@ pub trait FlowKind:
     /// The settings status last mirrored, if any.
     fn mirrored(mirror: &Self::Mirror) -> Option<Self::Config>;
 
-    /// Whether the paused annotation is `"true"`: then no Graph call is made.
-    fn is_paused(&self) -> bool {
-        self.annotations()
-            .get(PAUSED_ANNOTATION)
-            .is_some_and(|value| value == "true")
-    }
-
     /// The value of the reset annotation, if any (an empty value is none).
     fn reset_token(&self) -> Option<&str> {
         self.annotations()
             .get(RESET_ANNOTATION)
             .map(String::as_str)
             .filter(|token| !token.is_empty())
-    }
-
-    /// Whether managementPolicy is ObserveOnly: Graph is read, never written.
-    fn is_observe_only(&self) -> bool {
-        self.flow_spec().management_policy == ManagementPolicy::ObserveOnly
-    }
-
-    /// The deletion policy in force: the spec's, else the operator's default.
-    fn deletion_policy_or(&self, default: DeletionPolicy) -> DeletionPolicy {
-        self.flow_spec().deletion_policy.unwrap_or(default)
     }
 
     /// The status as last written, or the empty status of a new resource.
@@ -150,7 +125,7 @@ impl<M> FlowStatus<M> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crd::SecurityGroupProvisioningFlow;
+    use crate::crd::{PAUSED_ANNOTATION, SecurityGroupProvisioningFlow};
 
     fn resource(annotations: serde_json::Value) -> SecurityGroupProvisioningFlow {
         serde_json::from_value(serde_json::json!({

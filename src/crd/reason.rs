@@ -160,11 +160,19 @@ pub enum Reason {
     Deleted,
     /// The resource was deleted and the flow left in Graph (deletionPolicy Orphan or ObserveOnly).
     Orphaned,
+    /// The flow set is as the spec says.
+    FlowSetReady,
+    /// The flow waits for its flowSetRef to have a flow set id.
+    FlowSetPending,
+    /// The flow set's deletion waits for the flows that still name it.
+    FlowsRemain,
+    /// Several flow sets have the displayName a resource was asked to adopt by.
+    FlowSetAmbiguous,
 }
 
 impl Reason {
     /// Every reason, for tests and for pre-registering metric label values.
-    pub const ALL: [Self; 41] = [
+    pub const ALL: [Self; 45] = [
         Self::Created,
         Self::Adopted,
         Self::Updated,
@@ -206,6 +214,10 @@ impl Reason {
         Self::Deleting,
         Self::Deleted,
         Self::Orphaned,
+        Self::FlowSetReady,
+        Self::FlowSetPending,
+        Self::FlowsRemain,
+        Self::FlowSetAmbiguous,
     ];
 
     /// The reason spelled `word`, if it is one of ours.
@@ -257,6 +269,10 @@ impl Reason {
             Self::Deleting => "Deleting",
             Self::Deleted => "Deleted",
             Self::Orphaned => "Orphaned",
+            Self::FlowSetReady => "FlowSetReady",
+            Self::FlowSetPending => "FlowSetPending",
+            Self::FlowsRemain => "FlowsRemain",
+            Self::FlowSetAmbiguous => "FlowSetAmbiguous",
         }
     }
 }

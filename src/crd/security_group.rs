@@ -6,7 +6,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{FlowKind, FlowSpec, FlowStatus, Inputs};
+use super::{FlowKind, FlowSpec, FlowStatus, GraphResource, Inputs, Policies};
 
 /// Desired state of one School Data Sync security-group provisioning flow.
 #[allow(
@@ -62,6 +62,12 @@ pub struct SecurityGroupMirror {
     pub creation_options: Option<SecurityGroupCreationOptions>,
 }
 
+impl GraphResource for SecurityGroupProvisioningFlow {
+    fn policies(&self) -> &Policies {
+        &self.spec.flow.policies
+    }
+}
+
 impl FlowKind for SecurityGroupProvisioningFlow {
     type Config = graph::SecurityGroupConfig;
     type Mirror = SecurityGroupMirror;
@@ -70,6 +76,10 @@ impl FlowKind for SecurityGroupProvisioningFlow {
 
     fn flow_spec(&self) -> &FlowSpec {
         &self.spec.flow
+    }
+
+    fn flow_spec_mut(&mut self) -> &mut FlowSpec {
+        &mut self.spec.flow
     }
 
     fn flow_status(&self) -> Option<&SecurityGroupProvisioningFlowStatus> {
@@ -134,9 +144,12 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(spec.flow.adoption, AdoptionPolicy::AdoptOrCreate);
-        assert_eq!(spec.flow.management_policy, ManagementPolicy::Manage);
-        assert_eq!(spec.flow.deletion_policy, None);
-        assert_eq!(spec.flow.credentials_secret_ref, None);
+        assert_eq!(
+            spec.flow.policies.management_policy,
+            ManagementPolicy::Manage
+        );
+        assert_eq!(spec.flow.policies.deletion_policy, None);
+        assert_eq!(spec.flow.policies.credentials_secret_ref, None);
     }
 
     #[test]

@@ -21,6 +21,11 @@ pub struct FlowStatus<M> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
 
+    /// Id of the flow set that holds the flow: spec.flowSetId, or the id spec.flowSetRef
+    /// resolved to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_set_id: Option<String>,
+
     /// Id of the flow in Graph, recorded as soon as it is created or adopted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow_id: Option<String>,

@@ -12,7 +12,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::schema::{known, known_list};
-use super::{FlowKind, FlowSpec, FlowStatus, Inputs, SecretKeyReference, SecretSlot};
+use super::{
+    FlowKind, FlowSpec, FlowStatus, GraphResource, Inputs, Policies, SecretKeyReference, SecretSlot,
+};
 
 /// A role group's id as Graph writes it in a URL.
 const ROLE_GROUP_ID_PATTERN: &str = "^[A-Za-z0-9._-]+$";
@@ -159,6 +161,12 @@ pub struct MirroredConfiguration {
     pub default_password_set: bool,
 }
 
+impl GraphResource for UserProvisioningFlow {
+    fn policies(&self) -> &Policies {
+        &self.spec.flow.policies
+    }
+}
+
 impl FlowKind for UserProvisioningFlow {
     type Config = graph::UserConfig;
     type Mirror = UserMirror;
@@ -167,6 +175,10 @@ impl FlowKind for UserProvisioningFlow {
 
     fn flow_spec(&self) -> &FlowSpec {
         &self.spec.flow
+    }
+
+    fn flow_spec_mut(&mut self) -> &mut FlowSpec {
+        &mut self.spec.flow
     }
 
     fn flow_status(&self) -> Option<&UserProvisioningFlowStatus> {

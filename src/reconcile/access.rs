@@ -41,6 +41,18 @@ impl Access {
         flow: &impl FlowKind,
         operation: GrantedOperation,
     ) -> Result<(), Refusal> {
+        let namespace = flow.namespace().unwrap_or_default();
+        self.require_in(&namespace, flow.flow_spec().flow_set_id(), operation)
+    }
+
+    /// Refuses `operation` on flow set `flow_set` (an id, or how a new one is described) for a
+    /// resource of `namespace` unless this access allows it.
+    pub fn require_in(
+        &self,
+        namespace: &str,
+        flow_set: &str,
+        operation: GrantedOperation,
+    ) -> Result<(), Refusal> {
         let grants = match self {
             Self::OwnCredential => return Ok(()),
             Self::Granted { operations, .. } if operations.contains(&operation) => return Ok(()),
@@ -48,8 +60,8 @@ impl Access {
             Self::NotGranted => String::new(),
         };
         Err(Refusal::NotGranted {
-            namespace: flow.namespace().unwrap_or_default(),
-            flow_set_id: flow.flow_spec().flow_set_id.clone(),
+            namespace: namespace.to_owned(),
+            flow_set_id: flow_set.to_owned(),
             operation,
             grants,
         })
@@ -123,18 +135,20 @@ fn needed_for_flow<K: FlowKind>(
     }
 }
 
-/// The access of `namespace` (with these labels) to `flow_set_id` under `grants`. Any grant that
-/// covers both gives Observe; the operations of all such grants add up.
+/// The access of `namespace` (with these labels) to `flow_set_id` under `grants` (`own`: a flow
+/// set resource of the namespace created it). Any grant that covers both gives Observe; the
+/// operations of all such grants add up.
 pub fn granted<'a>(
     grants: impl IntoIterator<Item = &'a CredentialGrant>,
     namespace: &str,
     labels: &BTreeMap<String, String>,
     flow_set_id: &str,
+    own: bool,
 ) -> Access {
     let mut operations = BTreeSet::new();
     let mut names = Vec::new();
     for grant in grants {
-        if grant.covers_namespace(namespace, labels) && grant.covers_flow_set(flow_set_id) {
+        if grant.covers_namespace(namespace, labels) && grant.covers_flow_set(flow_set_id, own) {
             operations.insert(GrantedOperation::Observe);
             operations.extend(grant.spec.operations.iter().copied());
             names.push(grant.name_any());

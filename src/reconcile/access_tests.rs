@@ -38,7 +38,7 @@ fn the_operations_of_every_covering_grant_add_up_and_observe_comes_with_any() {
         grant("a-manages", "district-a", &["Manage"]),
         grant("elsewhere", "district-b", &["Delete"]),
     ];
-    let access = granted(&grants, "district-a", &BTreeMap::new(), SET);
+    let access = granted(&grants, "district-a", &BTreeMap::new(), SET, false);
     let flow = resource(None);
     for allowed in [
         GrantedOperation::Observe,
@@ -135,7 +135,7 @@ fn each_graph_write_of_a_plan_needs_its_operation() {
 #[test]
 fn no_grant_means_no_access_and_the_refusal_names_no_other_namespace() {
     let grants = [grant("district-b", "district-b", &["Manage"])];
-    let access = granted(&grants, "district-a", &BTreeMap::new(), SET);
+    let access = granted(&grants, "district-a", &BTreeMap::new(), SET, false);
     assert_eq!(access, Access::NotGranted);
     let flow = resource(None);
     let message = access

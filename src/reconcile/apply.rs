@@ -79,7 +79,7 @@ async fn apply_flow<K: FlowKind>(
     observed: Option<Flow<K::Config>>,
     progress: &mut Progress<K>,
 ) -> Result<Applied<K::Config>, Error> {
-    let flow_set_id = &target.flow.flow_spec().flow_set_id;
+    let flow_set_id = target.flow.flow_spec().flow_set_id();
     let mut applied = Applied {
         flow: observed,
         wrote: false,
@@ -185,7 +185,7 @@ async fn send_update<K: FlowKind>(
     let desired = target.desired.clone();
     target
         .graph
-        .update_flow(&target.flow.flow_spec().flow_set_id, &found.id, &desired)
+        .update_flow(target.flow.flow_spec().flow_set_id(), &found.id, &desired)
         .await?;
     progress.status.secret_fingerprints = target.fingerprints.clone();
     let replaced = std::mem::replace(&mut found.config, desired.clone());
@@ -285,7 +285,7 @@ async fn send_reset<K: FlowKind>(
     progress.persist().await?;
     let result = target
         .graph
-        .reset_flow(&target.flow.flow_spec().flow_set_id, flow_id)
+        .reset_flow(target.flow.flow_spec().flow_set_id(), flow_id)
         .await;
     let reset = progress.status.reset.get_or_insert_default();
     let (outcome, message, note) = match result {

@@ -13,7 +13,9 @@ use crate::crd::FlowKind;
 /// Refuses `flow` when another resource manages the same flow set and comes first.
 pub async fn refuse_conflict<K: FlowKind>(flow: &K, context: &Context<K>) -> Result<(), Error> {
     let may_claim = |other: &K| context.grants.access(other).may_claim(other);
-    let Some(owner) = older_claimant(flow, &context.resources.state(), may_claim) else {
+    let flow_set_of = |other: &K| context.flow_sets.id_of(other);
+    let others = context.resources.state();
+    let Some(owner) = older_claimant(flow, &others, flow_set_of, may_claim) else {
         return Ok(());
     };
     let (namespace, name) = (owner.namespace().unwrap_or_default(), owner.name_any());
@@ -34,7 +36,7 @@ pub async fn refuse_conflict<K: FlowKind>(flow: &K, context: &Context<K>) -> Res
         }
     }
     Err(Refusal::Conflict {
-        flow_set_id: flow.flow_spec().flow_set_id.clone(),
+        flow_set_id: flow.flow_spec().flow_set_id().to_owned(),
         owner: describe_owner(flow, owner.as_ref()),
     }
     .into())
@@ -67,27 +69,27 @@ pub fn same_flow_set(a: &str, b: &str) -> bool {
 pub fn older_claimant<K: FlowKind>(
     flow: &K,
     others: &[Arc<K>],
+    flow_set_of: impl Fn(&K) -> Option<String>,
     may_claim: impl Fn(&K) -> bool,
 ) -> Option<Arc<K>> {
-    first_claimant(flow, others.iter(), &may_claim)
+    first_claimant(flow, others.iter(), flow_set_of, &may_claim)
         .filter(|other| precedes(other.as_ref(), flow, &may_claim))
 }
 
-/// Among `others` naming `flow`'s flow set that `may_claim` it (`flow` itself left out), the one
-/// that comes first.
+/// Among `others` naming `flow`'s flow set (by `flow_set_of`: a reference is resolved) that
+/// `may_claim` it (`flow` itself left out), the one that comes first.
 pub fn first_claimant<'a, K: FlowKind>(
     flow: &K,
     others: impl Iterator<Item = &'a Arc<K>>,
+    flow_set_of: impl Fn(&K) -> Option<String>,
     may_claim: impl Fn(&K) -> bool,
 ) -> Option<Arc<K>> {
+    let flow_set = flow_set_of(flow)?;
     others
         .filter(|other| {
             // The cheap tests first: this runs over every resource of the cache.
             other.uid() != flow.uid()
-                && same_flow_set(
-                    &other.flow_spec().flow_set_id,
-                    &flow.flow_spec().flow_set_id,
-                )
+                && flow_set_of(other.as_ref()).is_some_and(|other| same_flow_set(&other, &flow_set))
                 && may_claim(other.as_ref())
         })
         .min_by_key(|other| precedence(other.as_ref()))
@@ -115,12 +117,16 @@ fn precedence<K: FlowKind>(flow: &K) -> (bool, Option<jiff::Timestamp>, String, 
 
 #[cfg(test)]
 mod tests {
+    fn spec_id(flow: &SecurityGroupProvisioningFlow) -> Option<String> {
+        flow.spec.flow.flow_set_id.clone()
+    }
+
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
     use super::*;
     use crate::crd::SecurityGroupProvisioningFlow;
     use crate::crd::{
-        AdoptionPolicy, FlowSpec, ManagementPolicy, SecurityGroupCreationOptions,
+        AdoptionPolicy, FlowSpec, ManagementPolicy, Policies, SecurityGroupCreationOptions,
         SecurityGroupProvisioningFlowSpec,
     };
 
@@ -134,11 +140,14 @@ mod tests {
             name,
             SecurityGroupProvisioningFlowSpec {
                 flow: FlowSpec {
-                    flow_set_id: flow_set.into(),
+                    flow_set_id: Some(flow_set.into()),
+                    flow_set_ref: None,
                     adoption: AdoptionPolicy::AdoptOrCreate,
-                    deletion_policy: None,
-                    management_policy: ManagementPolicy::Manage,
-                    credentials_secret_ref: None,
+                    policies: Policies {
+                        deletion_policy: None,
+                        management_policy: ManagementPolicy::Manage,
+                        credentials_secret_ref: None,
+                    },
                 },
                 creation_options: SecurityGroupCreationOptions::default(),
             },
@@ -159,9 +168,9 @@ mod tests {
         let all = vec![squatter.clone(), rightful.clone()];
         let granted =
             |flow: &SecurityGroupProvisioningFlow| flow.namespace().as_deref() == Some("district");
-        assert!(older_claimant(rightful.as_ref(), &all, granted).is_none());
+        assert!(older_claimant(rightful.as_ref(), &all, spec_id, granted).is_none());
         assert_eq!(
-            older_claimant(squatter.as_ref(), &all, granted).and_then(|o| o.namespace()),
+            older_claimant(squatter.as_ref(), &all, spec_id, granted).and_then(|o| o.namespace()),
             Some("district".into()),
             "the squatter is the one refused, though it came first"
         );
@@ -175,14 +184,14 @@ mod tests {
         let all = vec![old.clone(), new.clone(), unrelated];
 
         assert_eq!(
-            older_claimant(new.as_ref(), &all, |_| true).map(|o| o.name_any()),
+            older_claimant(new.as_ref(), &all, spec_id, |_| true).map(|o| o.name_any()),
             Some("groups".into())
         );
         assert_eq!(
-            older_claimant(new.as_ref(), &all, |_| true).and_then(|o| o.namespace()),
+            older_claimant(new.as_ref(), &all, spec_id, |_| true).and_then(|o| o.namespace()),
             Some("north".into())
         );
-        assert!(older_claimant(old.as_ref(), &all, |_| true).is_none());
+        assert!(older_claimant(old.as_ref(), &all, spec_id, |_| true).is_none());
     }
 
     #[test]
@@ -199,11 +208,11 @@ mod tests {
         );
         let all = vec![old.clone(), shouting.clone()];
         assert_eq!(
-            older_claimant(shouting.as_ref(), &all, |_| true).and_then(|o| o.namespace()),
+            older_claimant(shouting.as_ref(), &all, spec_id, |_| true).and_then(|o| o.namespace()),
             Some("north".into()),
             "an upper-case copy of the id names the same flow set"
         );
-        assert!(older_claimant(old.as_ref(), &all, |_| true).is_none());
+        assert!(older_claimant(old.as_ref(), &all, spec_id, |_| true).is_none());
     }
 
     #[test]
@@ -216,8 +225,8 @@ mod tests {
         });
         let managing = Arc::new(managing);
         let all = vec![older.clone(), managing.clone()];
-        assert!(older_claimant(managing.as_ref(), &all, |_| true).is_none());
-        assert!(older_claimant(older.as_ref(), &all, |_| true).is_some());
+        assert!(older_claimant(managing.as_ref(), &all, spec_id, |_| true).is_none());
+        assert!(older_claimant(older.as_ref(), &all, spec_id, |_| true).is_some());
     }
 
     #[test]
@@ -241,7 +250,7 @@ mod tests {
         let a = resource("a", "groups", SET, "2026-01-01T00:00:00Z");
         let b = resource("b", "groups", SET, "2026-01-01T00:00:00Z");
         let all = vec![a.clone(), b.clone()];
-        assert!(older_claimant(a.as_ref(), &all, |_| true).is_none());
-        assert!(older_claimant(b.as_ref(), &all, |_| true).is_some());
+        assert!(older_claimant(a.as_ref(), &all, spec_id, |_| true).is_none());
+        assert!(older_claimant(b.as_ref(), &all, spec_id, |_| true).is_some());
     }
 }

@@ -13,9 +13,30 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use super::credentials::Credentials;
 use super::grants::Grants;
 use super::memory::Memory;
+use super::placement::FlowSets;
 use crate::admin::OperatorState;
 use crate::config::Config;
 use crate::crd::{FIELD_MANAGER, FlowKind};
+
+/// The Graph clients of one controller, one per credential in use.
+pub(super) fn graph_clients(config: &Config) -> GraphClients {
+    GraphClients::new(
+        graph::http_client(),
+        config.endpoints.clone(),
+        GraphClientOptions {
+            request_timeout: config.graph_timeout,
+        },
+    )
+}
+
+/// The event recorder of one controller.
+pub(super) fn recorder(client: &Client, config: &Config) -> Recorder {
+    let reporter = Reporter {
+        controller: FIELD_MANAGER.into(),
+        instance: config.instance.clone(),
+    };
+    Recorder::new(client.clone(), reporter)
+}
 
 /// What the reconciles of one kind `K` share.
 pub struct Context<K: FlowKind> {
@@ -31,6 +52,8 @@ pub struct Context<K: FlowKind> {
     pub(super) credentials: Credentials,
     /// Who may use the operator's own credential.
     pub(super) grants: Arc<Grants>,
+    /// The flow set resources, through which a flowSetRef resolves.
+    pub(super) flow_sets: FlowSets,
     memory: Mutex<HashMap<ObjectRef<K>, Memory<K::Config>>>,
 }
 
@@ -48,26 +71,17 @@ impl<K: FlowKind> Context<K> {
         config: Config,
         resources: Store<K>,
         grants: Arc<Grants>,
+        flow_sets: FlowSets,
         state: Arc<OperatorState>,
     ) -> Self {
-        let reporter = Reporter {
-            controller: FIELD_MANAGER.into(),
-            instance: config.instance.clone(),
-        };
-        let clients = GraphClients::new(
-            graph::http_client(),
-            config.endpoints.clone(),
-            GraphClientOptions {
-                request_timeout: config.graph_timeout,
-            },
-        );
         Self {
-            recorder: Recorder::new(client.clone(), reporter),
-            credentials: Credentials::new(client.clone(), &config, clients),
+            recorder: recorder(&client, &config),
+            credentials: Credentials::new(client.clone(), &config, graph_clients(&config)),
             client,
             config,
             resources,
             grants,
+            flow_sets,
             state,
             memory: Mutex::default(),
             started: Instant::now(),

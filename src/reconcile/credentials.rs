@@ -14,7 +14,7 @@ use kube::{Api, Client, ResourceExt};
 use super::error::{Error, KubeAction};
 use super::refresh_token_store::SecretRefreshTokenStore;
 use crate::config::Config;
-use crate::crd::{CREDENTIAL_LABEL, FlowKind};
+use crate::crd::{CREDENTIAL_LABEL, GraphResource};
 use crate::credentials_secret::credential_from_secret_data;
 
 /// Where credentials come from, the Graph clients of those in use, and which resource uses which.
@@ -35,14 +35,14 @@ impl Credentials {
     }
 
     /// `flow` is gone: its credential goes too unless another resource uses it.
-    pub fn release(&self, flow: &impl FlowKind) {
+    pub fn release(&self, flow: &impl GraphResource) {
         self.in_use.release(flow);
     }
 
     /// The Graph client for the credential `flow` uses: its namespace's Secret, else the
     /// operator's own (a grant must allow that first: see `access`).
-    pub async fn graph_client(&self, flow: &impl FlowKind) -> Result<GraphClient, Error> {
-        let credential = match &flow.flow_spec().credentials_secret_ref {
+    pub async fn graph_client(&self, flow: &impl GraphResource) -> Result<GraphClient, Error> {
+        let credential = match &flow.policies().credentials_secret_ref {
             Some(reference) => self.read_secret(flow, &reference.name).await?,
             None => self.default.clone().ok_or(Error::NoDefaultCredential)?,
         };
@@ -54,7 +54,11 @@ impl Credentials {
         Ok(client)
     }
 
-    async fn read_secret(&self, flow: &impl FlowKind, name: &str) -> Result<Credential, Error> {
+    async fn read_secret(
+        &self,
+        flow: &impl GraphResource,
+        name: &str,
+    ) -> Result<Credential, Error> {
         let namespace = flow.namespace().unwrap_or_default();
         let secret = labelled_secret(&self.client, &namespace, name)
             .await?
@@ -111,7 +115,7 @@ impl InUse {
 
     /// The client for `credential`, noted as the one `flow` uses now. The credential `flow` used
     /// before a rotation goes, with its client and cached token, once no resource uses it.
-    fn client_for(&self, flow: &impl FlowKind, credential: Credential) -> GraphClient {
+    fn client_for(&self, flow: &impl GraphResource, credential: Credential) -> GraphClient {
         let current = credential.fingerprint();
         let client = self.clients.client_for(credential);
         let mut users = self.lock();
@@ -122,7 +126,7 @@ impl InUse {
         client
     }
 
-    fn release(&self, flow: &impl FlowKind) {
+    fn release(&self, flow: &impl GraphResource) {
         let mut users = self.lock();
         if let Some(credential) = users.remove(&ObjectRef::from_obj(flow).erase()) {
             self.retire_unused(&users, credential);
@@ -149,7 +153,7 @@ impl InUse {
 /// Stops before Graph refuses: the token must carry the permission the resource needs
 /// (ReadWrite.All to manage, Read.All at least to observe). A token whose claims cannot be read
 /// is let through, and Graph itself decides.
-pub async fn check_permission(graph: &GraphClient, flow: &impl FlowKind) -> Result<(), Error> {
+pub async fn check_permission(graph: &GraphClient, flow: &impl GraphResource) -> Result<(), Error> {
     const READ_WRITE: &str = "IndustryData-OutboundFlow.ReadWrite.All";
     const READ: &str = "IndustryData-OutboundFlow.Read.All";
     let claims = match graph.token_claims().await {

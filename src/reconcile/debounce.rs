@@ -54,7 +54,7 @@ mod tests {
 
     use super::*;
     use crate::crd::{
-        FlowSpec, SecurityGroupCreationOptions, SecurityGroupProvisioningFlow,
+        FlowSpec, Policies, SecurityGroupCreationOptions, SecurityGroupProvisioningFlow,
         SecurityGroupProvisioningFlowSpec,
     };
 
@@ -63,11 +63,14 @@ mod tests {
             "groups",
             SecurityGroupProvisioningFlowSpec {
                 flow: FlowSpec {
-                    flow_set_id: "9ab41255-5364-4c53-e15c-08dc4ab6ee03".into(),
+                    flow_set_id: Some("9ab41255-5364-4c53-e15c-08dc4ab6ee03".into()),
+                    flow_set_ref: None,
                     adoption: Default::default(),
-                    deletion_policy: None,
-                    management_policy: Default::default(),
-                    credentials_secret_ref: None,
+                    policies: Policies {
+                        deletion_policy: None,
+                        management_policy: Default::default(),
+                        credentials_secret_ref: None,
+                    },
                 },
                 creation_options: SecurityGroupCreationOptions::default(),
             },

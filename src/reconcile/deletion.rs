@@ -3,8 +3,8 @@
 
 use jiff::Timestamp;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::Api;
 use kube::runtime::controller::Action;
+use kube::{Api, Client, CustomResourceExt};
 
 use super::error::{Error, KubeAction, Refusal};
 use super::events::{self, Note};
@@ -46,7 +46,7 @@ async fn apply_deletion_policy<K: FlowKind>(
         orphan("deletion policy Orphan")
     } else if flow.is_observe_only() {
         orphan("managementPolicy ObserveOnly")
-    } else if crd_is_going(context).await? {
+    } else if crd_is_going::<K>(&context.client).await? {
         // Removing the CRD deletes every resource; that must never empty Graph.
         orphan("the CustomResourceDefinition itself is being deleted")
     } else if flow.is_paused() {
@@ -83,10 +83,11 @@ async fn report_blocked<K: FlowKind>(flow: &K, api: &Api<K>, context: &Context<K
     events::publish(context, flow, note).await;
 }
 
-/// Whether the CRD is being deleted (or already gone), which deletes every resource with it.
-async fn crd_is_going<K: FlowKind>(context: &Context<K>) -> Result<bool, Error> {
-    let crds: Api<CustomResourceDefinition> = Api::all(context.client.clone());
-    let resources = K::crd_name();
+/// Whether the CRD of `R` is being deleted (or already gone), which deletes every resource with
+/// it.
+pub(super) async fn crd_is_going<R: CustomResourceExt>(client: &Client) -> Result<bool, Error> {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let resources = R::crd_name();
     let crd = crds.get_opt(resources).await.map_err(|source| {
         Error::kube(
             KubeAction::ReadCustomResourceDefinition { resources },
@@ -116,7 +117,7 @@ async fn delete_in_graph<K: FlowKind>(
         .access(flow)
         .require(flow, GrantedOperation::Delete)?;
     let graph = context.credentials.graph_client(flow).await?;
-    let flow_set_id = &flow.flow_spec().flow_set_id;
+    let flow_set_id = flow.flow_spec().flow_set_id();
     // A create intent without an id means a POST may have created a flow we never recorded.
     let flow_id = match (&status.flow_id, &status.create_intent) {
         (Some(id), _) => Some(id.clone()),

@@ -63,6 +63,22 @@ pub enum Error {
     )]
     FlowSetNotFound { flow_set_id: String },
 
+    /// A flow names its set by flowSetRef, and that set has no id yet (or is not there).
+    #[error(
+        "waiting for OutboundProvisioningFlowSet {namespace}/{name} {why}; the flow is created once it has a flow set id"
+    )]
+    FlowSetPending {
+        namespace: String,
+        name: String,
+        why: &'static str,
+    },
+
+    /// A flow set resource is being deleted while flows in the cluster still name it.
+    #[error(
+        "deletion waits for the flow resources that still name this flow set ({flows}): delete them first (each one's deletionPolicy decides what becomes of its flow in Graph)"
+    )]
+    FlowsRemain { flows: String },
+
     /// Graph answered with something its documentation rules out; the next attempt may not.
     #[error("Graph answered {0}")]
     UnexpectedAnswer(&'static str),
@@ -130,6 +146,20 @@ pub enum Refusal {
     Conflict { flow_set_id: String, owner: String },
 
     #[error(
+        "{count} flow sets are named {display_name:?} ({ids}), so the one to adopt is unclear: name it by spec.flowSetId"
+    )]
+    FlowSetAmbiguous {
+        display_name: String,
+        count: usize,
+        ids: String,
+    },
+
+    #[error(
+        "no flow set is named {display_name:?}, and managementPolicy ObserveOnly never creates one: create it in SDS, name another by spec.flowSetId, or set managementPolicy to Manage"
+    )]
+    NoFlowSetNamed { display_name: String },
+
+    #[error(
         "deletion waits: {PAUSED_ANNOTATION} is \"true\", so the flow cannot be deleted in Graph; remove the annotation, or set spec.deletionPolicy to Orphan"
     )]
     DeletionPaused,
@@ -181,6 +211,8 @@ impl Refusal {
             Self::UpdateIgnored { .. } => Reason::UpdateIgnored,
             Self::ResetTokenInvalid { .. } => Reason::ResetTokenInvalid,
             Self::Conflict { .. } => Reason::Conflict,
+            Self::FlowSetAmbiguous { .. } => Reason::FlowSetAmbiguous,
+            Self::NoFlowSetNamed { .. } => Reason::FlowSetNotFound,
             Self::DeletionPaused => Reason::Paused,
             Self::NotGranted { .. } => Reason::NotGranted,
         }
@@ -242,6 +274,8 @@ impl Error {
             Self::SecretKeyNotFound { .. } => Reason::SecretKeyNotFound,
             Self::MissingPermission { .. } => Reason::MissingPermission,
             Self::FlowSetNotFound { .. } => Reason::FlowSetNotFound,
+            Self::FlowSetPending { .. } => Reason::FlowSetPending,
+            Self::FlowsRemain { .. } => Reason::FlowsRemain,
             Self::UnexpectedAnswer(_) => Reason::GraphUnavailable,
             Self::Refused(refusal) => refusal.reason(),
             Self::Kube { .. } | Self::UnexpectedResource(_) => Reason::KubernetesApiError,
@@ -264,6 +298,7 @@ impl Error {
                 _ => Retry::Slowly,
             },
             Self::UnexpectedAnswer(_) | Self::GrantsNotListed { .. } => Retry::Backoff,
+            Self::FlowSetPending { .. } | Self::FlowsRemain { .. } => Retry::Waiting,
             Self::Kube { source, .. } => match source.as_ref() {
                 // The request itself is wrong (422 Invalid, 400): retrying it unchanged cannot help.
                 kube::Error::Api(status) if matches!(status.code, 400 | 422) => Retry::Slowly,
@@ -314,6 +349,8 @@ pub enum Retry {
     Backoff,
     /// A person must act: retry slowly (and at once on any change to the resource).
     Slowly,
+    /// Waiting for another resource, whose change wakes this one; retried slowly besides.
+    Waiting,
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! Events: what a reconcile did or why it failed, published best effort as Kubernetes events.
 
-use kube::runtime::events::{Event, EventType};
+use kube::runtime::events::{Event, EventType, Recorder};
 
 use super::Context;
 use super::error::Error;
-use crate::crd::{ConditionType, FlowKind, Reason};
+use crate::admin::OperatorState;
+use crate::crd::{ConditionType, FlowKind, GraphResource, Reason};
 
 /// Something worth an event.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,9 +65,19 @@ pub async fn publish<K: FlowKind>(
     flow: &K,
     notes: impl IntoIterator<Item = Note>,
 ) {
-    let reference = flow.object_ref(&());
+    record(&context.recorder, &context.state, flow, notes).await;
+}
+
+/// Records `notes` as events of `resource`, and counts them.
+pub async fn record<R: GraphResource>(
+    recorder: &Recorder,
+    state: &OperatorState,
+    resource: &R,
+    notes: impl IntoIterator<Item = Note>,
+) {
+    let reference = resource.object_ref(&());
     for note in notes {
-        context.state.metrics.event(note.reason, note.warning);
+        state.metrics.event(note.reason, note.warning);
         let event = Event {
             type_: if note.warning {
                 EventType::Warning
@@ -78,7 +89,7 @@ pub async fn publish<K: FlowKind>(
             action: "Reconcile".into(),
             secondary: None,
         };
-        if let Err(error) = context.recorder.publish(&event, &reference).await {
+        if let Err(error) = recorder.publish(&event, &reference).await {
             tracing::warn!(%error, "could not record an event");
         }
     }

@@ -13,7 +13,10 @@ use tokio::sync::watch;
 
 use super::access::{Access, granted};
 use super::error::Error;
-use crate::crd::{CredentialGrant, FlowKind};
+use super::placement::FlowSets;
+use crate::crd::{
+    CredentialGrant, FlowKind, FlowSetOrigin, GraphResource as _, OutboundProvisioningFlowSet,
+};
 
 /// How long a reconcile waits for the first list of grants and namespaces before it reports
 /// why they cannot be listed.
@@ -24,6 +27,8 @@ const LIST_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 pub struct Grants {
     grants: Store<CredentialGrant>,
     namespaces: Store<PartialObjectMeta<Namespace>>,
+    /// The flow set resources: which flow set a flow names, and which a namespace created.
+    flow_sets: FlowSets,
     ready: watch::Receiver<bool>,
     changed: watch::Receiver<u64>,
     /// Why the last attempt to watch failed, for the resources that wait on the first list.
@@ -33,12 +38,13 @@ pub struct Grants {
 impl Grants {
     /// No grants, and nothing to watch: for an operator without a credential of its own, whose
     /// resources all bring theirs.
-    pub fn none() -> Arc<Self> {
+    pub fn none(flow_sets: FlowSets) -> Arc<Self> {
         let (_, ready) = watch::channel(true);
         let (_, changed) = watch::channel(0);
         Arc::new(Self {
             grants: reflector::store().0,
             namespaces: reflector::store().0,
+            flow_sets,
             ready,
             changed,
             last_error: Arc::default(),
@@ -47,7 +53,7 @@ impl Grants {
 
     /// Starts watching the grants, and the namespaces (only `watched` when the operator watches
     /// one), on a task of its own.
-    pub fn watch(client: Client, watched: Option<&str>) -> Arc<Self> {
+    pub fn watch(client: Client, watched: Option<&str>, flow_sets: FlowSets) -> Arc<Self> {
         let (grants, grant_writer) = reflector::store();
         let (namespaces, namespace_writer) = reflector::store();
         let (ready_sender, ready) = watch::channel(false);
@@ -107,6 +113,7 @@ impl Grants {
         Arc::new(Self {
             grants,
             namespaces,
+            flow_sets,
             ready,
             changed,
             last_error,
@@ -134,23 +141,55 @@ impl Grants {
         let _ = self.ready.clone().wait_for(|ready| *ready).await;
     }
 
-    /// What `flow` may do in Graph.
+    /// What `flow` may do in Graph: on its flow set, which counts as its namespace's own when a
+    /// flow set resource of the namespace created it.
     pub fn access(&self, flow: &impl FlowKind) -> Access {
-        if flow.flow_spec().credentials_secret_ref.is_some() {
+        if flow.credentials_secret().is_some() {
             return Access::OwnCredential;
         }
         let namespace = flow.namespace().unwrap_or_default();
+        let flow_set_id = self.flow_sets.id_of(flow).unwrap_or_default();
+        let own = self.flow_sets.created_in(&namespace, &flow_set_id);
+        self.granted_in(&namespace, &flow_set_id, own)
+    }
+
+    /// What flow set resource `set` may do in Graph: a flow set it is yet to create, or that it
+    /// created, is its namespace's own.
+    pub fn access_to_set(&self, set: &OutboundProvisioningFlowSet) -> Access {
+        if set.credentials_secret().is_some() {
+            return Access::OwnCredential;
+        }
+        let namespace = set.namespace().unwrap_or_default();
+        let origin = set.status.as_ref().and_then(|status| status.origin);
+        let own = match set.flow_set_id() {
+            None => true,
+            Some(_) => origin == Some(FlowSetOrigin::Created),
+        };
+        self.granted_in(&namespace, set.flow_set_id().unwrap_or_default(), own)
+    }
+
+    /// What flow set resource `set` may do with flow set `flow_set_id`, found in Graph and not
+    /// created by it: no namespace's own, whatever `set` would create.
+    pub fn access_to_found(&self, set: &OutboundProvisioningFlowSet, flow_set_id: &str) -> Access {
+        if set.credentials_secret().is_some() {
+            return Access::OwnCredential;
+        }
+        self.granted_in(&set.namespace().unwrap_or_default(), flow_set_id, false)
+    }
+
+    fn granted_in(&self, namespace: &str, flow_set_id: &str, own: bool) -> Access {
         let labels = self
             .namespaces
-            .get(&reflector::ObjectRef::new(&namespace))
+            .get(&reflector::ObjectRef::new(namespace))
             .map(|found| found.labels().clone())
             .unwrap_or_default();
         let grants = self.grants.state();
         granted(
             grants.iter().map(Arc::as_ref),
-            &namespace,
+            namespace,
             &labels,
-            &flow.flow_spec().flow_set_id,
+            flow_set_id,
+            own,
         )
     }
 

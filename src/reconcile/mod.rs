@@ -10,10 +10,12 @@ mod debounce;
 mod deletion;
 mod error;
 mod events;
+pub mod flow_set;
 mod grants;
 mod kube_action;
 mod memory;
 mod observe;
+mod placement;
 mod plan;
 mod progress;
 mod refresh_token_store;
@@ -32,6 +34,7 @@ use kube::{Api, ResourceExt};
 pub use context::Context;
 pub use error::{Error, KubeAction, Refusal, Retry};
 pub use grants::Grants;
+pub use placement::FlowSets;
 pub use requeue::after_failure;
 
 use self::apply::{Applied, Target};
@@ -57,7 +60,10 @@ pub async fn reconcile<K: FlowKind>(
     let result = finalizer::finalizer(&api, FINALIZER, flow.clone(), |event| async {
         match event {
             Event::Apply(flow) => sync(flow.as_ref(), &api, &context).await,
-            Event::Cleanup(flow) => deletion::clean_up(flow.as_ref(), &api, &context).await,
+            Event::Cleanup(flow) => {
+                let flow = placement::recorded(flow.as_ref());
+                deletion::clean_up(flow.as_ref(), &api, &context).await
+            }
         }
     })
     .await
@@ -81,6 +87,11 @@ async fn sync<K: FlowKind>(flow: &K, api: &Api<K>, context: &Context<K>) -> Resu
         plan::hold_reset_while_paused(flow, &mut progress.status);
         return report(flow, context, progress, Ok(None), now).await;
     }
+    let placed = match placement::resolve(flow, &context.flow_sets) {
+        Ok(placed) => placed,
+        Err(error) => return report(flow, context, progress, Err(error), now).await,
+    };
+    let flow = placed.as_ref();
     // Remembered before a first read is put off, so that only a grant change that changes it
     // wakes the resource early.
     let access = match context.grants.wait_until_listed().await {

@@ -13,7 +13,7 @@ pub async fn observe_flow<K: FlowKind>(
     flow: &K,
     status: &FlowStatus<K::Mirror>,
 ) -> Result<Option<Flow<K::Config>>, Error> {
-    let flow_set_id = &flow.flow_spec().flow_set_id;
+    let flow_set_id = flow.flow_spec().flow_set_id();
     if let Some(flow_id) = &status.flow_id {
         match graph.get_flow(flow_set_id, flow_id).await {
             Ok(response) => {
@@ -32,7 +32,7 @@ pub async fn observe_flow<K: FlowKind>(
             .into_iter()
             .find_map(|found| found.into_flow::<K::Config>())),
         Err(error) if error.class() == ErrorClass::NotFound => Err(Error::FlowSetNotFound {
-            flow_set_id: flow_set_id.clone(),
+            flow_set_id: flow_set_id.to_owned(),
         }),
         Err(error) => Err(error.into()),
     }

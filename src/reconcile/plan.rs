@@ -178,7 +178,7 @@ pub fn plan<K: FlowKind>(
         reset: plan_reset(
             flow.reset_token(),
             status,
-            flow.flow_spec().management_policy,
+            flow.policies().management_policy,
             flow_id,
             ResetClock {
                 now,
@@ -205,7 +205,7 @@ fn plan_flow<K: FlowKind>(
         }
         if observe_only {
             return FlowStep::Refuse(Refusal::NothingToObserve {
-                flow_set_id: spec.flow_set_id.clone(),
+                flow_set_id: spec.flow_set_id().to_owned(),
                 noun: K::FLOW_NOUN,
             });
         }
@@ -224,7 +224,7 @@ fn plan_flow<K: FlowKind>(
         let our_create = status.create_intent.is_some();
         if spec.adoption == AdoptionPolicy::CreateOnly && !our_create && !observe_only {
             return FlowStep::Refuse(Refusal::FlowAlreadyExists {
-                flow_set_id: spec.flow_set_id.clone(),
+                flow_set_id: spec.flow_set_id().to_owned(),
                 flow_id: found.id.clone(),
                 noun: K::FLOW_NOUN,
             });

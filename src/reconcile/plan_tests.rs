@@ -9,7 +9,7 @@ use kube::api::ObjectMeta;
 
 use super::*;
 use crate::crd::{
-    CreateIntent, FlowSpec, ResetStatus, SecurityGroupCreationOptions as SpecOptions,
+    CreateIntent, FlowSpec, Policies, ResetStatus, SecurityGroupCreationOptions as SpecOptions,
     SecurityGroupProvisioningFlowSpec,
 };
 use crate::crd::{
@@ -49,11 +49,14 @@ pub(super) fn resource(role: bool, org: bool) -> SecurityGroupProvisioningFlow {
         "groups",
         SecurityGroupProvisioningFlowSpec {
             flow: FlowSpec {
-                flow_set_id: SET.into(),
+                flow_set_id: Some(SET.into()),
+                flow_set_ref: None,
                 adoption: AdoptionPolicy::AdoptOrCreate,
-                deletion_policy: None,
-                management_policy: ManagementPolicy::Manage,
-                credentials_secret_ref: None,
+                policies: Policies {
+                    deletion_policy: None,
+                    management_policy: ManagementPolicy::Manage,
+                    credentials_secret_ref: None,
+                },
             },
             creation_options: SpecOptions {
                 create_based_on_role_group: role,
@@ -239,7 +242,7 @@ fn a_recorded_flow_gone_for_good_is_recreated() {
 #[test]
 fn observe_only_never_writes() {
     let mut resource = resource(true, false);
-    resource.spec.flow.management_policy = ManagementPolicy::ObserveOnly;
+    resource.spec.flow.policies.management_policy = ManagementPolicy::ObserveOnly;
     let differing = graph_flow(false, false);
     assert_eq!(
         plan_now(&resource, &synced(true, false), Some(&differing)).flow,

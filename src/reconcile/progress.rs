@@ -8,14 +8,15 @@ use serde_json::json;
 
 use super::error::{Error, KubeAction};
 use super::events::Note;
-use crate::crd::{FIELD_MANAGER, FlowKind, FlowStatus};
+use crate::crd::{FIELD_MANAGER, FlowKind, FlowStatus, GraphResource};
+use serde::Serialize;
 
 /// The working status and the notes of one reconcile.
 pub struct Progress<K: FlowKind> {
     /// Mirrored fields, intents and reset records as the reconcile has them so far.
     pub status: FlowStatus<K::Mirror>,
     pub notes: Vec<Note>,
-    writer: StatusWriter<K>,
+    writer: StatusWriter<K, FlowStatus<K::Mirror>>,
 }
 
 impl<K: FlowKind> Progress<K> {
@@ -23,7 +24,7 @@ impl<K: FlowKind> Progress<K> {
         Self {
             status: flow.status_or_default(),
             notes: Vec::new(),
-            writer: StatusWriter::new(api, flow),
+            writer: StatusWriter::new(api, flow, flow.status_or_default()),
         }
     }
 
@@ -47,14 +48,14 @@ impl<K: FlowKind> Progress<K> {
 
 /// Writes status with server-side apply, remembering what it wrote so that an unchanged status is
 /// never sent twice.
-struct StatusWriter<K: FlowKind> {
-    api: Api<K>,
+pub struct StatusWriter<R: GraphResource, S> {
+    api: Api<R>,
     name: String,
     namespace: String,
-    written: FlowStatus<K::Mirror>,
+    written: S,
 }
 
-impl<K: FlowKind> std::fmt::Debug for StatusWriter<K> {
+impl<R: GraphResource, S> std::fmt::Debug for StatusWriter<R, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StatusWriter")
             .field("name", &self.name)
@@ -62,24 +63,25 @@ impl<K: FlowKind> std::fmt::Debug for StatusWriter<K> {
     }
 }
 
-impl<K: FlowKind> StatusWriter<K> {
-    fn new(api: Api<K>, flow: &K) -> Self {
+impl<R: GraphResource, S: Serialize + Clone + PartialEq> StatusWriter<R, S> {
+    /// A writer for `resource`, whose status the API server holds as `written`.
+    pub fn new(api: Api<R>, resource: &R, written: S) -> Self {
         Self {
             api,
-            name: flow.name_any(),
-            namespace: flow.namespace().unwrap_or_default(),
-            written: flow.status_or_default(),
+            name: resource.name_any(),
+            namespace: resource.namespace().unwrap_or_default(),
+            written,
         }
     }
 
     /// Applies `status` unless it is what the API server already holds.
-    async fn write(&mut self, status: &FlowStatus<K::Mirror>) -> Result<(), Error> {
+    pub async fn write(&mut self, status: &S) -> Result<(), Error> {
         if *status == self.written {
             return Ok(());
         }
         let patch = json!({
-            "apiVersion": K::api_version(&()),
-            "kind": K::kind(&()),
+            "apiVersion": R::api_version(&()),
+            "kind": R::kind(&()),
             "status": status,
         });
         let params = PatchParams::apply(FIELD_MANAGER).force();
@@ -88,7 +90,7 @@ impl<K: FlowKind> StatusWriter<K> {
             .await
             .map_err(|source| {
                 let action = KubeAction::WriteStatus {
-                    resources: KubeAction::resources_of::<K>(),
+                    resources: KubeAction::resources_of::<R>(),
                     namespace: self.namespace.clone(),
                 };
                 Error::kube(action, source)

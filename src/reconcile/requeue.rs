@@ -44,7 +44,7 @@ pub fn after_failure(retry: Retry, failures: u32, resync_period: Duration) -> Du
     match retry {
         Retry::After(wait) => wait + jittered(Duration::from_secs(1)),
         Retry::Backoff => backoff(failures),
-        Retry::Slowly => jittered(resync_period),
+        Retry::Slowly | Retry::Waiting => jittered(resync_period),
     }
 }
 
@@ -91,7 +91,7 @@ fn random_fraction() -> f64 {
 }
 
 /// `duration` scaled by a random factor in [0.9, 1.1), so that many resources spread out.
-fn jittered(duration: Duration) -> Duration {
+pub(super) fn jittered(duration: Duration) -> Duration {
     duration.mul_f64(0.9 + 0.2 * random_fraction())
 }
 

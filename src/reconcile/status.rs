@@ -68,6 +68,10 @@ pub fn finish<K: FlowKind>(
 ) -> FlowStatus<K::Mirror> {
     let previous = flow.status_or_default();
     working.observed_generation = flow.meta().generation;
+    let flow_set_id = flow.flow_spec().flow_set_id();
+    if !flow_set_id.is_empty() {
+        working.flow_set_id = Some(flow_set_id.to_owned());
+    }
     let mut wanted = wanted_conditions(flow, health);
     if let Health::Synced { .. } = health
         && let Some(waiting) = working
@@ -92,14 +96,14 @@ pub fn finish<K: FlowKind>(
 
 /// One condition as the reconcile wants it.
 #[derive(Clone, Debug, PartialEq)]
-struct Wanted {
+pub(super) struct Wanted {
     status: ConditionStatus,
     reason: Reason,
     message: String,
 }
 
 impl Wanted {
-    fn new(status: ConditionStatus, reason: Reason, message: String) -> Self {
+    pub(super) fn new(status: ConditionStatus, reason: Reason, message: String) -> Self {
         Self {
             status,
             reason,
@@ -110,16 +114,16 @@ impl Wanted {
 
 /// The four conditions as the reconcile wants them.
 #[derive(Clone, Debug)]
-struct WantedConditions {
-    ready: Wanted,
-    synced: Wanted,
-    reconciling: Wanted,
-    stalled: Wanted,
+pub(super) struct WantedConditions {
+    pub(super) ready: Wanted,
+    pub(super) synced: Wanted,
+    pub(super) reconciling: Wanted,
+    pub(super) stalled: Wanted,
 }
 
 impl WantedConditions {
     /// The same reason and message on all four, with these statuses.
-    fn alike(
+    pub(super) fn alike(
         [ready, synced, reconciling, stalled]: [ConditionStatus; 4],
         reason: Reason,
         message: &str,
@@ -134,7 +138,7 @@ impl WantedConditions {
     }
 
     /// The conditions, keeping each one's lastTransitionTime while its status stays the same.
-    fn into_conditions(
+    pub(super) fn into_conditions(
         self,
         previous: &[Condition],
         generation: Option<i64>,

@@ -3,8 +3,8 @@ use kube::api::ObjectMeta;
 
 use super::*;
 use crate::crd::{
-    AdoptionPolicy, FlowSpec, ManagementPolicy, SecurityGroupCreationOptions as SpecOptions,
-    SecurityGroupProvisioningFlowSpec,
+    AdoptionPolicy, FlowSpec, ManagementPolicy, Policies,
+    SecurityGroupCreationOptions as SpecOptions, SecurityGroupProvisioningFlowSpec,
 };
 use crate::crd::{SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowStatus};
 use graph::SecurityGroupFlow;
@@ -18,11 +18,14 @@ fn resource() -> SecurityGroupProvisioningFlow {
         "groups",
         SecurityGroupProvisioningFlowSpec {
             flow: FlowSpec {
-                flow_set_id: "9ab41255-5364-4c53-e15c-08dc4ab6ee03".into(),
+                flow_set_id: Some("9ab41255-5364-4c53-e15c-08dc4ab6ee03".into()),
+                flow_set_ref: None,
                 adoption: AdoptionPolicy::AdoptOrCreate,
-                deletion_policy: None,
-                management_policy: ManagementPolicy::Manage,
-                credentials_secret_ref: None,
+                policies: Policies {
+                    deletion_policy: None,
+                    management_policy: ManagementPolicy::Manage,
+                    credentials_secret_ref: None,
+                },
             },
             creation_options: SpecOptions {
                 create_based_on_role_group: true,
@@ -268,7 +271,7 @@ fn a_passing_failure_keeps_ready_and_a_stall_clears_it() {
 #[test]
 fn observe_only_with_other_options_is_not_synced() {
     let mut flow = resource();
-    flow.spec.flow.management_policy = ManagementPolicy::ObserveOnly;
+    flow.spec.flow.policies.management_policy = ManagementPolicy::ObserveOnly;
     flow.spec
         .creation_options
         .create_based_on_org_plus_role_group = true;

@@ -5,7 +5,8 @@ pub(crate) use std::path::PathBuf;
 pub(crate) use std::process::Command;
 
 pub(crate) use sds_operator::crd::{
-    DNS_SUBDOMAIN_PATTERN, FLOW_SET_ID_IMMUTABLE_MESSAGE, GUID_PATTERN, custom_resource_definition,
+    DNS_SUBDOMAIN_PATTERN, FLOW_SET_CHOICE_MESSAGE, FLOW_SET_ID_IMMUTABLE_MESSAGE,
+    FLOW_SET_REF_IMMUTABLE_MESSAGE, GUID_PATTERN, custom_resource_definition,
 };
 pub(crate) use serde_json::{Value, json};
 

@@ -68,7 +68,7 @@ fn printer_columns_show_ready_reason_readiness_flow_set_age_and_flow_id_and_mess
             0,
         ),
         ("Readiness", ".status.readinessStatus", "string", 0),
-        ("FlowSet", ".spec.flowSetId", "string", 0),
+        ("FlowSet", ".status.flowSetId", "string", 0),
         ("Age", ".metadata.creationTimestamp", "date", 0),
         ("FlowID", ".status.flowId", "string", 1),
         (

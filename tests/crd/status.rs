@@ -44,6 +44,7 @@ fn status_records_what_the_design_asks() {
             "createdDateTime",
             "creationOptions",
             "flowId",
+            "flowSetId",
             "lastModifiedDateTime",
             "lastSyncTime",
             "observedGeneration",

@@ -26,10 +26,24 @@ fn cel_rules_are_exactly_the_designed_ones() {
     cel_rules(&schema_at(""), "", &mut found);
     assert_eq!(
         found,
-        vec![(
-            ".spec.flowSetId".to_owned(),
-            json!({ "rule": "self == oldSelf", "message": FLOW_SET_ID_IMMUTABLE_MESSAGE }),
-        )],
+        vec![
+            (
+                ".spec".to_owned(),
+                json!({ "rule": "has(self.flowSetId) != has(self.flowSetRef)", "message": FLOW_SET_CHOICE_MESSAGE }),
+            ),
+            (
+                ".spec".to_owned(),
+                json!({ "rule": "has(self.flowSetId) == has(oldSelf.flowSetId)", "message": FLOW_SET_CHOICE_MESSAGE }),
+            ),
+            (
+                ".spec.flowSetId".to_owned(),
+                json!({ "rule": "self == oldSelf", "message": FLOW_SET_ID_IMMUTABLE_MESSAGE }),
+            ),
+            (
+                ".spec.flowSetRef".to_owned(),
+                json!({ "rule": "self == oldSelf", "message": FLOW_SET_REF_IMMUTABLE_MESSAGE }),
+            ),
+        ],
         "a CEL rule is missing or unexpected (field-level rules need #[derive(KubeSchema)] and #[x_kube(validation = ...)])"
     );
     assert!(
@@ -119,7 +133,8 @@ fn required_fields_follow_the_design() {
     assert_eq!(schema_at("/required"), json!(["spec"]));
     assert_eq!(
         schema_at("/properties/spec/required"),
-        json!(["creationOptions", "flowSetId"])
+        json!(["creationOptions"]),
+        "flowSetId or flowSetRef, one of them, is required by a CEL rule"
     );
     assert_eq!(
         spec_property("creationOptions")["required"],

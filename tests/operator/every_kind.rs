@@ -3,15 +3,15 @@
 //! side is read from the emulator's state and journal, the settings compared with what Graph's
 //! docs say it holds ([`Sample::graph_settings`]).
 
-use graph_emulator::{FaultRule, FaultTarget, JournalEntry};
+use graph_emulator::JournalEntry;
 use kube::api::DeleteParams;
 use sds_operator::crd::{PAUSED_ANNOTATION, RESET_ANNOTATION, ResetOutcome};
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 use serde_json::{Value, json};
 
 use sds_test_harness::{
-    KindUnderTest, OperatorUnderTest, Options, Sample, Variant, calls_after_settling, condition_is,
-    contains, is_ready, writes,
+    KindUnderTest, OperatorUnderTest, Options, Sample, Variant, assert_retried_after,
+    calls_after_settling, condition_is, contains, is_ready, throttle_next_create, writes,
 };
 
 use crate::crash::{hold, start_resyncing};
@@ -324,36 +324,11 @@ pub(crate) async fn throttled_create<K: Sample>(tag: &str) {
     const RETRY_AFTER: u64 = 2;
     let operator = OperatorUnderTest::start(&format!("{tag}-throttle")).await;
     let kind = operator.kind::<K>();
-    operator
-        .emulator
-        .admin()
-        .add_fault(&FaultRule {
-            target: FaultTarget::Graph,
-            method: Some("POST".into()),
-            path_contains: Some("/provisioningFlows".into()),
-            status: Some(429),
-            retry_after_seconds: Some(RETRY_AFTER),
-            times: Some(1),
-            ..FaultRule::default()
-        })
-        .await
-        .expect("add the fault");
+    throttle_next_create(&operator, "/provisioningFlows", RETRY_AFTER).await;
     kind.apply(&kind.sample(NAME, Variant::First)).await;
     settled(&kind, NAME).await;
     let calls = operator.graph_calls(0).await;
-    let posts = creates(&calls);
-    assert_eq!(
-        posts.len(),
-        2,
-        "the throttled create and its retry: {calls:#?}"
-    );
-    assert_eq!((posts[0].status, posts[1].status), (429, 201));
-    let at = |call: &JournalEntry| -> jiff::Timestamp { call.time.parse().expect("journal time") };
-    let waited = at(posts[1]).duration_since(at(posts[0]));
-    assert!(
-        waited >= jiff::SignedDuration::from_secs(RETRY_AFTER as i64),
-        "retried after {waited:?}"
-    );
+    assert_retried_after(&creates(&calls), RETRY_AFTER);
     assert_eq!(kind.graph_flows().await.len(), 1);
 }
 

@@ -365,11 +365,15 @@ async fn the_api_server_refuses_a_grant_that_says_nothing_clearly() {
         ),
         (
             json!({"namespaces": {"names": ["a"]}, "flowSets": {}, "operations": ["Observe"]}),
-            "flowSets needs either ids or all: true, not both",
+            "flowSets needs ids, createdInNamespace: true, or both; or all: true alone",
         ),
         (
             json!({"namespaces": {"names": ["a"]}, "flowSets": {"all": true, "ids": ["9ab41255-5364-4c53-e15c-08dc4ab6ee03"]}, "operations": ["Observe"]}),
-            "flowSets needs either ids or all: true, not both",
+            "flowSets needs ids, createdInNamespace: true, or both; or all: true alone",
+        ),
+        (
+            json!({"namespaces": {"names": ["a"]}, "flowSets": {"all": true, "createdInNamespace": true}, "operations": ["Observe"]}),
+            "flowSets needs ids, createdInNamespace: true, or both; or all: true alone",
         ),
         (
             json!({"namespaces": {"names": ["a"]}, "flowSets": {"ids": ["not-a-guid"]}, "operations": ["Observe"]}),

@@ -16,6 +16,7 @@ mod drift;
 mod every_kind;
 mod evolvable;
 mod failures;
+mod flow_sets;
 mod freshness;
 mod grants;
 mod hot_loops;

@@ -231,7 +231,7 @@ async fn deletion_policy_unset_uses_the_operator_default_orphan() {
     )
     .await;
     let manifest = operator.resource("groups").build();
-    assert_eq!(manifest.spec.flow.deletion_policy, None);
+    assert_eq!(manifest.spec.flow.policies.deletion_policy, None);
     operator.apply(&manifest).await;
     let ready = operator.wait_for("groups", "Ready", is_ready).await;
     let flow_id = ready

@@ -1,6 +1,6 @@
 //! Reading the emulator's journal: which Graph calls the operator made.
 
-use graph_emulator::JournalEntry;
+use graph_emulator::{FaultRule, FaultTarget, JournalEntry};
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 use serde_json::json;
 
@@ -58,4 +58,39 @@ pub async fn calls_after_settling(
         },
     )
     .await
+}
+
+/// Makes the emulator answer the next create POST to a path containing `path` with 429 and
+/// `Retry-After: retry_after` seconds, once.
+pub async fn throttle_next_create(operator: &OperatorUnderTest, path: &str, retry_after: u64) {
+    operator
+        .emulator
+        .admin()
+        .add_fault(&FaultRule {
+            target: FaultTarget::Graph,
+            method: Some("POST".into()),
+            path_contains: Some(path.into()),
+            status: Some(429),
+            retry_after_seconds: Some(retry_after),
+            times: Some(1),
+            ..FaultRule::default()
+        })
+        .await
+        .expect("add the fault");
+}
+
+/// `posts` are the throttled create and its one retry, sent at least `retry_after` seconds apart.
+pub fn assert_retried_after(posts: &[&JournalEntry], retry_after: u64) {
+    assert_eq!(
+        posts.len(),
+        2,
+        "the throttled create and its retry: {posts:#?}"
+    );
+    assert_eq!((posts[0].status, posts[1].status), (429, 201));
+    let at = |call: &JournalEntry| -> jiff::Timestamp { call.time.parse().expect("journal time") };
+    let waited = at(posts[1]).duration_since(at(posts[0]));
+    assert!(
+        waited >= jiff::SignedDuration::from_secs(retry_after.try_into().expect("seconds")),
+        "retried after {waited:?}"
+    );
 }

@@ -17,7 +17,10 @@ mod replica;
 mod resource;
 mod wait;
 
-pub use calls::{calls_after_settling, calls_to, options_json, writes};
+pub use calls::{
+    assert_retried_after, calls_after_settling, calls_to, options_json, throttle_next_create,
+    writes,
+};
 pub use conditions::{condition, condition_is, has_condition, is_ready, stalled_with, synced_to};
 pub use judge::{judge, judge_tool};
 pub use kinds::{KindUnderTest, Manifest, Sample, Variant, contains};
@@ -25,3 +28,4 @@ pub use operator::{OperatorUnderTest, event_reasons, write_grant};
 pub use options::{CLIENT_ID, CLIENT_SECRET, Options, TENANT};
 pub use process::OperatorProcess;
 pub use resource::ResourceBuilder;
+pub use wait::{wait_gone, wait_on};

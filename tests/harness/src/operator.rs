@@ -16,7 +16,8 @@ use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, ResourceExt};
 use sds_operator::config::Config;
 use sds_operator::crd::{
-    CREDENTIAL_LABEL, CredentialGrant, CredentialGrantSpec, FlowKind, SecurityGroupProvisioningFlow,
+    CREDENTIAL_LABEL, CredentialGrant, CredentialGrantSpec, GraphResource,
+    SecurityGroupProvisioningFlow,
 };
 use sds_test_support::{DEFAULT_DEADLINE, TestContext, shared_control_plane};
 use serde_json::json;
@@ -24,7 +25,8 @@ use tokio::sync::oneshot;
 
 use crate::{CLIENT_ID, CLIENT_SECRET, Options, ResourceBuilder, TENANT, options_json};
 
-const CRD_NAMES: [&str; 5] = [
+const CRD_NAMES: [&str; 6] = [
+    "outboundprovisioningflowsets.industrydata.sds-operator.io",
     "securitygroupprovisioningflows.industrydata.sds-operator.io",
     "administrativeunitprovisioningflows.industrydata.sds-operator.io",
     "classgroupprovisioningflows.industrydata.sds-operator.io",
@@ -165,7 +167,7 @@ impl OperatorUnderTest {
 
     /// Applies `flow` through `api` (for example as a namespace's user, limited by RBAC), as
     /// [`apply`](Self::apply) does.
-    pub async fn apply_through<K: FlowKind>(&self, api: &Api<K>, flow: &K) -> kube::Result<K> {
+    pub async fn apply_through<K: GraphResource>(&self, api: &Api<K>, flow: &K) -> kube::Result<K> {
         let mut body = serde_json::to_value(flow).expect("serialize");
         body["apiVersion"] = json!(K::api_version(&()));
         body["kind"] = json!(K::kind(&()));
@@ -175,10 +177,21 @@ impl OperatorUnderTest {
             });
         }
         body.as_object_mut().map(|object| object.remove("status"));
+        self.apply_manifest(api, &flow.name_any(), &body).await
+    }
+
+    /// Applies the manifest `body` as it stands (one this version's types could not even hold,
+    /// such as a spec missing a required field) as `name` through `api`.
+    pub async fn apply_manifest<K: GraphResource>(
+        &self,
+        api: &Api<K>,
+        name: &str,
+        body: &serde_json::Value,
+    ) -> kube::Result<K> {
         api.patch(
-            &flow.name_any(),
+            name,
             &PatchParams::apply("e2e-user").force(),
-            &Patch::Apply(&body),
+            &Patch::Apply(body),
         )
         .await
     }

@@ -2,7 +2,7 @@
 //! says so.
 
 use sds_operator::crd::{
-    AdoptionPolicy, DeletionPolicy, FlowSpec, LocalSecretReference, ManagementPolicy,
+    AdoptionPolicy, DeletionPolicy, FlowSpec, LocalSecretReference, ManagementPolicy, Policies,
     SecurityGroupCreationOptions, SecurityGroupProvisioningFlow, SecurityGroupProvisioningFlowSpec,
 };
 
@@ -24,11 +24,14 @@ impl ResourceBuilder {
             name,
             SecurityGroupProvisioningFlowSpec {
                 flow: FlowSpec {
-                    flow_set_id: flow_set_id.to_owned(),
+                    flow_set_id: Some(flow_set_id.to_owned()),
+                    flow_set_ref: None,
                     adoption: AdoptionPolicy::AdoptOrCreate,
-                    deletion_policy: None,
-                    management_policy: ManagementPolicy::Manage,
-                    credentials_secret_ref: None,
+                    policies: Policies {
+                        deletion_policy: None,
+                        management_policy: ManagementPolicy::Manage,
+                        credentials_secret_ref: None,
+                    },
                 },
                 creation_options: SecurityGroupCreationOptions {
                     create_based_on_role_group: true,
@@ -57,19 +60,19 @@ impl ResourceBuilder {
 
     /// Another flow set than the test's own.
     pub fn flow_set(mut self, flow_set_id: impl Into<String>) -> Self {
-        self.flow.spec.flow.flow_set_id = flow_set_id.into();
+        self.flow.spec.flow.flow_set_id = Some(flow_set_id.into());
         self
     }
 
     /// A deletion policy of the resource's own, instead of the operator's default.
     pub fn deletion_policy(mut self, policy: DeletionPolicy) -> Self {
-        self.flow.spec.flow.deletion_policy = Some(policy);
+        self.flow.spec.flow.policies.deletion_policy = Some(policy);
         self
     }
 
     /// `managementPolicy` (default Manage).
     pub fn management_policy(mut self, policy: ManagementPolicy) -> Self {
-        self.flow.spec.flow.management_policy = policy;
+        self.flow.spec.flow.policies.management_policy = policy;
         self
     }
 
@@ -81,7 +84,7 @@ impl ResourceBuilder {
 
     /// Credentials from Secret `name` in the resource's namespace, instead of the operator's own.
     pub fn credentials_secret(mut self, name: &str) -> Self {
-        self.flow.spec.flow.credentials_secret_ref = Some(LocalSecretReference {
+        self.flow.spec.flow.policies.credentials_secret_ref = Some(LocalSecretReference {
             name: name.to_owned(),
         });
         self

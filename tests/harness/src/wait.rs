@@ -10,7 +10,7 @@ use k8s_openapi::api::events::v1::Event;
 use kube::runtime::wait::{await_condition, conditions};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, ResourceExt};
-use sds_operator::crd::{FlowKind, SecurityGroupProvisioningFlow};
+use sds_operator::crd::{FlowKind, GraphResource, SecurityGroupProvisioningFlow};
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 
 use crate::{OperatorUnderTest, event_reasons, is_ready};
@@ -107,7 +107,7 @@ pub async fn wait_all<K: FlowKind>(
 
 /// Waits (on the watch, not by polling) until the flow `name` of `api`'s kind satisfies
 /// `condition`; panics after the deadline with its status.
-pub async fn wait_on<K: FlowKind>(
+pub async fn wait_on<K: GraphResource>(
     api: &Api<K>,
     name: &str,
     what: &str,
@@ -122,14 +122,14 @@ pub async fn wait_on<K: FlowKind>(
             let current = api.get_opt(name).await.ok().flatten();
             panic!(
                 "timed out waiting for {name} to be {what} ({other:?}); it is now: {:#?}",
-                current.as_ref().and_then(FlowKind::flow_status)
+                current.as_ref().map(status_of)
             )
         }
     }
 }
 
 /// Waits until the flow `name` of `api`'s kind is gone.
-pub async fn wait_gone<K: FlowKind>(api: &Api<K>, name: &str) {
+pub async fn wait_gone<K: GraphResource>(api: &Api<K>, name: &str) {
     let uid = api
         .get(name)
         .await
@@ -143,4 +143,13 @@ pub async fn wait_gone<K: FlowKind>(api: &Api<K>, name: &str) {
     .await
     .unwrap_or_else(|_| panic!("timed out waiting for {name} to be deleted"))
     .expect("watching the deletion");
+}
+
+/// What a timeout shows of a resource: its status (the whole resource when it has none).
+fn status_of<K: GraphResource>(object: &K) -> serde_json::Value {
+    let value = serde_json::to_value(object).unwrap_or_default();
+    match value.get("status") {
+        Some(status) => status.clone(),
+        None => value,
+    }
 }
