@@ -73,6 +73,14 @@ pub async fn run(
     let (users, users_listed, user_store) = kinds.run::<UserProvisioningFlow, _>(&shutdown);
     let (sets_listed_sender, sets_listed) = watch::channel(false);
     let set_cache = cache_flow_sets(kinds.api(), set_writer, sets_listed_sender, set_changed);
+    // The watch never ends by itself; at shutdown the cache keeps what it last saw, which the
+    // reconciles still finishing read.
+    let set_cache = async {
+        tokio::select! {
+            () = set_cache => {}
+            () = shutdown.clone() => {}
+        }
+    };
     let set_controller = run_flow_sets(
         kinds,
         FlowStores {
