@@ -19,7 +19,7 @@ use sds_test_harness::{OperatorUnderTest, Options, TENANT, is_ready, stalled_wit
 
 /// A public client ("allow public client flows"), as `sds-operator login` needs.
 const PUBLIC_CLIENT_ID: &str = "3e1f2a6b-8c4d-4e5f-9a0b-1c2d3e4f5a6b";
-const SECRET_NAME: &str = "district-delegated";
+pub(crate) const SECRET_NAME: &str = "district-delegated";
 const DEADLINE: Duration = Duration::from_secs(60);
 
 /// Runs `sds-operator login` against the emulator, approving its device code as soon as the
@@ -136,30 +136,33 @@ fn delegated_resource(
         .build()
 }
 
-#[tokio::test]
-async fn login_then_ready_without_app_only_writes_rotation_written_back_and_revocation_stalls() {
-    let logs = CapturedLogs::start();
-    let operator = OperatorUnderTest::start_with(
-        "delegated",
-        Options {
-            emulator: Settings {
-                app_only_writes_allowed: false,
-                device_code_interval_secs: 1,
-                refresh_token_reuse_allowed: false,
-                ..Options::default().emulator
-            },
-            ..Options::default()
+/// The operator under test with `options`, its emulator refusing app-only writes, and Secret
+/// [`SECRET_NAME`] written by `sds-operator login` for a signed-in user; with what login printed.
+pub(crate) async fn signed_in(test_name: &str, options: Options) -> (OperatorUnderTest, String) {
+    let options = Options {
+        emulator: Settings {
+            app_only_writes_allowed: false,
+            device_code_interval_secs: 1,
+            refresh_token_reuse_allowed: false,
+            ..options.emulator
         },
-    )
-    .await;
+        ..options
+    };
+    let operator = OperatorUnderTest::start_with(test_name, options).await;
     operator
         .emulator
         .admin()
         .register_client(&ClientRegistration::public(TENANT, PUBLIC_CLIENT_ID))
         .await
         .expect("register the public client");
-
     let printed = login(&operator).await;
+    (operator, printed)
+}
+
+#[tokio::test]
+async fn login_then_ready_without_app_only_writes_rotation_written_back_and_revocation_stalls() {
+    let logs = CapturedLogs::start();
+    let (operator, printed) = signed_in("delegated", Options::default()).await;
     let signed_in = refresh_token(&operator).await;
     assert!(
         !printed.contains(&signed_in),

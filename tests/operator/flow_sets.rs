@@ -15,8 +15,8 @@ use sds_test_support::{DEFAULT_DEADLINE, eventually};
 use serde_json::{Value, json};
 
 use sds_test_harness::{
-    OperatorUnderTest, Options, assert_retried_after, condition_is, is_ready, throttle_next_create,
-    wait_gone, wait_on, writes,
+    OperatorUnderTest, Options, assert_retried_after, calls_after_settling, condition_is, is_ready,
+    throttle_next_create, wait_gone, wait_on, writes,
 };
 
 use crate::crash::{hold, start_resyncing};
@@ -511,5 +511,68 @@ async fn the_api_server_refuses_flow_and_flow_set_manifests_that_say_nothing_cle
     assert!(
         error.to_string().contains(FLOW_SET_ID_KEPT_MESSAGE),
         "{error}"
+    );
+}
+
+#[tokio::test]
+async fn with_a_delegated_credential_a_flow_set_follows_its_spec_and_portal_drift_is_set_back() {
+    let (operator, _) =
+        crate::delegated::signed_in("set-drift", Options::resyncing_every_second()).await;
+    let sets = Sets::of(&operator);
+    let spec = |name: &str, schools: &[&str]| {
+        json!({"displayName": name, "filter": {"orgExternalIds": schools},
+               "credentialsSecretRef": {"name": crate::delegated::SECRET_NAME}})
+    };
+    sets.apply(SET, spec("District", &["school-a"])).await;
+    let id = status(&sets.ready(SET).await).flow_set_id.expect("an id");
+
+    // The spec changes: Graph follows, as a delegated credential may update a flow set.
+    sets.apply(SET, spec("District 2027", &["school-a", "school-b"]))
+        .await;
+    let updated = sets.ready(SET).await;
+    assert_eq!(
+        status(&updated).display_name.as_deref(),
+        Some("District 2027")
+    );
+    let in_graph = sets.in_graph(&id).await.expect("in Graph");
+    assert_eq!(in_graph.display_name, "District 2027");
+    assert_eq!(
+        in_graph.filter.expect("a filter")["in"],
+        json!(["school-a", "school-b"])
+    );
+
+    // Someone renames it and narrows its schools in the SDS portal: the next resync sets both back.
+    let before = operator.journal_position().await;
+    let portal_filter = json!({"@odata.type": "#microsoft.graph.industryData.basicFilter",
+                               "attribute": "orgExternalId", "in": ["school-z"]});
+    operator
+        .emulator
+        .admin()
+        .edit_flow_set(
+            &id,
+            &graph_emulator::SeedFlowSet {
+                id: None,
+                display_name: Some("Renamed in the portal".into()),
+                filter: Some(portal_filter),
+            },
+        )
+        .await
+        .expect("edit the flow set");
+    let event = operator.wait_for_event(SET, "DriftCorrected").await;
+    assert_eq!(event.type_.as_deref(), Some("Warning"), "{event:?}");
+    let note = event.note.unwrap_or_default();
+    assert!(
+        note.contains("Renamed in the portal") && note.contains("school-z"),
+        "the event says what Graph had: {note}"
+    );
+    let calls = calls_after_settling(&operator, before, 2).await;
+    let writes = writes(&calls);
+    assert_eq!(writes.len(), 1, "one PATCH sets it back: {calls:#?}");
+    assert_eq!(writes[0].method, "PATCH");
+    let set = sets.in_graph(&id).await.expect("in Graph");
+    assert_eq!(set.display_name, "District 2027");
+    assert_eq!(
+        set.filter.expect("a filter")["in"],
+        json!(["school-a", "school-b"])
     );
 }

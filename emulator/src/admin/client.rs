@@ -241,6 +241,13 @@ impl AdminClient {
         .await
     }
 
+    /// Changes the displayName and filter given in `edit` (its id is ignored) of flow set
+    /// `set_id`, as a portal edit would (drift).
+    pub async fn edit_flow_set(&self, set_id: &str, edit: &SeedFlowSet) -> Result<(), AdminError> {
+        self.call_empty(Method::PATCH, &format!("/flow-sets/{set_id}"), Some(edit))
+            .await
+    }
+
     /// Deletes a flow as if someone removed it outside the operator.
     pub async fn delete_flow(&self, flow_id: &str) -> Result<(), AdminError> {
         self.call_empty::<()>(Method::DELETE, &format!("/flows/{flow_id}"), None)

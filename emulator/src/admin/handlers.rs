@@ -310,6 +310,28 @@ pub async fn set_properties(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Changes a flow set's displayName and filter as the SDS portal would (a seed's members that
+/// are present replace the set's): no validation, timestamp moves.
+pub async fn edit_flow_set(
+    State(shared): AppState,
+    Path(set_id): Path<String>,
+    Json(edit): Json<SeedFlowSet>,
+) -> Result<StatusCode, AdminError> {
+    let mut inner = shared.lock();
+    let set = inner
+        .directory
+        .flow_set_mut(&set_id)
+        .ok_or_else(|| not_found("flow set", &set_id))?;
+    if let Some(name) = edit.display_name {
+        set.display_name = name;
+    }
+    if let Some(filter) = edit.filter {
+        set.filter = Some(filter);
+    }
+    set.modified = clock::after(set.modified, Timestamp::now());
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub async fn delete_flow(
     State(shared): AppState,
     Path(flow_id): Path<String>,

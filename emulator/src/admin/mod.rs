@@ -51,6 +51,7 @@ pub fn router() -> Router<Arc<Shared>> {
             post(delegated::revoke_refresh_tokens),
         )
         .route("/_emulator/flow-sets", post(h::seed_flow_set))
+        .route("/_emulator/flow-sets/{set_id}", patch(h::edit_flow_set))
         .route("/_emulator/flow-sets/{set_id}/flows", post(h::seed_flow))
         .route("/_emulator/flows/{flow_id}", delete(h::delete_flow))
         .route(

@@ -115,11 +115,18 @@ async fn apply(
         Step::Keep(found) => status::mirror(status, &found),
         Step::Update(found) => {
             let id = found.id.clone();
+            let drifted = status::changed_outside(status, &found);
             graph.update_flow_set(&id, &desired).await?;
-            notes.push(Note::normal(
-                Reason::Updated,
-                format!("updated flow set {id} to the spec"),
-            ));
+            notes.push(match drifted {
+                false => Note::normal(Reason::Updated, format!("updated flow set {id} to the spec")),
+                true => Note::warning(
+                    Reason::DriftCorrected,
+                    format!(
+                        "flow set {id} had been changed outside Kubernetes (Graph had {}); set it back to the spec",
+                        status::described(&found)
+                    ),
+                ),
+            });
             status::mirror(status, &as_updated(found, &desired));
         }
         Step::Create { recreate } => {

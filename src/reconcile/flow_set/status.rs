@@ -37,6 +37,25 @@ pub fn mirror(status: &mut OutboundProvisioningFlowSetStatus, found: &FlowSet) {
         .clone_from(&found.last_modified_date_time);
 }
 
+/// Whether Graph's flow set differs from what status last mirrored: someone changed it outside
+/// Kubernetes (the SDS portal), rather than the spec changing. A first read is no drift.
+pub fn changed_outside(status: &OutboundProvisioningFlowSetStatus, found: &FlowSet) -> bool {
+    status.created_date_time.is_some()
+        && (status.display_name != found.display_name || status.filter != mirror_filter(found))
+}
+
+/// What Graph holds of a flow set, for a message: its displayName and the schools of its filter.
+pub fn described(found: &FlowSet) -> String {
+    let name = found.display_name.as_deref().unwrap_or_default();
+    match mirror_filter(found) {
+        Some(filter) => format!(
+            "displayName \"{name}\", filter {}",
+            filter.org_external_ids.join(", ")
+        ),
+        None => format!("displayName \"{name}\", no filter"),
+    }
+}
+
 /// `working` with observedGeneration, the conditions for `result`, and lastSyncTime when it
 /// differs from what the API server holds.
 pub fn finish(
@@ -134,4 +153,53 @@ pub fn failure_note(set: &OutboundProvisioningFlowSet, error: &Error) -> Option<
         .and_then(|status| status.condition(ConditionType::Synced))
         .is_some_and(|synced| synced.reason == error.reason().as_str());
     (!shown).then(|| Note::warning(error.reason(), error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph_set(name: &str, schools: &[&str]) -> FlowSet {
+        serde_json::from_value(serde_json::json!({
+            "id": "s", "displayName": name, "createdDateTime": "2026-12-03T10:00:00Z",
+            "filter": {
+                "@odata.type": "#microsoft.graph.industryData.basicFilter",
+                "attribute": "orgExternalId", "in": schools,
+            },
+        }))
+        .unwrap()
+    }
+
+    fn mirrored(found: &FlowSet) -> OutboundProvisioningFlowSetStatus {
+        let mut status = OutboundProvisioningFlowSetStatus::default();
+        mirror(&mut status, found);
+        status
+    }
+
+    #[test]
+    fn a_change_in_graph_since_the_last_mirror_is_drift_and_a_first_read_is_not() {
+        let seen = graph_set("District", &["school-a"]);
+        let status = mirrored(&seen);
+        assert!(!changed_outside(&status, &seen));
+        assert!(changed_outside(
+            &status,
+            &graph_set("Renamed", &["school-a"])
+        ));
+        assert!(changed_outside(
+            &status,
+            &graph_set("District", &["school-z"])
+        ));
+        assert!(!changed_outside(
+            &OutboundProvisioningFlowSetStatus::default(),
+            &seen
+        ));
+    }
+
+    #[test]
+    fn a_flow_set_is_described_by_its_name_and_schools() {
+        assert_eq!(
+            described(&graph_set("District", &["school-a", "school-b"])),
+            "displayName \"District\", filter school-a, school-b"
+        );
+    }
 }
