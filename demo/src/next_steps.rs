@@ -20,6 +20,7 @@ impl NextSteps {
     pub fn print(&self, exit_when_done: bool) {
         let name = &self.example.name;
         let namespace = &self.example.namespace;
+        let flow_set = &self.example.flow_set;
         let admin = format!("{}/_emulator", self.emulator_url);
         println!(
             r#"
@@ -28,7 +29,8 @@ impl NextSteps {
   export KUBECONFIG={kubeconfig}
   export PATH="{kubectl_dir}:$PATH"   # the kubectl used above, if you have none
 
-  kubectl get sgpf,aupf,cgpf,upf -A
+  kubectl get opfs,sgpf,aupf,cgpf,upf -A
+  kubectl describe opfs {flow_set} -n {namespace}
   kubectl describe sgpf {name} -n {namespace}
   kubectl explain sgpf.spec
   kubectl annotate --overwrite sgpf/{name} -n {namespace} industrydata.sds-operator.io/reset="$(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use graph_emulator::{ClientRegistration, Emulator, EmulatorConfig, SeedFlowSet, Settings};
+use graph_emulator::{ClientRegistration, Emulator, EmulatorConfig, Settings};
 use sds_test_support::ControlPlane;
 
 use crate::args::Args;
@@ -25,7 +25,10 @@ const DEMO_CLIENT_SECRET: &str = "demo-secret-not-a-real-credential";
 
 /// Long enough to see notReady before ready; short enough not to bore.
 const READINESS_DELAY: Duration = Duration::from_secs(4);
-const CRD_NAMES: [&str; 5] = [
+/// The label that lets the operator read a Secret as a Graph credential.
+const CREDENTIAL_LABEL: &str = "industrydata.sds-operator.io/credential";
+const CRD_NAMES: [&str; 6] = [
+    "outboundprovisioningflowsets.industrydata.sds-operator.io",
     "securitygroupprovisioningflows.industrydata.sds-operator.io",
     "administrativeunitprovisioningflows.industrydata.sds-operator.io",
     "classgroupprovisioningflows.industrydata.sds-operator.io",
@@ -42,7 +45,7 @@ pub async fn run(args: Args) -> Result<(), DemoError> {
         return Err(error);
     }
     let mut session = tokio::select! {
-        started = Session::start(&example) => started,
+        started = Session::start() => started,
         () = signal::shutdown() => Err(DemoError::Interrupted),
     }
     .inspect_err(report)?;
@@ -70,8 +73,8 @@ struct Session {
 }
 
 impl Session {
-    /// Step 1: the control plane, and the emulator holding the example's flow set.
-    async fn start(example: &Example) -> Result<Self, DemoError> {
+    /// Step 1: the control plane, and the emulator with the demo application registered.
+    async fn start() -> Result<Self, DemoError> {
         step(
             1,
             "Starting a local control plane (etcd + kube-apiserver) and the Graph emulator",
@@ -91,18 +94,10 @@ impl Session {
             ..EmulatorConfig::default()
         })
         .await?;
-        emulator
-            .admin()
-            .seed_flow_set(&SeedFlowSet {
-                id: Some(example.flow_set_id.clone()),
-                display_name: Some("Demo district schools".to_owned()),
-                filter: None,
-            })
-            .await?;
         println!("Graph emulator: {}", emulator.base_url());
         println!(
-            "  flow set {} seeded; demo application {DEMO_CLIENT_ID} in tenant {DEMO_TENANT_ID}",
-            example.flow_set_id
+            "  demo application {DEMO_CLIENT_ID} in tenant {DEMO_TENANT_ID}; no flow set yet: \
+             the operator creates the examples' one"
         );
         println!(
             "  flows report notReady for {}s after create or reset, then ready",
@@ -166,12 +161,17 @@ impl Session {
         println!("  Graph and sign-in: {}", self.emulator.base_url());
         println!("  log: {}", operator.log_path().display());
 
-        step(4, "Applying examples/");
+        step(
+            4,
+            "Creating the examples' credential Secret, then applying examples/",
+        );
         let namespace = example.namespace.as_str();
         kubectl.show(&["create", "namespace", namespace]).await?;
+        create_credentials_secret(kubectl, example).await?;
         kubectl.show(&["apply", "-f", "examples/"]).await?;
 
         step(5, "Watching the examples go Ready, then resetting one");
+        walkthrough::flow_set_ready(kubectl, namespace, &example.flow_set).await?;
         let resource = Resource {
             kind_name: format!("sgpf/{}", example.name),
             namespace,
@@ -220,6 +220,40 @@ impl Session {
         // Dropping it ends etcd and kube-apiserver; its directory goes when this process exits.
         drop(self.control_plane);
     }
+}
+
+/// The Secret the examples sign in with: the demo application's credential, which a real
+/// district creates the same way from its own app registration, never from Git.
+async fn create_credentials_secret(
+    kubectl: Kubectl<'_>,
+    example: &Example,
+) -> Result<(), DemoError> {
+    let secret = example.credentials_secret.as_str();
+    let namespace = example.namespace.as_str();
+    kubectl
+        .show(&[
+            "create",
+            "secret",
+            "generic",
+            secret,
+            "-n",
+            namespace,
+            &format!("--from-literal=tenantId={DEMO_TENANT_ID}"),
+            &format!("--from-literal=clientId={DEMO_CLIENT_ID}"),
+            &format!("--from-literal=clientSecret={DEMO_CLIENT_SECRET}"),
+        ])
+        .await?;
+    kubectl
+        .show(&[
+            "label",
+            "secret",
+            secret,
+            "-n",
+            namespace,
+            &format!("{CREDENTIAL_LABEL}=true"),
+        ])
+        .await
+        .map(drop)
 }
 
 fn parent_dir(path: &Path) -> std::path::PathBuf {

@@ -80,10 +80,35 @@ pub async fn ready_then_reset(waiter: &mut Waiter<'_>) -> Result<String, DemoErr
     Ok(flow_id)
 }
 
+/// Waits until the flow set resource `name` is Ready (created in Graph, its id in status), which
+/// is what the flows that name it wait for, then shows it.
+pub async fn flow_set_ready(
+    kubectl: Kubectl<'_>,
+    namespace: &str,
+    name: &str,
+) -> Result<(), DemoError> {
+    println!("(every flow names flow set resource {name}; they wait until it has a Graph id)");
+    kubectl
+        .show(&[
+            "wait",
+            "--for=condition=Ready",
+            &format!("opfs/{name}"),
+            "-n",
+            namespace,
+            "--timeout=120s",
+        ])
+        .await?;
+    kubectl
+        .show(&["get", "opfs", "-n", namespace, "-o", "wide"])
+        .await
+        .map(drop)
+}
+
 /// The other flow kinds of examples/ (administrative units, class groups, users), by short name.
 const OTHER_FLOW_KINDS: &str = "aupf,cgpf,upf";
 
-/// Waits until every other flow of examples/ is Ready too, then shows all four kinds.
+/// Waits until every other flow of examples/ is Ready too, then shows the whole district: the
+/// flow set and all four flow kinds.
 pub async fn every_kind_ready(kubectl: Kubectl<'_>, namespace: &str) -> Result<(), DemoError> {
     println!("(the examples hold one flow of every kind on the same flow set)");
     kubectl
@@ -100,7 +125,7 @@ pub async fn every_kind_ready(kubectl: Kubectl<'_>, namespace: &str) -> Result<(
     kubectl
         .show(&[
             "get",
-            &format!("sgpf,{OTHER_FLOW_KINDS}"),
+            &format!("opfs,sgpf,{OTHER_FLOW_KINDS}"),
             "-n",
             namespace,
             "-o",

@@ -1,6 +1,7 @@
 //! `make demo` end to end: the built sds-demo, with --exit-when-done, runs the real operator against
-//! a real control plane and the Graph emulator, and must show every example Ready and a reset
-//! Accepted. Every wait is the demo's own `kubectl wait` with a deadline.
+//! a real control plane and the Graph emulator, and must show every example (the flow set and a
+//! flow of each kind) Ready and a reset Accepted. Every wait is the demo's own `kubectl wait`
+//! with a deadline.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,6 +48,14 @@ fn the_demo_shows_every_example_ready_and_a_reset_accepted() {
         });
         assert!(ready, "no Ready row for {name}:\n{transcript}");
     }
+    // The flow set every flow names, created by the operator: `kind.group/district True FlowSetReady`.
+    let set_ready = stdout.lines().any(|line| {
+        let columns: Vec<&str> = line.split_whitespace().collect();
+        columns.first().is_some_and(|first| {
+            first.starts_with("outboundprovisioningflowset") && first.ends_with("/district")
+        }) && columns[1..].starts_with(&["True", "FlowSetReady"])
+    });
+    assert!(set_ready, "no Ready row for the flow set:\n{transcript}");
     assert!(
         stdout.contains(r#""outcome": "Accepted""#),
         "the reset was not shown Accepted:\n{transcript}"
