@@ -29,7 +29,7 @@ fn lua_check() -> String {
 }
 
 /// Runs the shipped script `script` (relative to the customization) on `object`.
-async fn run_lua(script: &str, object: &[u8]) -> Value {
+pub(crate) async fn run_lua(script: &str, object: &[u8]) -> Value {
     let path = format!("{CUSTOMIZATION}/{script}");
     let health = script == "health.lua";
     let args: Vec<&str> = if health {
@@ -319,4 +319,15 @@ fn the_argocd_cm_keys_embed_the_shipped_scripts_verbatim() {
             "{kind}: {drifted}"
         );
     }
+    // Flow sets: the same health check, and no reset action (Graph has none for a flow set).
+    let key = "industrydata.sds-operator.io_OutboundProvisioningFlowSet";
+    let health = data[format!("resource.customizations.health.{key}")]
+        .as_str()
+        .expect("the health key of OutboundProvisioningFlowSet");
+    assert_eq!(
+        health,
+        read("health.lua"),
+        "OutboundProvisioningFlowSet: {drifted}"
+    );
+    assert!(data[format!("resource.customizations.actions.{key}")].is_null());
 }

@@ -1,7 +1,9 @@
 //! The `OutboundProvisioningFlowSet` kind end to end, against the real API server and the
 //! emulator: create (once, and once across a crash), adoption by name and by id, flows that name
 //! their set by `flowSetRef`, deletion that waits for those flows, the deletion policies, pause,
-//! observe-only, throttling, grants that count a namespace's own flow sets, and bad manifests.
+//! observe-only, throttling, updates and portal drift with a delegated credential, grants that
+//! count a namespace's own flow sets, bad manifests, and what Argo CD (gopher-lua) and Flux
+//! (kstatus) make of a flow set's status.
 
 use graph_emulator::JournalEntry;
 use kube::api::{DeleteParams, Patch, PatchParams};
@@ -575,4 +577,59 @@ async fn with_a_delegated_credential_a_flow_set_follows_its_spec_and_portal_drif
         set.filter.expect("a filter")["in"],
         json!(["school-a", "school-b"])
     );
+}
+
+/// Argo CD's verdict (status, message) on `set`, from the shipped health check run by gopher-lua.
+async fn argo_cd_health(set: &OutboundProvisioningFlowSet) -> (String, String) {
+    let object = serde_json::to_vec(set).expect("serialize");
+    let verdict = crate::argocd::run_lua("health.lua", &object).await;
+    let text = |key: &str| verdict[key].as_str().unwrap_or_default().to_owned();
+    (text("status"), text("message"))
+}
+
+fn message(set: &OutboundProvisioningFlowSet, kind: &str) -> String {
+    status(set)
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == kind)
+        .map(|c| c.message)
+        .unwrap_or_else(|| panic!("no {kind} condition"))
+}
+
+/// kstatus's verdict (status, message) on `set`, as Flux would judge it.
+async fn kstatus(set: &OutboundProvisioningFlowSet) -> (String, String) {
+    let verdict = crate::kstatus::kstatus_of(&serde_json::to_vec(set).expect("serialize")).await;
+    (verdict.status, verdict.message)
+}
+
+#[tokio::test]
+async fn argo_cd_and_kstatus_judge_a_flow_set_by_its_conditions() {
+    let operator = OperatorUnderTest::start("set-judges").await;
+    let sets = Sets::of(&operator);
+    let applied = sets.apply(SET, json!({"displayName": "District"})).await;
+    let (unseen, _) = kstatus(&applied).await;
+    assert_eq!(unseen, "InProgress", "not processed yet: {applied:?}");
+    let ready = sets.ready(SET).await;
+    assert_eq!(
+        argo_cd_health(&ready).await,
+        ("Healthy".into(), message(&ready, "Ready"))
+    );
+    assert_eq!(kstatus(&ready).await.0, "Current");
+
+    sets.apply(
+        "observer",
+        json!({"displayName": "No such flow set", "managementPolicy": "ObserveOnly"}),
+    )
+    .await;
+    let stalled = wait_on(&sets.api, "observer", "Stalled", |set| {
+        set_condition(set, "Stalled", "True", "FlowSetNotFound")
+    })
+    .await;
+    let said = message(&stalled, "Stalled");
+    assert!(said.contains("No such flow set"), "{said}");
+    assert_eq!(
+        argo_cd_health(&stalled).await,
+        ("Degraded".into(), said.clone())
+    );
+    assert_eq!(kstatus(&stalled).await, ("Failed".into(), said));
 }

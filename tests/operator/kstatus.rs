@@ -24,9 +24,9 @@ use sds_test_harness::{OperatorProcess, judge, judge_tool};
 
 /// kstatus's answer for one resource, as `kstatus-check` prints it.
 #[derive(Debug, Deserialize)]
-struct Verdict {
-    status: String,
-    message: String,
+pub(crate) struct Verdict {
+    pub(crate) status: String,
+    pub(crate) message: String,
 }
 
 /// The kstatus-check binary. Without it these tests fail (each asks first): they never skip.
@@ -39,7 +39,12 @@ fn kstatus_check() -> String {
 
 /// Asks kstatus about resource `name` as the API server serves it now.
 async fn kstatus(operator: &OperatorUnderTest, name: &str) -> Verdict {
-    let verdict = judge(&kstatus_check(), &[], &operator.resource_json(name).await).await;
+    kstatus_of(&operator.resource_json(name).await).await
+}
+
+/// Asks kstatus about `object`, a resource's JSON.
+pub(crate) async fn kstatus_of(object: &[u8]) -> Verdict {
+    let verdict = judge(&kstatus_check(), &[], object).await;
     serde_json::from_value(verdict).expect("kstatus-check's verdict")
 }
 

@@ -1,4 +1,4 @@
--- Argo CD health of an sds-operator flow, read from the conditions the operator writes
+-- Argo CD health of an sds-operator flow or flow set, read from the conditions the operator writes
 -- (Ready, Synced, Reconciling, Stalled) and its pause annotation. Written for Argo CD's sandbox:
 -- base and table libraries only, no string library.
 local hs = { status = "Progressing", message = "Waiting for sds-operator to process the resource" }
