@@ -99,10 +99,11 @@ pub struct OutboundProvisioningFlowSetSpec {
     #[x_kube(validation = Rule::new("self == oldSelf").message(FLOW_SET_ID_IMMUTABLE_MESSAGE))]
     pub flow_set_id: Option<String>,
 
-    /// How a resource without flowSetId finds its flow set: AdoptOrCreate (default) takes over
-    /// the one flow set with this displayName (so a cluster rebuilt from Git finds its flow sets
-    /// again), creating one when there is none; several with the name stall the resource.
-    /// CreateOnly always creates a new flow set.
+    /// How a resource without flowSetId finds its flow set. CreateOnly (default) creates it, and
+    /// stalls (FlowSetNameTaken) rather than take over or duplicate a flow set of this
+    /// displayName that it did not create. AdoptOrCreate takes over the one flow set of this
+    /// displayName (so a cluster rebuilt from Git finds its flow sets again), creating one when
+    /// there is none; several of the name stall the resource.
     #[serde(default)]
     pub adoption: FlowSetAdoption,
 
@@ -128,9 +129,10 @@ pub struct FlowSetFilter {
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum FlowSetAdoption {
     /// Take over the one flow set with this displayName, else create one.
-    #[default]
     AdoptOrCreate,
-    /// Create a new flow set, whatever flow sets have this displayName.
+    /// Create the flow set; never take over one of this displayName that this resource did not
+    /// create, nor make a second.
+    #[default]
     CreateOnly,
 }
 

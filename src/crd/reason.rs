@@ -168,11 +168,13 @@ pub enum Reason {
     FlowsRemain,
     /// Several flow sets have the displayName a resource was asked to adopt by.
     FlowSetAmbiguous,
+    /// A flow set of this displayName exists already, and the resource was not asked to adopt it.
+    FlowSetNameTaken,
 }
 
 impl Reason {
     /// Every reason, for tests and for pre-registering metric label values.
-    pub const ALL: [Self; 45] = [
+    pub const ALL: [Self; 46] = [
         Self::Created,
         Self::Adopted,
         Self::Updated,
@@ -218,6 +220,7 @@ impl Reason {
         Self::FlowSetPending,
         Self::FlowsRemain,
         Self::FlowSetAmbiguous,
+        Self::FlowSetNameTaken,
     ];
 
     /// The reason spelled `word`, if it is one of ours.
@@ -273,6 +276,7 @@ impl Reason {
             Self::FlowSetPending => "FlowSetPending",
             Self::FlowsRemain => "FlowsRemain",
             Self::FlowSetAmbiguous => "FlowSetAmbiguous",
+            Self::FlowSetNameTaken => "FlowSetNameTaken",
         }
     }
 }

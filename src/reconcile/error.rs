@@ -155,6 +155,11 @@ pub enum Refusal {
     },
 
     #[error(
+        "a flow set named {display_name:?} exists already ({ids}) and this resource did not create it: set spec.adoption to AdoptOrCreate to take it over, name it by spec.flowSetId, or choose another displayName"
+    )]
+    FlowSetNameTaken { display_name: String, ids: String },
+
+    #[error(
         "no flow set is named {display_name:?}, and managementPolicy ObserveOnly never creates one: create it in SDS, name another by spec.flowSetId, or set managementPolicy to Manage"
     )]
     NoFlowSetNamed { display_name: String },
@@ -212,6 +217,7 @@ impl Refusal {
             Self::ResetTokenInvalid { .. } => Reason::ResetTokenInvalid,
             Self::Conflict { .. } => Reason::Conflict,
             Self::FlowSetAmbiguous { .. } => Reason::FlowSetAmbiguous,
+            Self::FlowSetNameTaken { .. } => Reason::FlowSetNameTaken,
             Self::NoFlowSetNamed { .. } => Reason::FlowSetNotFound,
             Self::DeletionPaused => Reason::Paused,
             Self::NotGranted { .. } => Reason::NotGranted,

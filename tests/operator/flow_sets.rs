@@ -9,9 +9,9 @@ use graph_emulator::JournalEntry;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use kube::{Api, ResourceExt};
 use sds_operator::crd::{
-    FLOW_SET_CHOICE_MESSAGE, FLOW_SET_ID_KEPT_MESSAGE, FlowSetOrigin, FlowSetReference,
-    NOTHING_TO_OBSERVE_MESSAGE, OutboundProvisioningFlowSet, OutboundProvisioningFlowSetStatus,
-    PAUSED_ANNOTATION, SecurityGroupProvisioningFlow,
+    FLOW_SET_CHOICE_MESSAGE, FLOW_SET_ID_KEPT_MESSAGE, FlowSetAdoption, FlowSetOrigin,
+    FlowSetReference, NOTHING_TO_OBSERVE_MESSAGE, OutboundProvisioningFlowSet,
+    OutboundProvisioningFlowSetStatus, PAUSED_ANNOTATION, SecurityGroupProvisioningFlow,
 };
 use sds_test_support::{DEFAULT_DEADLINE, eventually};
 use serde_json::{Value, json};
@@ -214,12 +214,34 @@ async fn a_flow_set_is_created_once_its_flows_find_it_by_reference_and_it_goes_l
 }
 
 #[tokio::test]
-async fn flow_sets_are_adopted_by_display_name_or_observed_by_id_without_a_write() {
+async fn a_flow_set_of_a_taken_name_is_adopted_only_when_asked_and_one_is_observed_by_id_without_a_write()
+ {
     let operator = OperatorUnderTest::start("set-adopt").await;
     let sets = Sets::of(&operator);
     let seeded_name = format!("{} schools", operator.test.namespace);
-    sets.apply("adopted", json!({"displayName": seeded_name}))
+    let applied = sets
+        .apply("adopted", json!({"displayName": seeded_name}))
         .await;
+    assert_eq!(
+        applied.spec.adoption,
+        FlowSetAdoption::CreateOnly,
+        "the default"
+    );
+    let taken = wait_on(&sets.api, "adopted", "Stalled: the name is taken", |set| {
+        set_condition(set, "Stalled", "True", "FlowSetNameTaken")
+    })
+    .await;
+    let said = message(&taken, "Stalled");
+    assert!(
+        said.contains(&operator.flow_set_id) && said.contains("AdoptOrCreate"),
+        "{said}"
+    );
+
+    sets.apply(
+        "adopted",
+        json!({"displayName": seeded_name, "adoption": "AdoptOrCreate"}),
+    )
+    .await;
     let adopted = sets.ready("adopted").await;
     assert_eq!(
         status(&adopted).flow_set_id,
@@ -427,8 +449,11 @@ async fn a_grant_of_a_namespaces_own_flow_sets_covers_what_it_created_and_nothin
         .await;
     let before = operator.journal_position().await;
     let seeded_name = format!("{} schools", operator.test.namespace);
-    sets.apply("taker", json!({"displayName": seeded_name}))
-        .await;
+    sets.apply(
+        "taker",
+        json!({"displayName": seeded_name, "adoption": "AdoptOrCreate"}),
+    )
+    .await;
     wait_on(&sets.api, "taker", "NotGranted", |set| {
         set_condition(set, "Stalled", "True", "NotGranted")
     })
@@ -490,6 +515,10 @@ async fn the_api_server_refuses_flow_and_flow_set_manifests_that_say_nothing_cle
         ),
         (
             json!({"displayName": "D", "managementPolicy": "ObserveOnly", "adoption": "CreateOnly"}),
+            NOTHING_TO_OBSERVE_MESSAGE,
+        ),
+        (
+            json!({"displayName": "D", "managementPolicy": "ObserveOnly"}),
             NOTHING_TO_OBSERVE_MESSAGE,
         ),
     ] {
@@ -618,7 +647,8 @@ async fn argo_cd_and_kstatus_judge_a_flow_set_by_its_conditions() {
 
     sets.apply(
         "observer",
-        json!({"displayName": "No such flow set", "managementPolicy": "ObserveOnly"}),
+        json!({"displayName": "No such flow set", "managementPolicy": "ObserveOnly",
+               "adoption": "AdoptOrCreate"}),
     )
     .await;
     let stalled = wait_on(&sets.api, "observer", "Stalled", |set| {

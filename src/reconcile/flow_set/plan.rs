@@ -113,28 +113,33 @@ fn plan_without_id(
             return Ok(Step::AwaitVisibility);
         }
     }
-    if set.spec.adoption == FlowSetAdoption::CreateOnly {
-        return Ok(Step::Create { recreate: false });
-    }
-    match named.as_slice() {
-        [] if set.is_observe_only() => Err(Refusal::NoFlowSetNamed {
+    let ids = |sets: &[FlowSet]| {
+        sets.iter()
+            .map(|found| found.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (set.spec.adoption, named.as_slice()) {
+        (_, []) if set.is_observe_only() => Err(Refusal::NoFlowSetNamed {
             display_name: name.to_owned(),
         }
         .into()),
-        [] => Ok(Step::Create { recreate: false }),
-        [found] => Ok(Step::Adopt {
+        (_, []) => Ok(Step::Create { recreate: false }),
+        // Never a second flow set of one name: taking one over is only done when asked.
+        (FlowSetAdoption::CreateOnly, taken) => Err(Refusal::FlowSetNameTaken {
+            display_name: name.to_owned(),
+            ids: ids(taken),
+        }
+        .into()),
+        (FlowSetAdoption::AdoptOrCreate, [found]) => Ok(Step::Adopt {
             update: !set.is_observe_only() && !set.matches(found),
             origin: FlowSetOrigin::Adopted,
             found: found.clone(),
         }),
-        several => Err(Refusal::FlowSetAmbiguous {
+        (FlowSetAdoption::AdoptOrCreate, several) => Err(Refusal::FlowSetAmbiguous {
             display_name: name.to_owned(),
             count: several.len(),
-            ids: several
-                .iter()
-                .map(|found| found.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            ids: ids(several),
         }
         .into()),
     }

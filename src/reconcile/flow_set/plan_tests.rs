@@ -19,6 +19,11 @@ fn district() -> OutboundProvisioningFlowSet {
     resource(serde_json::json!({"displayName": "District"}))
 }
 
+/// A resource asked to adopt the flow set of its name.
+fn adopting() -> OutboundProvisioningFlowSet {
+    resource(serde_json::json!({"displayName": "District", "adoption": "AdoptOrCreate"}))
+}
+
 fn graph_set(id: &str, name: &str, created: Timestamp) -> FlowSet {
     serde_json::from_value(serde_json::json!({
         "id": id, "displayName": name, "createdDateTime": created.to_string(),
@@ -45,13 +50,13 @@ fn plan_now(
 }
 
 #[test]
-fn a_new_resource_adopts_the_one_flow_set_of_its_name_else_creates_one() {
+fn asked_to_adopt_a_new_resource_takes_the_one_flow_set_of_its_name_else_creates_one() {
     let old = now() - SignedDuration::from_hours(24);
     let listed = vec![
         graph_set(SET, "District", old),
         graph_set("o", "Other", old),
     ];
-    match plan_now(&district(), &Default::default(), Observed::Listed(listed)).unwrap() {
+    match plan_now(&adopting(), &Default::default(), Observed::Listed(listed)).unwrap() {
         Step::Adopt {
             found,
             origin,
@@ -66,17 +71,26 @@ fn a_new_resource_adopts_the_one_flow_set_of_its_name_else_creates_one() {
     }
     let others = vec![graph_set("o", "Other", old)];
     assert_eq!(
-        plan_now(&district(), &Default::default(), Observed::Listed(others)).unwrap(),
+        plan_now(&adopting(), &Default::default(), Observed::Listed(others)).unwrap(),
         Step::Create { recreate: false }
     );
 }
 
 #[test]
-fn create_only_creates_whatever_flow_sets_have_the_name() {
-    let set = resource(serde_json::json!({"displayName": "District", "adoption": "CreateOnly"}));
+fn by_default_a_taken_name_stalls_rather_than_make_a_second_flow_set_or_take_it_over() {
+    assert_eq!(district().spec.adoption, FlowSetAdoption::CreateOnly);
     let listed = vec![graph_set(SET, "District", now())];
+    let error = plan_now(&district(), &Default::default(), Observed::Listed(listed)).unwrap_err();
+    assert_eq!(error.reason(), crate::crd::Reason::FlowSetNameTaken);
+    assert!(error.needs_person(), "a person decides");
+    let message = error.to_string();
+    assert!(
+        message.contains(SET) && message.contains("AdoptOrCreate"),
+        "{message}"
+    );
+    let others = vec![graph_set("o", "Other", now())];
     assert_eq!(
-        plan_now(&set, &Default::default(), Observed::Listed(listed)).unwrap(),
+        plan_now(&district(), &Default::default(), Observed::Listed(others)).unwrap(),
         Step::Create { recreate: false }
     );
 }
@@ -87,7 +101,7 @@ fn several_flow_sets_of_the_name_stall_naming_their_ids() {
         graph_set("a", "District", now()),
         graph_set("b", "District", now()),
     ];
-    let error = plan_now(&district(), &Default::default(), Observed::Listed(listed)).unwrap_err();
+    let error = plan_now(&adopting(), &Default::default(), Observed::Listed(listed)).unwrap_err();
     assert_eq!(error.reason(), crate::crd::Reason::FlowSetAmbiguous);
     assert!(error.to_string().contains("a, b"), "{error}");
 }
@@ -116,7 +130,7 @@ fn a_recent_intent_with_nothing_listed_waits_and_an_old_one_creates_again() {
     let listed = || {
         vec![graph_set(
             "older",
-            "District",
+            "Other",
             now() - SignedDuration::from_hours(2),
         )]
     };
@@ -188,9 +202,21 @@ fn a_flow_set_named_by_id_or_only_observed_is_never_made_again() {
     let error = plan_now(&named, &Default::default(), gone()).unwrap_err();
     assert_eq!(error.reason(), crate::crd::Reason::FlowSetNotFound);
     let observer = resource(serde_json::json!({
-        "displayName": "District", "managementPolicy": "ObserveOnly",
+        "displayName": "District", "managementPolicy": "ObserveOnly", "adoption": "AdoptOrCreate",
     }));
     let error = plan_now(&observer, &Default::default(), Observed::Listed(vec![])).unwrap_err();
+    assert_eq!(error.reason(), crate::crd::Reason::FlowSetNotFound);
+    // The schema refuses ObserveOnly with CreateOnly and no id; were one to slip through, it
+    // still creates nothing.
+    let creating_observer = resource(serde_json::json!({
+        "displayName": "District", "managementPolicy": "ObserveOnly",
+    }));
+    let error = plan_now(
+        &creating_observer,
+        &Default::default(),
+        Observed::Listed(vec![]),
+    )
+    .unwrap_err();
     assert_eq!(error.reason(), crate::crd::Reason::FlowSetNotFound);
     let renamed = graph_set(SET, "Renamed", now());
     match plan_now(
