@@ -113,9 +113,10 @@ async fn apply_flow<K: FlowKind>(
                 .ok_or(Error::UnexpectedAnswer(
                     "the create with a flow of another type",
                 ))?;
+            // Not persisted on its own: the reconcile's last status write carries the flow id a
+            // moment later, and a crash before it is what the durable intent is for.
             mirror::<K>(&mut progress.status, &created);
             progress.status.secret_fingerprints = target.fingerprints.clone();
-            progress.persist().await?;
             progress.note(if recreate {
                 Note::warning(
                     Reason::Recreated,
