@@ -69,7 +69,9 @@ pub struct FlowStatus<M> {
 
     /// Progress of reset requests made through the industrydata.sds-operator.io/reset annotation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reset: Option<ResetStatus>,
+    // Boxed: every cached resource carries its status inline, and most never had a reset.
+    #[schemars(with = "Option<ResetStatus>")]
+    pub reset: Option<Box<ResetStatus>>,
 
     /// Ready, Synced, Reconciling and Stalled, as metav1.Condition entries keyed by type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -301,7 +301,7 @@ async fn send_reset<K: FlowKind>(
         // Graph did not act on it: the token stays due, visibly, and is sent after the wait.
         Err(error) if error.had_no_effect() => {
             let error = Error::from(error);
-            *reset = ResetStatus {
+            **reset = ResetStatus {
                 waiting: Some(ResetWaiting {
                     token,
                     reason: error.reason().as_str().to_owned(),
@@ -311,7 +311,7 @@ async fn send_reset<K: FlowKind>(
                     ),
                     not_before: error.retry_after_from(target.now).map(Time),
                 }),
-                ..before
+                ..*before
             };
             progress.persist().await?;
             return Err(error);

@@ -8,7 +8,7 @@ use std::time::Instant;
 use graph::{GraphClientOptions, GraphClients};
 use kube::Client;
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::{ObjectRef, ObjectRefExtra, Store};
 
 use super::credentials::Credentials;
 use super::grants::Grants;
@@ -27,6 +27,15 @@ pub(super) fn graph_clients(config: &Config) -> GraphClients {
             request_timeout: config.graph_timeout,
         },
     )
+}
+
+/// `resource`'s key in what a controller remembers: its name and namespace, all that the key's
+/// equality compares. `ObjectRef::from_obj` also copies the resourceVersion and uid, which
+/// would only take memory, for every resource, until it is gone.
+fn memory_key<K: FlowKind>(resource: &K) -> ObjectRef<K> {
+    let mut key = ObjectRef::from_obj(resource);
+    key.extra = ObjectRefExtra::default();
+    key
 }
 
 /// The event recorder of one controller.
@@ -110,7 +119,7 @@ impl<K: FlowKind> Context<K> {
         flow: &K,
         change: impl FnOnce(&mut Memory<K::Config>) -> T,
     ) -> T {
-        change(self.lock().entry(ObjectRef::from_obj(flow)).or_default())
+        change(self.lock().entry(memory_key(flow)).or_default())
     }
 
     /// The resources whose access the grants give differs from what their last reconcile found:

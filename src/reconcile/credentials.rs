@@ -7,8 +7,6 @@ use std::sync::{Arc, Mutex};
 
 use graph::{Credential, CredentialKey, ErrorClass, GraphClient, GraphClients, StoreHandle};
 use k8s_openapi::api::core::v1::Secret;
-use kube::core::DynamicObject;
-use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Client, ResourceExt};
 
 use super::error::{Error, KubeAction};
@@ -102,7 +100,8 @@ pub(super) async fn labelled_secret(
 /// The Graph clients of the credentials in use, and which resource uses which.
 struct InUse {
     clients: GraphClients,
-    users: Mutex<HashMap<ObjectRef<DynamicObject>, CredentialKey>>,
+    /// By namespace and name: one controller's resources, all of one kind.
+    users: Mutex<HashMap<(String, String), CredentialKey>>,
 }
 
 impl InUse {
@@ -119,7 +118,7 @@ impl InUse {
         let current = credential.fingerprint();
         let client = self.clients.client_for(credential);
         let mut users = self.lock();
-        let previous = users.insert(ObjectRef::from_obj(flow).erase(), current.clone());
+        let previous = users.insert(user(flow), current);
         if let Some(previous) = previous.filter(|previous| *previous != current) {
             self.retire_unused(&users, previous);
         }
@@ -128,14 +127,14 @@ impl InUse {
 
     fn release(&self, flow: &impl GraphResource) {
         let mut users = self.lock();
-        if let Some(credential) = users.remove(&ObjectRef::from_obj(flow).erase()) {
+        if let Some(credential) = users.remove(&user(flow)) {
             self.retire_unused(&users, credential);
         }
     }
 
     fn retire_unused(
         &self,
-        users: &HashMap<ObjectRef<DynamicObject>, CredentialKey>,
+        users: &HashMap<(String, String), CredentialKey>,
         credential: CredentialKey,
     ) {
         if !users.values().any(|used| *used == credential) {
@@ -143,11 +142,19 @@ impl InUse {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ObjectRef<DynamicObject>, CredentialKey>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), CredentialKey>> {
         self.users
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// The key of `resource` among the users of credentials.
+fn user(resource: &impl GraphResource) -> (String, String) {
+    (
+        resource.namespace().unwrap_or_default(),
+        resource.name_any(),
+    )
 }
 
 /// Stops before Graph refuses: the token must carry the permission the resource needs

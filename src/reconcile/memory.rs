@@ -11,8 +11,9 @@ pub struct Memory<C> {
     pub failures: u32,
     /// When Graph was last read successfully for this resource.
     pub last_read: Option<Instant>,
-    /// The last change of the settings Graph accepted, to notice one that did not stick.
-    pub last_update: Option<SentUpdate<C>>,
+    /// The last change of the settings Graph accepted, to notice one that did not stick; boxed,
+    /// since most resources have none and a kind's settings can be large.
+    pub last_update: Option<Box<SentUpdate<C>>>,
     /// The first Graph read of this settled resource was put off to spread a restart's reads.
     pub first_read_deferred: bool,
     /// What the last reconcile that ran was started for, and when, to debounce annotation edits.

@@ -135,7 +135,7 @@ async fn sync_graph<K: FlowKind>(
         &progress.status,
         observed.as_ref(),
         &secrets.fingerprints,
-        last_update.as_ref(),
+        last_update.as_deref(),
         now,
         context.config.min_reset_interval,
     );
@@ -151,7 +151,7 @@ async fn sync_graph<K: FlowKind>(
     let applied = apply::apply(&target, plan, observed, progress).await?;
     if applied.sent_update.is_some() || in_sync {
         context.remember(flow, |memory| {
-            memory.last_update.clone_from(&applied.sent_update)
+            memory.last_update = applied.sent_update.clone().map(Box::new);
         });
     }
     Ok(applied)

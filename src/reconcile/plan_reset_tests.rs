@@ -169,11 +169,11 @@ fn a_new_token_sends_one_reset_and_a_handled_one_none() {
     );
 
     let mut handled = synced(true, false);
-    handled.reset = Some(ResetStatus {
+    handled.reset = Some(Box::new(ResetStatus {
         last_handled_token: Some("t2".into()),
         outcome: Some(ResetOutcome::Accepted),
         ..Default::default()
-    });
+    }));
     assert_eq!(
         plan_now(&resource, &handled, Some(&flow)).reset,
         ResetStep::Nothing
@@ -185,12 +185,12 @@ fn a_pending_reset_found_later_is_never_resent() {
     let resource = with_token(resource(true, false), "t3");
     let flow = graph_flow(true, false);
     let mut status = synced(true, false);
-    status.reset = Some(ResetStatus {
+    status.reset = Some(Box::new(ResetStatus {
         last_handled_token: Some("t2".into()),
         pending_token: Some("t3".into()),
         outcome: Some(ResetOutcome::Pending),
         ..Default::default()
-    });
+    }));
     assert_eq!(
         plan_now(&resource, &status, Some(&flow)).reset,
         ResetStep::RecordUnknown { token: "t3".into() }

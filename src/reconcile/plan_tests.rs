@@ -9,7 +9,7 @@ use kube::api::ObjectMeta;
 
 use super::*;
 use crate::crd::{
-    CreateIntent, FlowSpec, Policies, ResetStatus, SecurityGroupCreationOptions as SpecOptions,
+    CreateIntent, FlowSpec, Policies, SecurityGroupCreationOptions as SpecOptions,
     SecurityGroupProvisioningFlowSpec,
 };
 use crate::crd::{
@@ -110,7 +110,7 @@ pub(super) fn synced(role: bool, org: bool) -> SecurityGroupProvisioningFlowStat
                 create_based_on_org_plus_role_group: org,
             }),
         },
-        reset: Some(ResetStatus::default()),
+        reset: Some(Box::default()),
         ..Default::default()
     }
 }

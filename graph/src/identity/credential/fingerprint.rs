@@ -75,22 +75,25 @@ impl Credential {
             context.update(&(part.len() as u64).to_be_bytes());
             context.update(part);
         }
-        let hex: String = context
-            .finish()
-            .as_ref()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
-        CredentialKey(hex)
+        let mut key = [0; 32];
+        key.copy_from_slice(context.finish().as_ref());
+        CredentialKey(key)
     }
 }
 
-/// Identifies a credential by value without revealing it (see [`Credential::fingerprint`]).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CredentialKey(String);
+/// Identifies a credential by value without revealing it (see [`Credential::fingerprint`]): the
+/// digest itself, 32 bytes kept inline, since every resource's entry holds one; hex when shown.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CredentialKey([u8; 32]);
+
+impl fmt::Debug for CredentialKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CredentialKey({self})")
+    }
+}
 
 impl fmt::Display for CredentialKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
     }
 }
