@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use graph::{GraphClientOptions, GraphClients};
 use kube::Client;
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, ObjectRefExtra, Store};
 
 use super::credentials::Credentials;
+use super::events::Recorder;
 use super::grants::Grants;
 use super::memory::Memory;
 use super::placement::FlowSets;
@@ -40,11 +40,7 @@ fn memory_key<K: FlowKind>(resource: &K) -> ObjectRef<K> {
 
 /// The event recorder of one controller.
 pub(super) fn recorder(client: &Client, config: &Config) -> Recorder {
-    let reporter = Reporter {
-        controller: FIELD_MANAGER.into(),
-        instance: config.instance.clone(),
-    };
-    Recorder::new(client.clone(), reporter)
+    Recorder::new(client.clone(), FIELD_MANAGER, config.instance.as_deref())
 }
 
 /// What the reconciles of one kind `K` share.

@@ -1,6 +1,11 @@
 //! Events: what a reconcile did or why it failed, published best effort as Kubernetes events.
 
-use kube::runtime::events::{Event, EventType, Recorder};
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::ObjectReference;
+use k8s_openapi::api::events::v1::Event;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use kube::api::PostParams;
+use kube::{Api, Client};
 
 use super::Context;
 use super::error::Error;
@@ -75,22 +80,75 @@ pub async fn record<R: GraphResource>(
     resource: &R,
     notes: impl IntoIterator<Item = Note>,
 ) {
-    let reference = resource.object_ref(&());
+    let regarding = resource.object_ref(&());
     for note in notes {
         state.metrics.event(note.reason, note.warning);
-        let event = Event {
-            type_: if note.warning {
-                EventType::Warning
-            } else {
-                EventType::Normal
-            },
-            reason: note.reason.as_str().to_owned(),
-            note: Some(truncate_note(note.message)),
-            action: "Reconcile".into(),
-            secondary: None,
-        };
-        if let Err(error) = recorder.publish(&event, &reference).await {
+        if let Err(error) = recorder.create(&regarding, note).await {
             tracing::warn!(%error, "could not record an event");
+        }
+    }
+}
+
+/// Creates events.k8s.io/v1 events in the namespace of the resource they are about.
+///
+/// Each event is created on its own, and nothing is kept once it is. kube's own recorder keeps
+/// every event of the last six minutes to count repeats into a series: at 10,000 resources that
+/// was the largest growth of the operator's memory after a burst of creates, and every event
+/// scanned all of them under one lock. The operator repeats nothing that would need a series: a
+/// failure is reported once while its condition shows it.
+#[derive(Clone)]
+pub struct Recorder {
+    client: Client,
+    controller: String,
+    instance: String,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder")
+            .field("controller", &self.controller)
+            .field("instance", &self.instance)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Recorder {
+    /// `instance` names this operator (its Pod); `controller` by default.
+    pub fn new(client: Client, controller: &str, instance: Option<&str>) -> Self {
+        Self {
+            client,
+            controller: controller.to_owned(),
+            instance: instance.unwrap_or(controller).to_owned(),
+        }
+    }
+
+    async fn create(&self, regarding: &ObjectReference, note: Note) -> Result<(), kube::Error> {
+        let event = self.event(regarding, note, Timestamp::now());
+        let namespace = regarding.namespace.as_deref().unwrap_or("default");
+        Api::<Event>::namespaced(self.client.clone(), namespace)
+            .create(&PostParams::default(), &event)
+            .await
+            .map(drop)
+    }
+
+    fn event(&self, regarding: &ObjectReference, note: Note, now: Timestamp) -> Event {
+        let name = regarding.name.as_deref().unwrap_or(&self.controller);
+        Event {
+            metadata: ObjectMeta {
+                // Unique per resource and moment, as kubectl's and client-go's recorders name theirs.
+                name: Some(format!("{name}.{:x}", now.as_nanosecond())),
+                namespace: regarding.namespace.clone(),
+                ..ObjectMeta::default()
+            },
+            event_time: Some(MicroTime(now)),
+            type_: Some(if note.warning { "Warning" } else { "Normal" }.to_owned()),
+            reason: Some(note.reason.as_str().to_owned()),
+            note: Some(truncate_note(note.message)),
+            action: Some("Reconcile".to_owned()),
+            regarding: Some(regarding.clone()),
+            reporting_controller: Some(self.controller.clone()),
+            reporting_instance: Some(self.instance.clone()),
+            ..Event::default()
         }
     }
 }
@@ -108,5 +166,37 @@ mod tests {
         let cut = truncate_note(long);
         assert!(cut.len() <= EVENT_NOTE_LIMIT, "{}", cut.len());
         assert!(cut.ends_with(" …") && cut.starts_with("éé"), "{cut}");
+    }
+
+    // A client needs a runtime, though this one never connects.
+    #[tokio::test]
+    async fn an_event_says_who_reported_what_about_which_resource() {
+        let regarding = ObjectReference {
+            kind: Some("SecurityGroupProvisioningFlow".into()),
+            name: Some("groups".into()),
+            namespace: Some("sds".into()),
+            ..ObjectReference::default()
+        };
+        let client = Client::try_from(kube::Config::new("http://127.0.0.1:1".parse().unwrap()))
+            .expect("a client");
+        let recorder = Recorder::new(client, "sds-operator", Some("sds-operator-0"));
+        let now: Timestamp = "2026-12-04T10:00:00Z".parse().unwrap();
+        let event = recorder.event(
+            &regarding,
+            Note::warning(Reason::Throttled, "Graph said 429".into()),
+            now,
+        );
+        assert_eq!(
+            event.metadata.name.as_deref(),
+            Some(format!("groups.{:x}", now.as_nanosecond()).as_str())
+        );
+        assert_eq!(event.metadata.namespace.as_deref(), Some("sds"));
+        assert_eq!(event.type_.as_deref(), Some("Warning"));
+        assert_eq!(event.reason.as_deref(), Some("Throttled"));
+        assert_eq!(event.note.as_deref(), Some("Graph said 429"));
+        assert_eq!(event.regarding, Some(regarding));
+        assert_eq!(event.reporting_controller.as_deref(), Some("sds-operator"));
+        assert_eq!(event.reporting_instance.as_deref(), Some("sds-operator-0"));
+        assert_eq!(event.event_time, Some(MicroTime(now)));
     }
 }

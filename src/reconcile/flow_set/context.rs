@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use kube::Client;
-use kube::runtime::events::Recorder;
 use kube::runtime::reflector::{ObjectRef, Store};
 
 use crate::admin::OperatorState;
@@ -17,6 +16,7 @@ use crate::crd::{
 use crate::reconcile::FlowSets;
 use crate::reconcile::context::{graph_clients, recorder};
 use crate::reconcile::credentials::Credentials;
+use crate::reconcile::events::Recorder;
 use crate::reconcile::grants::Grants;
 
 /// The cached flow resources of every kind.
