@@ -58,14 +58,13 @@ async fn run(scale: Scale) {
     };
     let operator = OperatorUnderTest::start_with("bench", options.clone()).await;
     let flow_sets = seed_flow_sets(&operator, scale.resources).await;
-    let mut process = OperatorProcess::start_with(
+    let mut process = OperatorProcess::start_under(
+        &heap_profiler(),
         env!("CARGO_BIN_EXE_sds-operator"),
         &operator,
         &options,
-        &[
-            // Logging as a deployment does: the tests' debug lines cost CPU on every Graph call.
-            ("RUST_LOG", "info"),
-        ],
+        // Logging as a deployment does: the tests' debug lines cost CPU on every Graph call.
+        &[("RUST_LOG", "info")],
     );
     let http = reqwest::Client::new();
     eventually("the operator leading", Duration::from_secs(60), || async {
@@ -214,6 +213,30 @@ async fn run(scale: Scale) {
     );
     drop(process);
     println!("bench: done in {:.0} s", started.elapsed().as_secs_f64());
+}
+
+/// With `SDS_BENCH_HEAPTRACK=<dir>`, the operator runs under heaptrack's preload library, which
+/// records every allocation with its stack into `<dir>/sds-operator.<pid>.raw`, one file per
+/// start (`heaptrack_interpret` then `heaptrack_print` read it; see README, Performance).
+fn heap_profiler() -> Vec<String> {
+    let Some(dir) = std::env::var_os("SDS_BENCH_HEAPTRACK") else {
+        return Vec::new();
+    };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+    println!(
+        "bench: heaptrack records the operator into {}",
+        dir.display()
+    );
+    vec![
+        "/usr/bin/env".to_owned(),
+        "LD_PRELOAD=/usr/lib/heaptrack/libheaptrack_preload.so".to_owned(),
+        // heaptrack puts the process id in place of `$$`.
+        format!(
+            "DUMP_HEAPTRACK_OUTPUT={}",
+            dir.join("sds-operator.$$.raw").display()
+        ),
+    ]
 }
 
 /// Seeds one empty flow set per resource (the harness seeded the first) and checks that the

@@ -40,6 +40,19 @@ impl OperatorProcess {
         options: &Options,
         overrides: &[(&str, &str)],
     ) -> Self {
+        Self::start_under(&[], binary, operator, options, overrides)
+    }
+
+    /// Like [`start_with`](Self::start_with), with the binary started by `launcher`, a command
+    /// that ends by exec-ing its last argument, so that the process is still the binary: e.g.
+    /// `/usr/bin/env LD_PRELOAD=<a profiler>`, which the wrapping shell would otherwise consume.
+    pub fn start_under(
+        launcher: &[String],
+        binary: impl AsRef<Path>,
+        operator: &OperatorUnderTest,
+        options: &Options,
+        overrides: &[(&str, &str)],
+    ) -> Self {
         let control_plane = operator.test.control_plane;
         let namespace = &operator.test.namespace;
         let seconds = |duration: std::time::Duration| format!("{}s", duration.as_secs().max(1));
@@ -98,8 +111,8 @@ impl OperatorProcess {
                     .collect(),
                 // Configured only through these variables, as in a Pod.
                 clear_env: true,
-                ..ProcessSpec::new(
-                    "sds-operator",
+                ..launched(
+                    launcher,
                     pinned_binary(binary.as_ref(), control_plane.scratch_dir()),
                     log,
                 )
@@ -248,5 +261,20 @@ impl Drop for OperatorProcess {
                 self.log_tail()
             );
         }
+    }
+}
+
+/// The spec that starts `binary`, through `launcher` when there is one.
+fn launched(launcher: &[String], binary: PathBuf, log: PathBuf) -> ProcessSpec {
+    match launcher.split_first() {
+        None => ProcessSpec::new("sds-operator", binary, log),
+        Some((program, args)) => ProcessSpec {
+            args: args
+                .iter()
+                .cloned()
+                .chain([binary.display().to_string()])
+                .collect(),
+            ..ProcessSpec::new("sds-operator", program, log)
+        },
     }
 }
