@@ -10,6 +10,11 @@ use std::sync::Arc;
 use sds_operator::admin::{self, OperatorState};
 use sds_operator::{controller, crd, telemetry};
 
+/// jemalloc, not glibc's malloc: after a burst of creates glibc kept the freed memory of its
+/// arenas, 60% more resident memory for the same live heap (README, Performance).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
