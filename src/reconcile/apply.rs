@@ -114,8 +114,14 @@ async fn apply_flow<K: FlowKind>(
                     "the create with a flow of another type",
                 ))?;
             // Not persisted on its own: the reconcile's last status write carries the flow id a
-            // moment later, and a crash before it is what the durable intent is for.
+            // moment later, and a crash before it is what the durable intent is for. That write
+            // also ends the intent once Graph has said when it created the flow: that time keeps
+            // a 404 right after the create from reading as a deletion (plan::creating_recently),
+            // so no later write is needed just to clear the intent.
             mirror::<K>(&mut progress.status, &created);
+            if created.created_date_time.is_some() {
+                progress.status.create_intent = None;
+            }
             progress.status.secret_fingerprints = target.fingerprints.clone();
             progress.note(if recreate {
                 Note::warning(

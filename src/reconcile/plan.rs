@@ -259,12 +259,23 @@ fn ignored<K: FlowKind>(sent: &SentUpdate<K::Config>, found: &Flow<K::Config>, f
         && found.last_modified_date_time == sent.replaced_modified
 }
 
-/// A create intent younger than the visibility window.
+/// Whether this resource created its flow less than the visibility window ago: a create intent
+/// that young, or a recorded flow whose creation time (Graph's, kept in status once the create
+/// answered) is that young.
 fn creating_recently<M>(status: &FlowStatus<M>, now: Timestamp) -> bool {
-    status.create_intent.as_ref().is_some_and(|intent| {
-        let age = now.duration_since(intent.recorded_time.0);
-        age.as_secs() < VISIBILITY_WINDOW.as_secs() as i64
-    })
+    let young =
+        |since: Timestamp| now.duration_since(since).as_secs() < VISIBILITY_WINDOW.as_secs() as i64;
+    let intended = status
+        .create_intent
+        .as_ref()
+        .is_some_and(|intent| young(intent.recorded_time.0));
+    let created = status.flow_id.is_some()
+        && status
+            .created_date_time
+            .as_deref()
+            .and_then(|time| time.parse::<Timestamp>().ok())
+            .is_some_and(young);
+    intended || created
 }
 
 /// The precision of a `metav1.Time` in status.

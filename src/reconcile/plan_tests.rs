@@ -224,6 +224,27 @@ fn a_flow_created_moments_ago_is_awaited_not_created_again() {
 }
 
 #[test]
+fn a_flow_graph_created_moments_ago_is_awaited_once_its_intent_has_ended() {
+    let created = |age: i64| SecurityGroupProvisioningFlowStatus {
+        created_date_time: Some((now() - SignedDuration::from_secs(age)).to_string()),
+        ..synced(true, false)
+    };
+    assert_eq!(
+        plan_now(&resource(true, false), &created(10), None).flow,
+        FlowStep::AwaitVisibility
+    );
+    assert_eq!(
+        plan_now(
+            &resource(true, false),
+            &created(VISIBILITY_WINDOW.as_secs() as i64 + 1),
+            None
+        )
+        .flow,
+        FlowStep::Create { recreate: true }
+    );
+}
+
+#[test]
 fn a_recorded_flow_gone_for_good_is_recreated() {
     assert_eq!(
         plan_now(&resource(true, false), &synced(true, false), None).flow,

@@ -45,7 +45,12 @@ async fn a_new_resource_creates_one_flow_and_becomes_ready() {
     );
     let status = ready.status.clone().unwrap_or_default();
     assert_eq!(status.flow_id.as_deref(), Some(flows[0].id.as_str()));
-    assert_eq!(provisioning.status.and_then(|s| s.flow_id), status.flow_id);
+    let provisioning = provisioning.status.unwrap_or_default();
+    assert_eq!(provisioning.flow_id, status.flow_id);
+    assert!(
+        provisioning.create_intent.is_none(),
+        "the write that records the flow id ends the create intent"
+    );
     assert_eq!(
         status.created_date_time.as_deref(),
         Some(flows[0].created_date_time.as_str())
@@ -53,7 +58,7 @@ async fn a_new_resource_creates_one_flow_and_becomes_ready() {
     assert_eq!(status.observed_generation, ready.metadata.generation);
     assert!(
         status.create_intent.is_none(),
-        "the create intent is cleared once the flow is read back"
+        "the create intent stays ended"
     );
     assert_eq!(
         condition(&ready, "Synced").map(|c| c.0).as_deref(),
