@@ -25,7 +25,9 @@ use crate::crd::{
 };
 use crate::leader::Elector;
 use crate::reconcile::flow_set::{self, FlowSetContext, FlowStores};
-use crate::reconcile::{self, Context, Error, FlowSets, Grants, after_failure, conflict};
+use crate::reconcile::{
+    self, Context, Credentials, Error, FlowSets, Grants, after_failure, conflict,
+};
 
 /// Runs the controller until `shutdown` resolves: in-flight reconciles finish first, then the
 /// Lease is given up.
@@ -58,6 +60,7 @@ pub async fn run(
         client: client.clone(),
         config: config.clone(),
         grants: grants.clone(),
+        credentials: Arc::new(Credentials::new(client.clone(), &config)),
         state: state.clone(),
         leading: leading.clone(),
         flow_sets,
@@ -126,6 +129,8 @@ struct Kinds {
     client: Client,
     config: Config,
     grants: Arc<Grants>,
+    /// Shared by every controller: one Graph client, token and throttle per credential.
+    credentials: Arc<Credentials>,
     state: Arc<OperatorState>,
     leading: watch::Receiver<bool>,
     flow_sets: FlowSets,
@@ -161,6 +166,7 @@ impl Kinds {
                 client: self.client.clone(),
                 config: self.config.clone(),
                 grants: self.grants.clone(),
+                credentials: self.credentials.clone(),
                 state: self.state.clone(),
                 flow_sets: self.flow_sets.clone(),
                 set_changed: self.set_changed.clone(),
@@ -181,6 +187,7 @@ struct KindSetup<K: FlowKind> {
     client: Client,
     config: Config,
     grants: Arc<Grants>,
+    credentials: Arc<Credentials>,
     state: Arc<OperatorState>,
     flow_sets: FlowSets,
     set_changed: broadcast::Sender<ObjectRef<OutboundProvisioningFlowSet>>,
@@ -200,6 +207,7 @@ async fn run_kind<K: FlowKind>(
         client,
         config,
         grants,
+        credentials,
         state,
         flow_sets,
         set_changed,
@@ -262,6 +270,7 @@ async fn run_kind<K: FlowKind>(
                 config.clone(),
                 reader.clone(),
                 grants.clone(),
+                credentials.clone(),
                 flow_sets.clone(),
                 state.clone(),
             ));
@@ -280,6 +289,7 @@ async fn run_kind<K: FlowKind>(
                 _ = lost => false,
             };
             inbox.close();
+            credentials.release_kind::<K>();
             state.metrics.set_leading(false);
             if stopped {
                 return;
@@ -409,6 +419,7 @@ async fn run_flow_sets(
             kinds.client.clone(),
             kinds.config.clone(),
             kinds.grants.clone(),
+            kinds.credentials.clone(),
             kinds.state.clone(),
             flows.clone(),
         ));
@@ -435,6 +446,9 @@ async fn run_flow_sets(
             () = term => return,
             _ = lost => {}
         }
+        kinds
+            .credentials
+            .release_kind::<OutboundProvisioningFlowSet>();
     }
 }
 

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use graph::{GraphClientOptions, GraphClients};
 use kube::Client;
 use kube::runtime::reflector::{ObjectRef, ObjectRefExtra, Store};
 
@@ -17,17 +16,6 @@ use super::placement::FlowSets;
 use crate::admin::OperatorState;
 use crate::config::Config;
 use crate::crd::{FIELD_MANAGER, FlowKind};
-
-/// The Graph clients of one controller, one per credential in use.
-pub(super) fn graph_clients(config: &Config) -> GraphClients {
-    GraphClients::new(
-        graph::http_client(),
-        config.endpoints.clone(),
-        GraphClientOptions {
-            request_timeout: config.graph_timeout,
-        },
-    )
-}
 
 /// `resource`'s key in what a controller remembers: its name and namespace, all that the key's
 /// equality compares. `ObjectRef::from_obj` also copies the resourceVersion and uid, which
@@ -54,7 +42,7 @@ pub struct Context<K: FlowKind> {
     pub state: Arc<OperatorState>,
     /// When this controller started: the freshness clock of resources it has not read yet.
     pub started: Instant,
-    pub(super) credentials: Credentials,
+    pub(super) credentials: Arc<Credentials>,
     /// Who may use the operator's own credential.
     pub(super) grants: Arc<Grants>,
     /// The flow set resources, through which a flowSetRef resolves.
@@ -76,12 +64,13 @@ impl<K: FlowKind> Context<K> {
         config: Config,
         resources: Store<K>,
         grants: Arc<Grants>,
+        credentials: Arc<Credentials>,
         flow_sets: FlowSets,
         state: Arc<OperatorState>,
     ) -> Self {
         Self {
             recorder: recorder(&client, &config),
-            credentials: Credentials::new(client.clone(), &config, graph_clients(&config)),
+            credentials,
             client,
             config,
             resources,

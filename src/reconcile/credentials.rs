@@ -1,11 +1,17 @@
 //! The Kubernetes side of credentials: the one a resource uses (its namespace's Secret or the
 //! operator's own), the Graph client for it, the permission check on its token, and the one owner
 //! of a credential's lifetime: a client and its cached token live while a resource uses them.
+//! One `Credentials` serves every controller, so that all resources of a credential share one
+//! client: one token, and one Retry-After hold-back (graph's throttle) for all kinds.
 
+use std::any::TypeId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use graph::{Credential, CredentialKey, ErrorClass, GraphClient, GraphClients, StoreHandle};
+use graph::{
+    Credential, CredentialKey, ErrorClass, GraphClient, GraphClientOptions, GraphClients,
+    StoreHandle,
+};
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, Client, ResourceExt};
 
@@ -23,8 +29,22 @@ pub struct Credentials {
     in_use: InUse,
 }
 
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the credentials themselves.
+        f.debug_struct("Credentials").finish_non_exhaustive()
+    }
+}
+
 impl Credentials {
-    pub fn new(client: Client, config: &Config, clients: GraphClients) -> Self {
+    pub fn new(client: Client, config: &Config) -> Self {
+        let clients = GraphClients::new(
+            graph::http_client(),
+            config.endpoints.clone(),
+            GraphClientOptions {
+                request_timeout: config.graph_timeout,
+            },
+        );
         Self {
             client,
             default: config.default_credential.clone(),
@@ -35,6 +55,11 @@ impl Credentials {
     /// `flow` is gone: its credential goes too unless another resource uses it.
     pub fn release(&self, flow: &impl GraphResource) {
         self.in_use.release(flow);
+    }
+
+    /// The controller of kind `R` stopped (its lease term ended): its resources use nothing.
+    pub fn release_kind<R: GraphResource>(&self) {
+        self.in_use.release_kind(TypeId::of::<R>());
     }
 
     /// The Graph client for the credential `flow` uses: its namespace's Secret, else the
@@ -100,8 +125,8 @@ pub(super) async fn labelled_secret(
 /// The Graph clients of the credentials in use, and which resource uses which.
 struct InUse {
     clients: GraphClients,
-    /// By namespace and name: one controller's resources, all of one kind.
-    users: Mutex<HashMap<(String, String), CredentialKey>>,
+    /// By kind, namespace and name.
+    users: Mutex<HashMap<User, CredentialKey>>,
 }
 
 impl InUse {
@@ -132,26 +157,32 @@ impl InUse {
         }
     }
 
-    fn retire_unused(
-        &self,
-        users: &HashMap<(String, String), CredentialKey>,
-        credential: CredentialKey,
-    ) {
+    fn release_kind(&self, kind: TypeId) {
+        let mut users = self.lock();
+        users.retain(|(of, _, _), _| *of != kind);
+        self.clients
+            .retain(|candidate| users.values().any(|used| used == candidate));
+    }
+
+    fn retire_unused(&self, users: &HashMap<User, CredentialKey>, credential: CredentialKey) {
         if !users.values().any(|used| *used == credential) {
             self.clients.retain(|candidate| *candidate != credential);
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), CredentialKey>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<User, CredentialKey>> {
         self.users
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-/// The key of `resource` among the users of credentials.
-fn user(resource: &impl GraphResource) -> (String, String) {
+/// A resource among the users of credentials: its kind, namespace and name.
+type User = (TypeId, String, String);
+
+fn user<R: GraphResource>(resource: &R) -> User {
     (
+        TypeId::of::<R>(),
         resource.namespace().unwrap_or_default(),
         resource.name_any(),
     )
@@ -188,7 +219,7 @@ pub async fn check_permission(graph: &GraphClient, flow: &impl GraphResource) ->
 mod tests {
     use super::*;
     use crate::crd::SecurityGroupProvisioningFlow;
-    use graph::{GraphClientOptions, SecretString};
+    use graph::SecretString;
 
     fn credential(secret: &str) -> Credential {
         Credential::client_secret(
@@ -238,6 +269,34 @@ mod tests {
         credentials.release(&mine);
         assert_eq!(credentials.clients.len(), 1, "new went with its last user");
         credentials.release(&other);
+        assert!(credentials.clients.is_empty());
+    }
+
+    #[test]
+    fn every_kind_shares_one_client_per_credential_until_its_controller_stops() {
+        let credentials = credentials();
+        let groups = resource("district");
+        let units: crate::crd::AdministrativeUnitProvisioningFlow =
+            serde_json::from_value(serde_json::json!({
+                "apiVersion": "industrydata.sds-operator.io/v1alpha1",
+                "kind": "AdministrativeUnitProvisioningFlow",
+                "metadata": {"name": "district", "namespace": "sds"},
+                "spec": {
+                    "flowSetId": "9ab41255-5364-4c53-e15c-08dc4ab6ee03",
+                    "creationOptions": {"createBasedOnOrg": true, "createBasedOnOrgPlusRoleGroup": false},
+                },
+            }))
+            .expect("a resource");
+        credentials.client_for(&groups, credential("shared"));
+        credentials.client_for(&units, credential("shared"));
+        assert_eq!(
+            credentials.clients.len(),
+            1,
+            "one client (one token, one throttle) for both kinds"
+        );
+        credentials.release_kind(TypeId::of::<SecurityGroupProvisioningFlow>());
+        assert_eq!(credentials.clients.len(), 1, "still used by the other kind");
+        credentials.release_kind(TypeId::of::<crate::crd::AdministrativeUnitProvisioningFlow>());
         assert!(credentials.clients.is_empty());
     }
 }

@@ -32,6 +32,7 @@ use kube::runtime::finalizer::{self, Event};
 use kube::{Api, ResourceExt};
 
 pub use context::Context;
+pub use credentials::Credentials;
 pub use error::{Error, KubeAction, Refusal, Retry};
 pub use grants::Grants;
 pub use placement::FlowSets;
@@ -49,12 +50,14 @@ pub async fn reconcile<K: FlowKind>(
     flow: Arc<K>,
     context: Arc<Context<K>>,
 ) -> Result<Action, Error> {
-    let started = Instant::now();
     let trigger = debounce::Trigger::of(flow.as_ref());
-    if let Some(wait) = context.remember(flow.as_ref(), |memory| memory.debounce(trigger, started))
-    {
+    if let Some(wait) = context.remember(flow.as_ref(), |memory| {
+        memory.debounce(trigger, Instant::now())
+    }) {
         return Ok(Action::requeue(wait));
     }
+    let _slot = context.state.reconcile_slot().await;
+    let started = Instant::now();
     let namespace = flow.namespace().unwrap_or_default();
     let api: Api<K> = Api::namespaced(context.client.clone(), &namespace);
     let result = finalizer::finalizer(&api, FINALIZER, flow.clone(), |event| async {

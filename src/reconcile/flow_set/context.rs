@@ -14,7 +14,7 @@ use crate::crd::{
     SecurityGroupProvisioningFlow, UserProvisioningFlow,
 };
 use crate::reconcile::FlowSets;
-use crate::reconcile::context::{graph_clients, recorder};
+use crate::reconcile::context::recorder;
 use crate::reconcile::credentials::Credentials;
 use crate::reconcile::events::Recorder;
 use crate::reconcile::grants::Grants;
@@ -46,7 +46,7 @@ pub struct FlowSetContext {
     pub recorder: Recorder,
     pub state: Arc<OperatorState>,
     pub flows: FlowStores,
-    pub(in crate::reconcile) credentials: Credentials,
+    pub(in crate::reconcile) credentials: Arc<Credentials>,
     pub(in crate::reconcile) grants: Arc<Grants>,
     failures: Mutex<HashMap<ObjectRef<OutboundProvisioningFlowSet>, u32>>,
 }
@@ -56,12 +56,13 @@ impl FlowSetContext {
         client: Client,
         config: Config,
         grants: Arc<Grants>,
+        credentials: Arc<Credentials>,
         state: Arc<OperatorState>,
         flows: FlowStores,
     ) -> Self {
         Self {
             recorder: recorder(&client, &config),
-            credentials: Credentials::new(client.clone(), &config, graph_clients(&config)),
+            credentials,
             client,
             config,
             state,
