@@ -11,20 +11,39 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::metrics::Metrics;
 
-/// What the admin endpoints report, shared with the controller.
-#[derive(Debug, Default)]
+/// What the admin endpoints report, shared with the controller, and what every controller
+/// shares besides.
+#[derive(Debug)]
 pub struct OperatorState {
     pub metrics: Metrics,
     ready: AtomicBool,
+    /// `--concurrency` reconciles at once across every kind: each kind's controller would
+    /// otherwise run that many of its own.
+    reconcile_slots: Semaphore,
 }
 
 impl OperatorState {
+    pub fn new(concurrency: u16) -> Self {
+        Self {
+            metrics: Metrics::default(),
+            ready: AtomicBool::default(),
+            reconcile_slots: Semaphore::new(usize::from(concurrency.max(1))),
+        }
+    }
+
     /// Called once the controller's cache holds every resource.
     pub fn set_ready(&self) {
         self.ready.store(true, Ordering::Relaxed);
+    }
+
+    /// Waits for one of the `--concurrency` reconciles that may run at once; it is free again
+    /// when the returned permit drops. (None only if the slots were closed, which they never are.)
+    pub async fn reconcile_slot(&self) -> Option<SemaphorePermit<'_>> {
+        self.reconcile_slots.acquire().await.ok()
     }
 
     pub fn is_ready(&self) -> bool {
@@ -90,7 +109,7 @@ mod tests {
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
-        let state = Arc::new(OperatorState::default());
+        let state = Arc::new(OperatorState::new(1));
         tokio::spawn(serve(listener, state.clone(), std::future::pending()));
         let http = reqwest::Client::builder()
             .no_proxy()

@@ -143,7 +143,7 @@ pub struct RunArgs {
     #[arg(long, env = "SDS_GRAPH_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub graph_timeout: Duration,
 
-    /// Resources reconciled at once.
+    /// Resources reconciled at once, all kinds together.
     #[arg(long, env = "SDS_CONCURRENCY", default_value_t = 16)]
     pub concurrency: u16,
 

@@ -58,7 +58,7 @@ fn run(args: RunArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let state = Arc::new(OperatorState::default());
+        let state = Arc::new(OperatorState::new(config.concurrency));
         let (stopping, stopped) = tokio::sync::watch::channel(false);
         let admin = tokio::spawn(admin::serve(listener, state.clone(), async move {
             let mut stopped = stopped;

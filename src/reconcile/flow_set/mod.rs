@@ -34,6 +34,7 @@ pub async fn reconcile(
     set: Arc<OutboundProvisioningFlowSet>,
     context: Arc<FlowSetContext>,
 ) -> Result<Action, Error> {
+    let _slot = context.state.reconcile_slot().await;
     let started = Instant::now();
     let namespace = set.namespace().unwrap_or_default();
     let api: Api<OutboundProvisioningFlowSet> = Api::namespaced(context.client.clone(), &namespace);

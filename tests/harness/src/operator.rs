@@ -130,10 +130,11 @@ impl OperatorUnderTest {
         };
         let (stop, stopped) = oneshot::channel::<()>();
         if options.in_process {
+            let state = sds_operator::admin::OperatorState::new(config.concurrency);
             tokio::spawn(sds_operator::controller::run(
                 operator_client,
                 config,
-                Default::default(),
+                std::sync::Arc::new(state),
                 async {
                     let _ = stopped.await;
                 },
