@@ -15,7 +15,7 @@ use sds_operator::crd::{
     AdministrativeUnitProvisioningFlow, ClassGroupProvisioningFlow, SecurityGroupProvisioningFlow,
     UserProvisioningFlow,
 };
-use sds_test_harness::{OperatorUnderTest, Sample, Variant, is_ready};
+use sds_test_harness::{OperatorUnderTest, Sample, Variant, is_ready, wait_on};
 
 /// What the benchmark does with resources of one kind.
 pub trait BenchKind: Sync {
@@ -36,6 +36,12 @@ pub trait BenchKind: Sync {
         operator: &'a OperatorUnderTest,
         count: usize,
         deadline: Duration,
+    ) -> BoxFuture<'a, ()>;
+    /// Waits until resource `name` of the kind is Ready.
+    fn wait_one_ready<'a>(
+        &self,
+        operator: &'a OperatorUnderTest,
+        name: &'a str,
     ) -> BoxFuture<'a, ()>;
     /// `kind/name` → resourceVersion of every resource of the kind in the namespace.
     fn resource_versions<'a>(
@@ -82,6 +88,16 @@ impl<K: Sample + Send + Sync + 'static> BenchKind for Of<K> {
                 .kind::<K>()
                 .wait_for_all(count, deadline, "Ready", is_ready::<K>)
                 .await;
+        })
+    }
+
+    fn wait_one_ready<'a>(
+        &self,
+        operator: &'a OperatorUnderTest,
+        name: &'a str,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            wait_on(&operator.kind::<K>().api, name, "Ready", is_ready::<K>).await;
         })
     }
 

@@ -10,11 +10,20 @@
 //! 2. more resources up to `SDS_BENCH_CRS`, then one resync period (`SDS_BENCH_RESYNC_SECONDS`)
 //!    of steady state → Graph calls per resource and period, writes per no-op reconcile;
 //! 3. a restart (SIGKILL, start again) → Graph calls and writes until the first resync is due;
-//! 4. the operator's resident memory, before and after the restart, and per resource.
+//! 4. the operator's resident memory, before and after the restart, and per resource;
+//! 5. a standby replica started beside the leader → its Graph calls, API writes and memory
+//!    through phases 6 and 7;
+//! 6. 100 resources applied one at a time, 20 ms latency → apply to Ready, p50 and p99, beside
+//!    the sum of each one's call latencies;
+//! 7. a storm of 429s while 200 more are applied → calls sent inside a Retry-After window, time
+//!    to all Ready once it is over.
 
 mod kinds;
 mod measure;
 mod scale;
+mod single;
+mod standby;
+mod storm;
 
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
@@ -29,12 +38,17 @@ use sds_test_support::eventually;
 use kinds::Mix;
 use measure::{ApiWrites, Calls, JournalCursor, Memory, mib};
 use scale::Scale;
+use standby::Standby;
 
 /// Emulator latency of the burst phase (DESIGN §8).
 const BURST_LATENCY: Duration = Duration::from_millis(20);
 /// Resources the benchmark applies at once; kube-apiserver, not the client, is the limit.
 const APPLY_CONCURRENCY: usize = 32;
 const MEMORY_TARGET_MIB: u64 = 48;
+/// Resources applied one at a time after the restart, for apply → Ready of a single one.
+const SINGLE_CRS: usize = 100;
+/// Resources applied into the 429 storm.
+const STORM_CRS: usize = 200;
 
 fn main() {
     let scale = Scale::from_environment();
@@ -57,7 +71,7 @@ async fn run(scale: Scale) {
         ..Options::default()
     };
     let operator = OperatorUnderTest::start_with("bench", options.clone()).await;
-    let flow_sets = seed_flow_sets(&operator, scale.resources).await;
+    let flow_sets = seed_flow_sets(&operator, scale.resources + SINGLE_CRS + STORM_CRS).await;
     let mut process = OperatorProcess::start_under(
         &heap_profiler(),
         env!("CARGO_BIN_EXE_sds-operator"),
@@ -80,17 +94,12 @@ async fn run(scale: Scale) {
     journal.skip().await;
 
     // 1. The burst.
-    operator
-        .emulator
-        .admin()
-        .add_fault(&FaultRule {
-            target: FaultTarget::Any,
-            latency_ms: Some(BURST_LATENCY.as_millis() as u64),
-            ..FaultRule::default()
-        })
-        .await
-        .expect("add the latency rule");
+    add_latency(&operator).await;
     let writes_before = ApiWrites::now(operator.test.control_plane).await;
+    let (reconciles_before, busy_before) = (
+        process.reconciles(&http).await,
+        process.reconcile_seconds(&http).await,
+    );
     let burst = Instant::now();
     let applying = apply_all(&operator, &mix, &flow_sets, 0..scale.burst).await;
     mix.wait_ready(&operator, scale.burst, scale.ready_deadline(scale.burst))
@@ -99,7 +108,9 @@ async fn run(scale: Scale) {
     let calls = journal.read().await;
     let writes = ApiWrites::now(operator.test.control_plane)
         .await
-        .since(writes_before);
+        .since(&writes_before);
+    let reconciles = process.reconciles(&http).await - reconciles_before;
+    let busy = process.reconcile_seconds(&http).await - busy_before;
     // Each worker waits for its calls one after another, so `concurrency` calls are in flight at
     // most: the fastest the operator could possibly be is calls × latency / concurrency.
     let limit = BURST_LATENCY.mul_f64(calls.0.len() as f64 / f64::from(scale.concurrency));
@@ -122,6 +133,31 @@ async fn run(scale: Scale) {
         applying.as_secs_f64(),
         writes.total(),
         scale.burst,
+    );
+    let created = scale.burst as u64;
+    println!(
+        "figure: API-server writes per created CR: {:.2} besides its apply (target ≤ 4): {} \
+         writes for {created} CRs; each verb, target and answer per CR: {}",
+        writes.total().saturating_sub(created) as f64 / created as f64,
+        writes.total(),
+        writes.breakdown(created),
+    );
+    // Where the workers' time went: reconciling (Graph calls, API-server requests, the
+    // operator's own work) or waiting for work.
+    let capacity = to_ready.as_secs_f64() * f64::from(scale.concurrency);
+    let graph = BURST_LATENCY.as_secs_f64() * calls.0.len() as f64;
+    println!(
+        "figure: the burst's worker time: {} workers × {:.1} s = {capacity:.0} s, of which {:.0} s \
+         ({:.0}%) in {reconciles} reconciles: {graph:.0} s waiting on the emulator's latency, \
+         {:.0} s on API-server requests, throttling and the operator's own work; {:.0} s ({:.0}%) \
+         idle, waiting for work (resources not applied yet, requeues)",
+        scale.concurrency,
+        to_ready.as_secs_f64(),
+        busy,
+        100.0 * busy / capacity,
+        (busy - graph).max(0.0),
+        (capacity - busy).max(0.0),
+        100.0 * (capacity - busy).max(0.0) / capacity,
     );
     operator
         .emulator
@@ -162,7 +198,7 @@ async fn run(scale: Scale) {
     let calls = journal.read().await;
     let writes = ApiWrites::now(operator.test.control_plane)
         .await
-        .since(writes_before);
+        .since(&writes_before);
     let moved = moved(&versions, &mix.resource_versions(&operator).await);
     let arrivals = calls.graph_arrivals();
     let offset = |at: &Timestamp| at.duration_since(restarted).as_secs_f64();
@@ -211,8 +247,49 @@ async fn run(scale: Scale) {
         mib(idle.rss_kib),
         scale.resources,
     );
+
+    // 5. A standby replica beside the leader, through phases 6 and 7.
+    let leader = measure::operator_pid().expect("the leader's process");
+    let standby = Standby::start(&operator, &options, leader).await;
+
+    // 6. One resource at a time.
+    add_latency(&operator).await;
+    single::apply_one_by_one(
+        &operator,
+        &mix,
+        &flow_sets,
+        scale.resources,
+        SINGLE_CRS,
+        BURST_LATENCY,
+    )
+    .await;
+    operator
+        .emulator
+        .admin()
+        .clear_faults()
+        .await
+        .expect("remove the latency rule");
+
+    // 7. A storm of 429s.
+    let first = scale.resources + SINGLE_CRS;
+    storm::storm(&operator, &mix, &flow_sets, first..first + STORM_CRS).await;
+    standby.report(&operator, scale.resources).await;
     drop(process);
     println!("bench: done in {:.0} s", started.elapsed().as_secs_f64());
+}
+
+/// Delays every emulator call by `BURST_LATENCY`, as Graph's own latency.
+async fn add_latency(operator: &OperatorUnderTest) {
+    operator
+        .emulator
+        .admin()
+        .add_fault(&FaultRule {
+            target: FaultTarget::Any,
+            latency_ms: Some(BURST_LATENCY.as_millis() as u64),
+            ..FaultRule::default()
+        })
+        .await
+        .expect("add the latency rule");
 }
 
 /// With `SDS_BENCH_HEAPTRACK=<dir>`, the operator runs under heaptrack's preload library, which
@@ -335,7 +412,7 @@ async fn steady_state(
     let reconciles_after = process.reconciles(http).await;
     let api_writes = ApiWrites::now(operator.test.control_plane)
         .await
-        .since(writes);
+        .since(&writes);
     let moved = moved(&versions, &mix.resource_versions(operator).await);
     let reconciles = reconciles_after - reconciles_before;
     let per_reconcile = |count: u64| {
@@ -355,8 +432,8 @@ async fn steady_state(
         elapsed.as_secs_f64(),
         calls.graph_writes(),
         api_writes.total(),
-        api_writes.resources,
-        api_writes.events,
+        api_writes.resources(),
+        api_writes.events(),
     );
     let periods = elapsed.as_secs_f64() / scale.resync_period.as_secs_f64();
     println!(

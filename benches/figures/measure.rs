@@ -2,6 +2,7 @@
 //! from `/proc`, its reconcile count from its own `/metrics`, API-server writes from
 //! kube-apiserver's `apiserver_request_total`, and Graph calls from the emulator's journal.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use graph_emulator::{AdminClient, FaultTarget, JournalEntry};
@@ -43,28 +44,32 @@ pub fn mib(kib: u64) -> String {
 /// The id of the process running this benchmark's pinned `sds-operator-<our pid>` binary
 /// (sds_test_harness::OperatorProcess links it under that name; a shell wrapper is its parent).
 pub fn operator_pid() -> Option<u32> {
+    operator_pids().into_iter().next()
+}
+
+/// The ids of every process running that binary (the leader and a standby).
+pub fn operator_pids() -> Vec<u32> {
     let binary = format!("sds-operator-{}", std::process::id());
-    std::fs::read_dir("/proc")
-        .ok()?
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
         .filter_map(Result::ok)
         .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-        .find(|pid| {
+        .filter(|pid| {
             std::fs::read_link(format!("/proc/{pid}/exe"))
                 .ok()
                 .is_some_and(|exe| exe.file_name() == Some(binary.as_ref()))
         })
+        .collect()
 }
 
-/// Writes kube-apiserver has answered for the kinds the operator writes. In the benchmark's own
-/// control plane nothing else writes these kinds, and the benchmark itself writes only outside
-/// the windows it measures.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ApiWrites {
-    /// Flow resources of every kind, metadata and spec (finalizers) and the status subresource.
-    pub resources: u64,
-    /// Events (core and events.k8s.io).
-    pub events: u64,
-}
+/// Writes kube-apiserver has answered for the kinds the operator writes, counted by verb, target
+/// (`flow` for a flow resource of any kind, `flow/status` for its status subresource, `event`)
+/// and answer code. In the benchmark's own control plane nothing else writes these kinds, and
+/// the benchmark itself writes only outside the windows it measures, or says how many it made.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiWrites(BTreeMap<(String, String, String), u64>);
 
 impl ApiWrites {
     pub async fn now(control_plane: &ControlPlane) -> ApiWrites {
@@ -74,27 +79,68 @@ impl ApiWrites {
             .expect("kube-apiserver's request counts");
         let mut writes = ApiWrites::default();
         for count in counts.iter().filter(|count| count.is_write()) {
-            if count.resource == "events" {
-                writes.events += count.count;
+            let target = if count.resource == "events" {
+                "event".to_owned()
             } else if crate::kinds::ALL
                 .iter()
                 .any(|kind| kind.plural() == count.resource)
             {
-                writes.resources += count.count;
-            }
+                match count.subresource.as_str() {
+                    "" => "flow".to_owned(),
+                    subresource => format!("flow/{subresource}"),
+                }
+            } else {
+                continue;
+            };
+            *writes
+                .0
+                .entry((count.verb.clone(), target, count.code.clone()))
+                .or_default() += count.count;
         }
         writes
     }
 
-    pub fn since(self, earlier: ApiWrites) -> ApiWrites {
-        ApiWrites {
-            resources: self.resources - earlier.resources,
-            events: self.events - earlier.events,
+    pub fn since(mut self, earlier: &ApiWrites) -> ApiWrites {
+        for (key, count) in &earlier.0 {
+            if let Some(now) = self.0.get_mut(key) {
+                *now -= count;
+            }
         }
+        self.0.retain(|_, count| *count > 0);
+        self
     }
 
-    pub fn total(self) -> u64 {
-        self.resources + self.events
+    pub fn total(&self) -> u64 {
+        self.0.values().sum()
+    }
+
+    /// Writes to the flow resources (metadata, spec and status).
+    pub fn resources(&self) -> u64 {
+        self.total() - self.events()
+    }
+
+    pub fn events(&self) -> u64 {
+        self.0
+            .iter()
+            .filter(|((_, target, _), _)| target == "event")
+            .map(|(_, count)| count)
+            .sum()
+    }
+
+    /// Each verb, target and answer code with its count divided by `per`, most frequent first:
+    /// `PATCH flow/status 200: 2.01, POST event 201: 1.00`.
+    pub fn breakdown(&self, per: u64) -> String {
+        let mut rows: Vec<_> = self.0.iter().collect();
+        rows.sort_by(|a, b| b.1.cmp(a.1));
+        rows.iter()
+            .map(|((verb, target, code), count)| {
+                format!(
+                    "{verb} {target} {code}: {:.2}",
+                    **count as f64 / per.max(1) as f64
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

@@ -173,6 +173,12 @@ impl OperatorProcess {
         self.metric(http, "sds_operator_reconciles_total").await as u64
     }
 
+    /// Seconds the running process's finished reconciles took in all, from its `/metrics`.
+    pub async fn reconcile_seconds(&self, http: &reqwest::Client) -> f64 {
+        self.metric(http, "sds_operator_reconcile_duration_seconds_sum")
+            .await
+    }
+
     /// Whether the running process says it leads (its `sds_operator_leader` gauge); `false`
     /// when it does not answer.
     pub async fn is_leading(&self, http: &reqwest::Client) -> bool {
