@@ -36,7 +36,7 @@ use sds_test_harness::{OperatorProcess, OperatorUnderTest, Options};
 use sds_test_support::eventually;
 
 use kinds::Mix;
-use measure::{ApiWrites, Calls, JournalCursor, Memory, mib};
+use measure::{ApiRequests, ApiWrites, Calls, CpuTimes, JournalCursor, Memory, mib};
 use scale::Scale;
 use standby::Standby;
 
@@ -100,11 +100,14 @@ async fn run(scale: Scale) {
         process.reconciles(&http).await,
         process.reconcile_seconds(&http).await,
     );
+    let cpu_before = CpuTimes::now();
+    let requests_before = ApiRequests::now(operator.test.control_plane).await;
     let burst = Instant::now();
     let applying = apply_all(&operator, &mix, &flow_sets, 0..scale.burst).await;
     mix.wait_ready(&operator, scale.burst, scale.ready_deadline(scale.burst))
         .await;
     let to_ready = burst.elapsed();
+    let cpu = CpuTimes::now().since(cpu_before);
     let calls = journal.read().await;
     let writes = ApiWrites::now(operator.test.control_plane)
         .await
@@ -158,6 +161,23 @@ async fn run(scale: Scale) {
         (busy - graph).max(0.0),
         (capacity - busy).max(0.0),
         100.0 * (capacity - busy).max(0.0) / capacity,
+    );
+    println!(
+        "figure: the burst's API-server requests (every client): {}",
+        ApiRequests::now(operator.test.control_plane)
+            .await
+            .since(&requests_before),
+    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "figure: the burst's CPU time: {cores} cores × {:.1} s = {:.0} s; kube-apiserver {:.1} s, \
+         etcd {:.1} s, the operator {:.1} s, the benchmark (its applies and reads, and the emulator) {:.1} s",
+        to_ready.as_secs_f64(),
+        cores as f64 * to_ready.as_secs_f64(),
+        cpu.apiserver,
+        cpu.etcd,
+        cpu.operator,
+        cpu.bench,
     );
     operator
         .emulator

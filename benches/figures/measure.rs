@@ -49,7 +49,11 @@ pub fn operator_pid() -> Option<u32> {
 
 /// The ids of every process running that binary (the leader and a standby).
 pub fn operator_pids() -> Vec<u32> {
-    let binary = format!("sds-operator-{}", std::process::id());
+    pids_running(&format!("sds-operator-{}", std::process::id()))
+}
+
+/// The ids of the processes whose executable is named `binary`.
+pub fn pids_running(binary: &str) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -62,6 +66,55 @@ pub fn operator_pids() -> Vec<u32> {
                 .is_some_and(|exe| exe.file_name() == Some(binary.as_ref()))
         })
         .collect()
+}
+
+/// CPU time (user and system) the processes of the operator, kube-apiserver, etcd and the
+/// benchmark itself have used so far, in seconds, from `/proc/<pid>/stat`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuTimes {
+    pub operator: f64,
+    pub apiserver: f64,
+    pub etcd: f64,
+    pub bench: f64,
+}
+
+impl CpuTimes {
+    pub fn now() -> CpuTimes {
+        let of = |pids: Vec<u32>| pids.into_iter().map(cpu_seconds).sum::<f64>();
+        CpuTimes {
+            operator: of(operator_pids()),
+            apiserver: of(pids_running("kube-apiserver")),
+            etcd: of(pids_running("etcd")),
+            bench: cpu_seconds(std::process::id()),
+        }
+    }
+
+    pub fn since(self, earlier: CpuTimes) -> CpuTimes {
+        CpuTimes {
+            operator: self.operator - earlier.operator,
+            apiserver: self.apiserver - earlier.apiserver,
+            etcd: self.etcd - earlier.etcd,
+            bench: self.bench - earlier.bench,
+        }
+    }
+}
+
+/// utime + stime of process `pid` in seconds (0 when it is gone).
+fn cpu_seconds(pid: u32) -> f64 {
+    // The kernel's USER_HZ, 100 on every Linux this runs on.
+    const TICKS_PER_SECOND: f64 = 100.0;
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks = |index: usize| fields.get(index).and_then(|v| v.parse::<f64>().ok());
+    (ticks(11).unwrap_or(0.0) + ticks(12).unwrap_or(0.0)) / TICKS_PER_SECOND
 }
 
 /// Writes kube-apiserver has answered for the kinds the operator writes, counted by verb, target
@@ -131,7 +184,7 @@ impl ApiWrites {
     /// `PATCH flow/status 200: 2.01, POST event 201: 1.00`.
     pub fn breakdown(&self, per: u64) -> String {
         let mut rows: Vec<_> = self.0.iter().collect();
-        rows.sort_by(|a, b| b.1.cmp(a.1));
+        rows.sort_by_key(|row| std::cmp::Reverse(*row.1));
         rows.iter()
             .map(|((verb, target, code), count)| {
                 format!(
@@ -139,6 +192,44 @@ impl ApiWrites {
                     **count as f64 / per.max(1) as f64
                 )
             })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Every request kube-apiserver has answered, by verb and resource (reads, watches and writes;
+/// from any client).
+#[derive(Debug, Clone, Default)]
+pub struct ApiRequests(BTreeMap<(String, String), u64>);
+
+impl ApiRequests {
+    pub async fn now(control_plane: &ControlPlane) -> ApiRequests {
+        let counts = control_plane
+            .request_counts()
+            .await
+            .expect("kube-apiserver's request counts");
+        let mut requests = ApiRequests::default();
+        for count in counts {
+            let resource = match count.subresource.as_str() {
+                "" => count.resource,
+                subresource => format!("{}/{subresource}", count.resource),
+            };
+            *requests.0.entry((count.verb, resource)).or_default() += count.count;
+        }
+        requests
+    }
+
+    /// The requests since `earlier`, most frequent first: `APPLY flows/status 2000, ...`.
+    pub fn since(&self, earlier: &ApiRequests) -> String {
+        let mut rows: Vec<_> = self
+            .0
+            .iter()
+            .map(|(key, count)| (key, count - earlier.0.get(key).copied().unwrap_or(0)))
+            .filter(|(_, count)| *count > 0)
+            .collect();
+        rows.sort_by_key(|row| std::cmp::Reverse(row.1));
+        rows.iter()
+            .map(|((verb, resource), count)| format!("{verb} {resource} {count}"))
             .collect::<Vec<_>>()
             .join(", ")
     }

@@ -54,7 +54,7 @@ async fn apply_deletion_policy<K: FlowKind>(
     } else {
         delete_in_graph(flow, context, &status).await?
     };
-    events::publish(context, flow, [note]).await;
+    events::publish(context, flow, [note]).wait().await;
     context.forget(flow);
     Ok(Action::await_change())
 }
@@ -80,7 +80,7 @@ async fn report_blocked<K: FlowKind>(flow: &K, api: &Api<K>, context: &Context<K
         tracing::warn!(error = %write_error, "could not record why the deletion waits");
     }
     let note = Note::failure(flow, error, with_way_out(error.to_string()));
-    events::publish(context, flow, note).await;
+    events::publish(context, flow, note).detach();
 }
 
 /// Whether the CRD of `R` is being deleted (or already gone), which deletes every resource with

@@ -65,28 +65,61 @@ fn truncate_note(mut message: String) -> String {
 }
 
 /// Events are best effort: a failure to record one is logged, never retried.
-pub async fn publish<K: FlowKind>(
+pub fn publish<K: FlowKind>(
     context: &Context<K>,
     flow: &K,
     notes: impl IntoIterator<Item = Note>,
-) {
-    record(&context.recorder, &context.state, flow, notes).await;
+) -> Delivery {
+    record(&context.recorder, &context.state, flow, notes)
 }
 
-/// Records `notes` as events of `resource`, and counts them.
-pub async fn record<R: GraphResource>(
+/// Records `notes` as events of `resource`, and counts them. The events are created in the
+/// background, in order, so that the reconcile does not wait for the API server to take them (in
+/// a burst of creates, the event was a quarter of each create's API-server requests); one that
+/// ends the resource's life waits on the returned [`Delivery`], so that its last events land
+/// before the resource is gone.
+pub fn record<R: GraphResource>(
     recorder: &Recorder,
     state: &OperatorState,
     resource: &R,
     notes: impl IntoIterator<Item = Note>,
-) {
+) -> Delivery {
     let regarding = resource.object_ref(&());
-    for note in notes {
-        state.metrics.event(note.reason, note.warning);
-        if let Err(error) = recorder.create(&regarding, note).await {
-            tracing::warn!(%error, "could not record an event");
+    let events: Vec<Event> = notes
+        .into_iter()
+        .map(|note| {
+            state.metrics.event(note.reason, note.warning);
+            recorder.event(&regarding, note, Timestamp::now())
+        })
+        .collect();
+    if events.is_empty() {
+        return Delivery(None);
+    }
+    let recorder = recorder.clone();
+    Delivery(Some(tokio::spawn(async move {
+        for event in events {
+            if let Err(error) = recorder.create(&event).await {
+                tracing::warn!(%error, "could not record an event");
+            }
+        }
+    })))
+}
+
+/// Events on their way to the API server.
+#[derive(Debug)]
+#[must_use = "dropping a Delivery lets the events land in the background; wait() waits for them"]
+pub struct Delivery(Option<tokio::task::JoinHandle<()>>);
+
+impl Delivery {
+    /// Waits until the events are created (or failed to be).
+    pub async fn wait(self) {
+        if let Some(task) = self.0 {
+            let _ = task.await;
         }
     }
+
+    /// Lets the events land in the background.
+    pub fn detach(self) {}
 }
 
 /// Creates events.k8s.io/v1 events in the namespace of the resource they are about.
@@ -122,11 +155,10 @@ impl Recorder {
         }
     }
 
-    async fn create(&self, regarding: &ObjectReference, note: Note) -> Result<(), kube::Error> {
-        let event = self.event(regarding, note, Timestamp::now());
-        let namespace = regarding.namespace.as_deref().unwrap_or("default");
+    async fn create(&self, event: &Event) -> Result<(), kube::Error> {
+        let namespace = event.metadata.namespace.as_deref().unwrap_or("default");
         Api::<Event>::namespaced(self.client.clone(), namespace)
-            .create(&PostParams::default(), &event)
+            .create(&PostParams::default(), event)
             .await
             .map(drop)
     }

@@ -192,7 +192,7 @@ async fn report<K: FlowKind>(
             .extend(Note::failure(flow, error, error.to_string()));
     }
     let (written, notes) = progress.finish(&finished).await;
-    events::publish(context, flow, notes).await;
+    events::publish(context, flow, notes).detach();
     written?;
     match result? {
         None => Ok(Action::await_change()),

@@ -103,7 +103,7 @@ async fn report(
         notes.extend(status::failure_note(set, error));
     }
     let written = writer.write(&finished).await;
-    events::record(&context.recorder, &context.state, set, notes).await;
+    events::record(&context.recorder, &context.state, set, notes).detach();
     written?;
     Ok(match result? {
         Outcome::Paused => Action::await_change(),
@@ -126,7 +126,7 @@ async fn clean_up(
             tracing::warn!(error = %write_error, "could not record why the deletion waits");
         }
         let note = status::failure_note(set, error);
-        events::record(&context.recorder, &context.state, set, note).await;
+        events::record(&context.recorder, &context.state, set, note).detach();
     }
     result
 }
@@ -160,7 +160,9 @@ async fn apply_deletion_policy(
     } else {
         apply::delete_in_graph(set, context).await?
     };
-    events::record(&context.recorder, &context.state, set, [note]).await;
+    events::record(&context.recorder, &context.state, set, [note])
+        .wait()
+        .await;
     context.forget(set);
     Ok(Action::await_change())
 }
