@@ -16,6 +16,9 @@ pub struct Memory<C> {
     pub last_update: Option<Box<SentUpdate<C>>>,
     /// The first Graph read of this settled resource was put off to spread a restart's reads.
     pub first_read_deferred: bool,
+    /// Graph has shown this process the flow status records since it was created: from then on
+    /// a 404 means the flow was deleted, not that it is not visible yet.
+    pub flow_seen: bool,
     /// What the last reconcile that ran was started for, and when, to debounce annotation edits.
     pub last_trigger: Option<(Trigger, Instant)>,
     /// A digest of the access the last reconcile found, to wake the resource when grants change it.
@@ -29,6 +32,7 @@ impl<C> Default for Memory<C> {
             last_read: None,
             last_update: None,
             first_read_deferred: false,
+            flow_seen: false,
             last_trigger: None,
             access: None,
         }

@@ -132,18 +132,28 @@ async fn sync_graph<K: FlowKind>(
     });
     let observed = observe::observe_flow(&graph, flow, &progress.status).await?;
     requeue::record_read(flow, context);
-    let last_update = context.recall(flow).last_update;
+    let shows_recorded = observed
+        .as_ref()
+        .is_some_and(|found| progress.status.flow_id.as_deref() == Some(found.id.as_str()));
+    let memory = context.remember(flow, |memory| {
+        memory.flow_seen |= shows_recorded;
+        memory.clone()
+    });
     let plan = plan::plan(
         flow,
         &progress.status,
         observed.as_ref(),
         &secrets.fingerprints,
-        last_update.as_deref(),
+        &memory,
         now,
         context.config.min_reset_interval,
     );
     let plan = access::authorise(plan, flow, &progress.status, access);
     let in_sync = plan.flow == plan::FlowStep::Keep;
+    if matches!(plan.flow, plan::FlowStep::Create { .. }) {
+        // A new flow: not shown by Graph yet.
+        context.remember(flow, |memory| memory.flow_seen = false);
+    }
     let target = Target {
         graph: &graph,
         flow,

@@ -8,7 +8,7 @@ use graph::Flow;
 use jiff::Timestamp;
 
 use super::error::Refusal;
-use super::memory::SentUpdate;
+use super::memory::{Memory, SentUpdate};
 use crate::crd::{
     AdoptionPolicy, ConditionStatus, ConditionType, FlowKind, FlowStatus, MAX_RESET_TOKEN_LENGTH,
     ManagementPolicy, Reason, ResetOutcome, ResetWaiting,
@@ -148,20 +148,22 @@ pub fn hold_reset_while_paused<K: FlowKind>(flow: &K, status: &mut FlowStatus<K:
 }
 
 /// Decides the flow and reset steps. `observed` is the flow of the kind Graph holds in the set
-/// (found by id or by listing the set), or `None` when the set holds none; `last_update` is the
-/// last change Graph accepted for this resource, to notice one that did not stick.
+/// (found by id or by listing the set), or `None` when the set holds none; `memory` holds the
+/// last change Graph accepted for this resource, to notice one that did not stick, and whether
+/// Graph has shown the recorded flow since it was created.
 pub fn plan<K: FlowKind>(
     flow: &K,
     status: &FlowStatus<K::Mirror>,
     observed: Option<&Flow<K::Config>>,
     fingerprints: &BTreeMap<String, String>,
-    last_update: Option<&SentUpdate<K::Config>>,
+    memory: &Memory<K::Config>,
     now: Timestamp,
     min_reset_interval: Duration,
 ) -> Plan<K::Config> {
-    let flow_step = match plan_flow(flow, status, observed, fingerprints, now) {
+    let recently = creating_recently(status, memory.flow_seen, now);
+    let flow_step = match plan_flow(flow, status, observed, fingerprints, recently) {
         FlowStep::Update { .. } | FlowStep::Adopt { update: true, .. }
-            if let (Some(found), Some(sent)) = (observed, last_update)
+            if let (Some(found), Some(sent)) = (observed, memory.last_update.as_deref())
                 && ignored(sent, found, flow) =>
         {
             FlowStep::Refuse(Refusal::UpdateIgnored {
@@ -194,13 +196,13 @@ fn plan_flow<K: FlowKind>(
     status: &FlowStatus<K::Mirror>,
     observed: Option<&Flow<K::Config>>,
     fingerprints: &BTreeMap<String, String>,
-    now: Timestamp,
+    creating_recently: bool,
 ) -> FlowStep<K::Config> {
     let spec = flow.flow_spec();
     let observe_only = flow.is_observe_only();
 
     let Some(found) = observed else {
-        if creating_recently(status, now) {
+        if creating_recently {
             return FlowStep::AwaitVisibility;
         }
         if observe_only {
@@ -261,15 +263,17 @@ fn ignored<K: FlowKind>(sent: &SentUpdate<K::Config>, found: &Flow<K::Config>, f
 
 /// Whether this resource created its flow less than the visibility window ago: a create intent
 /// that young, or a recorded flow whose creation time (Graph's, kept in status once the create
-/// answered) is that young.
-fn creating_recently<M>(status: &FlowStatus<M>, now: Timestamp) -> bool {
+/// answered) is that young and which Graph has not shown since (`flow_seen`: once it has, a
+/// 404 means the flow was deleted).
+fn creating_recently<M>(status: &FlowStatus<M>, flow_seen: bool, now: Timestamp) -> bool {
     let young =
         |since: Timestamp| now.duration_since(since).as_secs() < VISIBILITY_WINDOW.as_secs() as i64;
     let intended = status
         .create_intent
         .as_ref()
         .is_some_and(|intent| young(intent.recorded_time.0));
-    let created = status.flow_id.is_some()
+    let created = !flow_seen
+        && status.flow_id.is_some()
         && status
             .created_date_time
             .as_deref()

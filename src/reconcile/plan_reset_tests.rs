@@ -126,7 +126,7 @@ fn a_reset_sooner_than_the_minimum_interval_waits_until_it_has_passed() {
             &status,
             Some(&flow),
             &Default::default(),
-            None,
+            &Default::default(),
             now(),
             interval
         )
@@ -144,7 +144,7 @@ fn a_reset_sooner_than_the_minimum_interval_waits_until_it_has_passed() {
             &status,
             Some(&flow),
             &Default::default(),
-            None,
+            &Default::default(),
             now(),
             interval
         )

@@ -34,7 +34,7 @@ pub(super) fn plan_now(
         status,
         observed,
         &Default::default(),
-        None,
+        &Default::default(),
         now(),
         NO_INTERVAL,
     )
@@ -241,6 +241,24 @@ fn a_flow_graph_created_moments_ago_is_awaited_once_its_intent_has_ended() {
         )
         .flow,
         FlowStep::Create { recreate: true }
+    );
+    let seen = Memory {
+        flow_seen: true,
+        ..Memory::default()
+    };
+    let after_a_read = plan(
+        &resource(true, false),
+        &created(10),
+        None,
+        &Default::default(),
+        &seen,
+        now(),
+        NO_INTERVAL,
+    );
+    assert_eq!(
+        after_a_read.flow,
+        FlowStep::Create { recreate: true },
+        "once Graph has shown the flow, a 404 means it was deleted"
     );
 }
 

@@ -6,12 +6,14 @@ use serde_json::json;
 use sds_test_harness::{
     OperatorUnderTest, Options, calls_after_settling, calls_to, is_ready, options_json, writes,
 };
+use sds_test_support::{DEFAULT_DEADLINE, eventually};
 
 fn fast_resync() -> Options {
     Options::resyncing_every_second()
 }
 
-/// Ready, with the create read back (no create intent left), and the flow id.
+/// Ready, and the flow read back from Graph since its create (from then on a 404 is a deletion,
+/// not eventual consistency): the flow id.
 async fn settled_flow_id(operator: &OperatorUnderTest, name: &str) -> String {
     let settled = operator
         .wait_for(name, "Ready with its create settled", |flow| {
@@ -22,10 +24,20 @@ async fn settled_flow_id(operator: &OperatorUnderTest, name: &str) -> String {
                     .is_some_and(|status| status.create_intent.is_none())
         })
         .await;
-    settled
+    let flow_id = settled
         .status
         .and_then(|status| status.flow_id)
-        .expect("a Ready resource records its flow id")
+        .expect("a Ready resource records its flow id");
+    eventually("the new flow read back", DEFAULT_DEADLINE, || async {
+        let calls = operator.graph_calls(0).await;
+        calls_to(&calls, "GET", &flow_id)
+            .iter()
+            .any(|call| call.status == 200)
+            .then_some(())
+            .ok_or_else(|| format!("no GET of {flow_id} yet"))
+    })
+    .await;
+    flow_id
 }
 
 #[tokio::test]
