@@ -12,6 +12,7 @@ use sds_operator::{controller, crd, telemetry};
 
 /// jemalloc, not glibc's malloc: after a burst of creates glibc kept the freed memory of its
 /// arenas, 60% more resident memory for the same live heap (README, Performance).
+#[cfg(feature = "jemalloc")]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -314,7 +314,8 @@ async fn add_latency(operator: &OperatorUnderTest) {
 
 /// With `SDS_BENCH_HEAPTRACK=<dir>`, the operator runs under heaptrack's preload library, which
 /// records every allocation with its stack into `<dir>/sds-operator.<pid>.raw`, one file per
-/// start (`heaptrack_interpret` then `heaptrack_print` read it; see README, Performance).
+/// start (`heaptrack_interpret` then `heaptrack_print` read it; see README, Performance). It sees
+/// glibc's malloc only: run `cargo bench --no-default-features`, without jemalloc.
 fn heap_profiler() -> Vec<String> {
     let Some(dir) = std::env::var_os("SDS_BENCH_HEAPTRACK") else {
         return Vec::new();

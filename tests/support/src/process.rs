@@ -16,10 +16,15 @@ use crate::Error;
 /// kills it: SIGKILL, a crash rather than a shutdown, since nobody is left to wait for it. A
 /// SIGTERM to the wrapper is passed on. The wrapper exits with the child's status. Background jobs
 /// of a non-interactive shell read /dev/null, hence the explicit fd 3.
+// The TERM trap is set before the child starts: a SIGTERM that came between the two killed the
+// wrapper alone, and the child never heard it. One that comes before `child` is set is
+// forwarded right after.
 const WRAPPER: &str = r#"exec 3<&0 >>"$SDS_LOG" 2>&1
+child=
+trap 'term=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM
 "$@" </dev/null 3<&- &
 child=$!
-trap 'kill -TERM "$child" 2>/dev/null' TERM
+[ -n "$term" ] && kill -TERM "$child" 2>/dev/null
 ( read -r _ <&3; kill -KILL "$child" 2>/dev/null ) &
 wait "$child"; status=$?
 while kill -0 "$child" 2>/dev/null; do wait "$child"; status=$?; done
