@@ -36,7 +36,7 @@ use sds_test_harness::{OperatorProcess, OperatorUnderTest, Options};
 use sds_test_support::eventually;
 
 use kinds::Mix;
-use measure::{ApiRequests, ApiWrites, Calls, CpuTimes, JournalCursor, Memory, mib};
+use measure::{ApiRequests, ApiWrites, Calls, CpuTimes, JournalCursor, Memory};
 use scale::Scale;
 use standby::Standby;
 
@@ -77,8 +77,10 @@ async fn run(scale: Scale) {
         env!("CARGO_BIN_EXE_sds-operator"),
         &operator,
         &options,
-        // Logging as a deployment does: the tests' debug lines cost CPU on every Graph call.
-        &[("RUST_LOG", "info")],
+        &overrides()
+            .iter()
+            .map(|(key, value)| (*key, value.as_str()))
+            .collect::<Vec<_>>(),
     );
     let http = reqwest::Client::new();
     eventually("the operator leading", Duration::from_secs(60), || async {
@@ -246,25 +248,19 @@ async fn run(scale: Scale) {
     // 4. Memory.
     let after_restart = Memory::of(measure::operator_pid().expect("the restarted operator"));
     println!(
-        "figure: operator memory with {} CRs: VmRSS {} at steady state after a restart, peak \
-         (VmHWM) {} (target ≤ {MEMORY_TARGET_MIB} MiB RSS); before the restart, after creating \
-         them and {} reconciles: VmRSS {}, peak {}",
-        scale.resources,
-        mib(after_restart.rss_kib),
-        mib(after_restart.peak_kib),
-        before_restart,
-        mib(memory.rss_kib),
-        mib(memory.peak_kib),
+        "figure: operator memory with {} CRs: {after_restart} at steady state after a restart \
+         (target ≤ {MEMORY_TARGET_MIB} MiB RSS); before the restart, after creating them and {} \
+         reconciles: {memory}",
+        scale.resources, before_restart,
     );
     let per_resource = |total: Memory| {
         total.rss_kib.saturating_sub(idle.rss_kib) as f64 * 1024.0 / scale.resources as f64
     };
     println!(
         "figure: operator memory per CR ({mix}): {:.0} bytes after a restart, {:.0} bytes after \
-         creating them (VmRSS less the {} of the idle operator, divided by {} CRs)",
+         creating them (VmRSS less the idle operator's, divided by {} CRs; idle: {idle})",
         per_resource(after_restart),
         per_resource(memory),
-        mib(idle.rss_kib),
         scale.resources,
     );
 
@@ -316,6 +312,18 @@ async fn add_latency(operator: &OperatorUnderTest) {
 /// records every allocation with its stack into `<dir>/sds-operator.<pid>.raw`, one file per
 /// start (`heaptrack_interpret` then `heaptrack_print` read it; see README, Performance). It sees
 /// glibc's malloc only: run `cargo bench --no-default-features`, without jemalloc.
+/// The operator's environment besides the harness's: logging as a deployment does (the tests'
+/// debug lines cost CPU on every Graph call), and jemalloc's options from `SDS_BENCH_MALLOC_CONF`
+/// (`narenas:1,dirty_decay_ms:0`, say), to compare them side by side.
+fn overrides() -> Vec<(&'static str, String)> {
+    let mut overrides = vec![("RUST_LOG", "info".to_owned())];
+    if let Ok(options) = std::env::var("SDS_BENCH_MALLOC_CONF") {
+        println!("bench: jemalloc options {options}");
+        overrides.push(("_RJEM_MALLOC_CONF", options));
+    }
+    overrides
+}
+
 fn heap_profiler() -> Vec<String> {
     let Some(dir) = std::env::var_os("SDS_BENCH_HEAPTRACK") else {
         return Vec::new();

@@ -16,6 +16,10 @@ pub struct Memory {
     pub rss_kib: u64,
     /// `VmHWM`: the most that was ever resident (high-water mark) since the process started.
     pub peak_kib: u64,
+    /// `RssAnon`: the resident heap, stacks and other anonymous memory.
+    pub anon_kib: u64,
+    /// `RssFile`: the resident pages of the executable and other mapped files.
+    pub file_kib: u64,
 }
 
 impl Memory {
@@ -32,7 +36,22 @@ impl Memory {
         Memory {
             rss_kib: field("VmRSS:"),
             peak_kib: field("VmHWM:"),
+            anon_kib: field("RssAnon:"),
+            file_kib: field("RssFile:"),
         }
+    }
+}
+
+impl std::fmt::Display for Memory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "VmRSS {} ({} anonymous, {} of mapped files), peak {}",
+            mib(self.rss_kib),
+            mib(self.anon_kib),
+            mib(self.file_kib),
+            mib(self.peak_kib)
+        )
     }
 }
 

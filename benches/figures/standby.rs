@@ -8,7 +8,7 @@ use std::time::Duration;
 use sds_test_harness::{OperatorProcess, OperatorUnderTest, Options};
 use sds_test_support::eventually;
 
-use crate::measure::{self, JournalCursor, Memory, mib};
+use crate::measure::{self, JournalCursor, Memory};
 
 const NAME: &str = "standby";
 const CLIENT: &str = "f1e2d3c4-b5a6-4789-8abc-def012345678";
@@ -65,9 +65,7 @@ impl Standby {
         println!(
             "figure: standby replica beside the leader, {resources} CRs cached, through the single \
              CRs and the 429 storm: {by_standby} Graph and token calls, {writes} API-server \
-             writes (target 0 / 0); VmRSS {} (peak {}); leading: {leading}",
-            mib(memory.rss_kib),
-            mib(memory.peak_kib),
+             writes (target 0 / 0); {memory}; leading: {leading}",
         );
     }
 }
