@@ -5,6 +5,8 @@
 //! The watch and its cache run on every instance, so that a standby is warm and Ready; reconciles
 //! run only on the leader, in one term per leadership, each with a fresh reconcile context.
 
+mod spec_changes;
+
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -12,7 +14,7 @@ use futures::channel::mpsc;
 use futures::{FutureExt as _, StreamExt};
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{Predicate as _, WatchStreamExt, predicates, watcher};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt as _};
 use tokio::sync::{broadcast, watch};
 
@@ -219,7 +221,7 @@ async fn run_kind<K: FlowKind>(
         let (woken, delivered, resources) = (inbox.clone(), inbox.clone(), reader.clone());
         let grants = grants.clone();
         let flow_sets = flow_sets.clone();
-        watcher(api, watcher::Config::default())
+        let events = watcher(api, watcher::Config::default())
             .default_backoff()
             .modify(trim_for_cache::<K>)
             .reflect(writer)
@@ -246,17 +248,15 @@ async fn run_kind<K: FlowKind>(
                     }
                 }
                 _ => {}
-            })
-            .applied_objects()
-            .predicate_filter(spec_changes(), Default::default())
-            .for_each(move |flow| {
-                match flow {
-                    Ok(flow) => delivered.deliver(flow),
-                    // The watch retries on its own backoff; the cache stays as it was meanwhile.
-                    Err(error) => tracing::warn!(%error, "watching the resources failed"),
-                }
-                std::future::ready(())
-            })
+            });
+        spec_changes::triggers(events).for_each(move |flow| {
+            match flow {
+                Ok(flow) => delivered.deliver(flow),
+                // The watch retries on its own backoff; the cache stays as it was meanwhile.
+                Err(error) => tracing::warn!(%error, "watching the resources failed"),
+            }
+            std::future::ready(())
+        })
     };
     let terms = async {
         loop {
@@ -378,15 +378,6 @@ async fn cache_flow_sets(
         .await;
 }
 
-/// What triggers a reconcile: a change of spec (a deletion bumps the generation of a custom
-/// resource too), of annotations or of finalizers. Our own status writes change none of these, so
-/// they never trigger one.
-fn spec_changes<K: kube::Resource>() -> impl kube::runtime::Predicate<K> {
-    predicates::generation
-        .combine(predicates::annotations)
-        .combine(predicates::finalizers)
-}
-
 /// Returns once this instance leads, the resources' cache is listed and the grants are: a term
 /// starts with everything its first reconciles look up.
 async fn term_may_start(
@@ -428,9 +419,8 @@ async fn run_flow_sets(
             kinds.api::<OutboundProvisioningFlowSet>(),
             watcher::Config::default(),
         )
-        .default_backoff()
-        .applied_objects()
-        .predicate_filter(spec_changes(), Default::default());
+        .default_backoff();
+        let triggers = spec_changes::triggers(triggers);
         let term = Controller::for_stream(triggers, reader.clone())
             .reconcile_on(received(flow_gone.subscribe()))
             .with_config(controller::Config::default().concurrency(kinds.config.concurrency))
@@ -473,9 +463,13 @@ async fn run_term<K: FlowKind>(
         })
     };
     let concurrency = context.config.concurrency;
+    let due = context.clone().due();
     Controller::for_stream(flows.map(Ok), reader)
         .reconcile_all_on(futures::stream::once(std::future::ready(())))
-        .reconcile_on(futures::stream::select(woken, regranted))
+        .reconcile_on(futures::stream::select(
+            futures::stream::select(woken, regranted),
+            due,
+        ))
         .with_config(controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile::reconcile, error_policy, context)
@@ -596,7 +590,10 @@ fn error_policy<K: FlowKind>(flow: Arc<K>, error: &Error, context: Arc<Context<K
     let name = flow.meta().name.as_deref().unwrap_or_default();
     tracing::warn!(name, reason = %error.reason(), failures, %error, "reconcile failed");
     let resync = context.config.resync_period;
-    Action::requeue(after_failure(error.retry(), failures, resync))
+    context.requeue_after(
+        flow.as_ref(),
+        after_failure(error.retry(), failures, resync),
+    )
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 mod administrative_unit;
 mod class_group;
+mod condition;
 mod flow_set;
 mod generate;
 mod grant;
@@ -32,6 +33,7 @@ pub use class_group::{
     ClassGroupProvisioningFlowSpec, ClassGroupProvisioningFlowStatus, EnrollmentCode,
     EnrollmentMappings,
 };
+pub use condition::{Condition, Message, Word};
 pub use flow_set::{
     FLOW_SET_ID_KEPT_MESSAGE, FlowSetAdoption, FlowSetFilter, FlowSetOrigin,
     NOTHING_TO_OBSERVE_MESSAGE, OutboundProvisioningFlowSet, OutboundProvisioningFlowSetSpec,

@@ -1,9 +1,11 @@
 //! The `OutboundProvisioningFlowSet` kind: the container SDS keeps a district's flows in, with
 //! the schools whose data they use. Flows name it by `flowSetRef`; its status gives them its id.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
+
+use super::condition::{Condition, deserialize_conditions};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -196,8 +198,17 @@ pub struct OutboundProvisioningFlowSetStatus {
     pub create_intent: Option<CreateIntent>,
 
     /// Ready, Synced, Reconciling and Stalled, as metav1.Condition entries keyed by type.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "deserialize_conditions"
+    )]
+    // metav1.Condition's schema; kube's x_kube(merge_strategy) would write the list keys, but its
+    // derive takes no generic type.
+    #[schemars(
+        with = "Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>",
+        extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"])
+    )]
     pub conditions: Vec<Condition>,
 }
 

@@ -7,14 +7,13 @@ use std::fmt;
 
 use graph::{GraphEndpoints, SecretString};
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{
-    ConditionStatus, ConditionType, FlowSpec, FlowStatus, GraphResource, RESET_ANNOTATION,
-    SecretKeyReference,
+    Condition, ConditionStatus, ConditionType, FlowSpec, FlowStatus, GraphResource,
+    RESET_ANNOTATION, SecretKeyReference,
 };
 
 /// A Secret key the settings take a value from: the slot it fills in `Inputs::secrets`, and the
@@ -171,8 +170,7 @@ mod tests {
             ConditionStatus::Unknown
         );
         assert_eq!(
-            flow.condition(ConditionType::Ready)
-                .map(|c| c.reason.as_str()),
+            flow.condition(ConditionType::Ready).map(|c| &*c.reason),
             Some("FlowReady")
         );
     }

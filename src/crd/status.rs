@@ -3,8 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use schemars::JsonSchema;
+
+use super::condition::{Condition, deserialize_conditions};
 use serde::{Deserialize, Serialize};
 
 use super::ReadinessStatus;
@@ -74,9 +76,17 @@ pub struct FlowStatus<M> {
     pub reset: Option<Box<ResetStatus>>,
 
     /// Ready, Synced, Reconciling and Stalled, as metav1.Condition entries keyed by type.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    // What kube's x_kube(merge_strategy) writes, spelled out: its derive takes no generic type.
-    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "deserialize_conditions"
+    )]
+    // metav1.Condition's schema; kube's x_kube(merge_strategy) would write the list keys, but its
+    // derive takes no generic type.
+    #[schemars(
+        with = "Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>",
+        extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"])
+    )]
     pub conditions: Vec<Condition>,
 }
 

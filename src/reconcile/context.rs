@@ -3,9 +3,11 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use futures::{Stream, StreamExt as _};
 use kube::Client;
+use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, ObjectRefExtra, Store};
 
 use super::credentials::Credentials;
@@ -24,6 +26,12 @@ fn memory_key<K: FlowKind>(resource: &K) -> ObjectRef<K> {
     let mut key = ObjectRef::from_obj(resource);
     key.extra = ObjectRefExtra::default();
     key
+}
+
+/// How often the resources whose long wait is over are looked for, from the resync period: up to
+/// a hundredth of it late, and every second at most.
+fn due_scan_interval(resync_period: Duration) -> Duration {
+    (resync_period / 100).clamp(Duration::from_millis(10), Duration::from_secs(1))
 }
 
 /// The event recorder of one controller.
@@ -105,6 +113,48 @@ impl<K: FlowKind> Context<K> {
         change: impl FnOnce(&mut Memory<K::Config>) -> T,
     ) -> T {
         change(self.lock().entry(memory_key(flow)).or_default())
+    }
+
+    /// The action that brings `flow` back after `wait`: kube's requeue for a short wait, the
+    /// resource's memory for a long one, where it replaces the long wait an earlier reconcile
+    /// left. Long is ten scans or more (resyncs, a restart's spread first reads, slow retries), so
+    /// that the scan makes it at most a tenth late. Kube's scheduler keeps two copies of the
+    /// resource's reference for each resource waiting, about 550 bytes: with every resource
+    /// waiting for its resync, that was a tenth of the operator's memory.
+    pub fn requeue_after(&self, flow: &K, wait: Duration) -> Action {
+        let scanned = wait >= 10 * due_scan_interval(self.config.resync_period);
+        self.remember(flow, |memory| {
+            memory.due = scanned.then(|| Instant::now() + wait);
+        });
+        if scanned {
+            Action::await_change()
+        } else {
+            Action::requeue(wait)
+        }
+    }
+
+    /// The resources whose long wait is over, each once, as they come due.
+    pub fn due(self: Arc<Self>) -> impl Stream<Item = ObjectRef<K>> + Send + 'static {
+        let mut ticks = tokio::time::interval(due_scan_interval(self.config.resync_period));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        futures::stream::unfold((self, ticks), |(context, mut ticks)| async move {
+            ticks.tick().await;
+            let due = context.take_due(Instant::now());
+            Some((futures::stream::iter(due), (context, ticks)))
+        })
+        .flatten()
+    }
+
+    /// The resources whose long wait ended by `now`, their waits cleared.
+    fn take_due(&self, now: Instant) -> Vec<ObjectRef<K>> {
+        self.lock()
+            .iter_mut()
+            .filter(|(_, memory)| memory.due.is_some_and(|due| due <= now))
+            .map(|(key, memory)| {
+                memory.due = None;
+                key.clone()
+            })
+            .collect()
     }
 
     /// The resources whose access the grants give differs from what their last reconcile found:

@@ -6,6 +6,7 @@
 
 use std::any::TypeId;
 use std::collections::HashMap;
+use std::hash::{Hash as _, Hasher as _};
 use std::sync::{Arc, Mutex};
 
 use graph::{
@@ -159,7 +160,7 @@ impl InUse {
 
     fn release_kind(&self, kind: TypeId) {
         let mut users = self.lock();
-        users.retain(|(of, _, _), _| *of != kind);
+        users.retain(|(of, _), _| *of != kind);
         self.clients
             .retain(|candidate| users.values().any(|used| used == candidate));
     }
@@ -177,15 +178,20 @@ impl InUse {
     }
 }
 
-/// A resource among the users of credentials: its kind, namespace and name.
-type User = (TypeId, String, String);
+/// A resource among the users of credentials: its kind and a hash of its namespace and name, as
+/// every resource has an entry. Two resources whose hashes collide (about 1 in 10^11 with 10,000
+/// of a kind) would share one: one's change of credential could retire the other's Graph client,
+/// which its next reconcile builds again.
+type User = (TypeId, u64);
 
 fn user<R: GraphResource>(resource: &R) -> User {
+    let mut name = std::hash::DefaultHasher::new();
     (
-        TypeId::of::<R>(),
-        resource.namespace().unwrap_or_default(),
-        resource.name_any(),
+        resource.meta().namespace.as_deref(),
+        resource.meta().name.as_deref(),
     )
+        .hash(&mut name);
+    (TypeId::of::<R>(), name.finish())
 }
 
 /// Stops before Graph refuses: the token must carry the permission the resource needs

@@ -1,6 +1,7 @@
 //! Debouncing of annotation-only changes: a loop of `kubectl annotate` (or a tool that rewrites
 //! the reset annotation) reaches Graph at most about once a second per resource.
 
+use std::hash::{Hash as _, Hasher as _};
 use std::time::{Duration, Instant};
 
 use crate::crd::{OTHER_ANNOTATIONS_DIGEST, PAUSED_ANNOTATION, RESET_ANNOTATION};
@@ -10,25 +11,31 @@ use kube::ResourceExt;
 pub const ANNOTATION_DEBOUNCE: Duration = Duration::from_secs(1);
 
 /// What a reconcile was started for: a change of anything but the annotations is never delayed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+// Kept for every resource, so the annotations are kept as a hash: only their equality matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Trigger {
     generation: Option<i64>,
     deleting: bool,
-    reset: Option<String>,
-    paused: Option<String>,
-    /// The digest of the other annotations, which the cache keeps instead of them.
-    other: Option<String>,
+    /// The reset and paused annotations and the digest of the others, which the cache keeps
+    /// instead of them.
+    annotations: u64,
 }
 
 impl Trigger {
     pub fn of(flow: &impl ResourceExt) -> Self {
-        let annotation = |key: &str| flow.annotations().get(key).cloned();
+        let annotation = |key: &str| flow.annotations().get(key);
+        let mut annotations = std::hash::DefaultHasher::new();
+        [
+            RESET_ANNOTATION,
+            PAUSED_ANNOTATION,
+            OTHER_ANNOTATIONS_DIGEST,
+        ]
+        .map(annotation)
+        .hash(&mut annotations);
         Self {
             generation: flow.meta().generation,
             deleting: flow.meta().deletion_timestamp.is_some(),
-            reset: annotation(RESET_ANNOTATION),
-            paused: annotation(PAUSED_ANNOTATION),
-            other: annotation(OTHER_ANNOTATIONS_DIGEST),
+            annotations: annotations.finish(),
         }
     }
 

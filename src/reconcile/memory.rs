@@ -23,6 +23,8 @@ pub struct Memory<C> {
     pub last_trigger: Option<(Trigger, Instant)>,
     /// A digest of the access the last reconcile found, to wake the resource when grants change it.
     pub access: Option<u64>,
+    /// When the resource's next reconcile is due, if it waits long (`Context::requeue_after`).
+    pub due: Option<Instant>,
 }
 
 impl<C> Default for Memory<C> {
@@ -35,6 +37,7 @@ impl<C> Default for Memory<C> {
             flow_seen: false,
             last_trigger: None,
             access: None,
+            due: None,
         }
     }
 }

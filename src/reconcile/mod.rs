@@ -103,7 +103,7 @@ async fn sync<K: FlowKind>(flow: &K, api: &Api<K>, context: &Context<K>) -> Resu
     };
     context.remember(flow, |memory| memory.access = Some(access.digest()));
     if let Some(wait) = requeue::defer_first_read(flow, context) {
-        return Ok(Action::requeue(wait));
+        return Ok(context.requeue_after(flow, wait));
     }
     let result = sync_graph(flow, context, &mut progress, &access, now).await;
     report(flow, context, progress, result.map(Some), now).await
@@ -206,6 +206,6 @@ async fn report<K: FlowKind>(
     written?;
     match result? {
         None => Ok(Action::await_change()),
-        Some(applied) => Ok(requeue::after_sync(context, &applied, now)),
+        Some(applied) => Ok(requeue::after_sync(context, flow, &applied, now)),
     }
 }

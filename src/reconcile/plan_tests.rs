@@ -302,11 +302,11 @@ fn observe_only_never_writes() {
 fn only_a_ready_resource_with_nothing_to_do_counts_as_settled() {
     let resource = resource(true, false);
     let mut status = synced(true, false);
-    status.conditions = vec![k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition {
+    status.conditions = vec![crate::crd::Condition {
         type_: "Ready".into(),
         status: "True".into(),
         reason: "FlowReady".into(),
-        message: String::new(),
+        message: crate::crd::Message::new(""),
         observed_generation: Some(1),
         last_transition_time: Time(now()),
     }];

@@ -20,14 +20,14 @@ const BACKOFF_MAX: Duration = Duration::from_secs(300);
 /// than a waiting reset is due.
 pub fn after_sync<K: FlowKind>(
     context: &Context<K>,
+    flow: &K,
     applied: &Applied<K::Config>,
     now: Timestamp,
 ) -> Action {
     let settling = applied.wrote
-        || applied
-            .flow
-            .as_ref()
-            .is_none_or(|flow| flow.readiness_status == graph::ReadinessStatus::NotReady);
+        || applied.flow.as_ref().is_none_or(|graph_flow| {
+            graph_flow.readiness_status == graph::ReadinessStatus::NotReady
+        });
     let wait = if settling {
         context.config.poll_interval
     } else {
@@ -36,7 +36,7 @@ pub fn after_sync<K: FlowKind>(
     let reset_due = applied
         .reset_due
         .and_then(|due| Duration::try_from(due.duration_since(now)).ok());
-    Action::requeue(reset_due.map_or(wait, |due| wait.min(due)))
+    context.requeue_after(flow, reset_due.map_or(wait, |due| wait.min(due)))
 }
 
 /// The wait before retrying the `failures`-th failure in a row of this retry class.

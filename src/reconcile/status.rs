@@ -3,10 +3,12 @@
 
 use graph::{Flow, ReadinessStatus};
 use jiff::Timestamp;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::error::Error;
-use crate::crd::{ConditionStatus, ConditionType, FlowKind, FlowStatus, Reason};
+use crate::crd::{
+    Condition, ConditionStatus, ConditionType, FlowKind, FlowStatus, Message, Reason, Word,
+};
 
 /// What the reconcile learned, as the conditions need it.
 #[derive(Clone, Debug)]
@@ -160,10 +162,10 @@ impl WantedConditions {
                     .filter(|old| old.status == wanted.status.as_str())
                     .map_or(Time(now), |old| old.last_transition_time.clone());
                 Condition {
-                    type_: kind.as_str().to_owned(),
-                    status: wanted.status.as_str().to_owned(),
-                    reason: wanted.reason.as_str().to_owned(),
-                    message: wanted.message,
+                    type_: Word::from(kind.as_str()),
+                    status: Word::from(wanted.status.as_str()),
+                    reason: Word::from(wanted.reason.as_str()),
+                    message: Message::from(wanted.message),
                     observed_generation: generation,
                     last_transition_time,
                 }
@@ -253,7 +255,7 @@ fn kept<K: FlowKind>(flow: &K, reason: Reason, message: &str) -> Wanted {
                 ConditionStatus::parse(&previous.status) == ConditionStatus::True,
             ),
             Reason::parse(&previous.reason).unwrap_or(reason),
-            previous.message.clone(),
+            previous.message.to_string(),
         ),
         None => Wanted::new(ConditionStatus::Unknown, reason, message.to_owned()),
     }

@@ -621,7 +621,7 @@ fn message(set: &OutboundProvisioningFlowSet, kind: &str) -> String {
         .conditions
         .into_iter()
         .find(|c| c.type_ == kind)
-        .map(|c| c.message)
+        .map(|c| c.message.to_string())
         .unwrap_or_else(|| panic!("no {kind} condition"))
 }
 

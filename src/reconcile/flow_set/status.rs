@@ -141,7 +141,7 @@ fn kept_ready(set: &OutboundProvisioningFlowSet) -> Option<Wanted> {
     Some(Wanted::new(
         ConditionStatus::parse(&previous.status),
         Reason::parse(&previous.reason)?,
-        previous.message.clone(),
+        previous.message.to_string(),
     ))
 }
 

@@ -13,9 +13,9 @@ pub fn condition<K: FlowKind>(flow: &K, kind: &str) -> Option<(String, String, S
         .find(|condition| condition.type_ == kind)
         .map(|condition| {
             (
-                condition.status.clone(),
-                condition.reason.clone(),
-                condition.message.clone(),
+                condition.status.to_string(),
+                condition.reason.to_string(),
+                condition.message.to_string(),
             )
         })
 }
