@@ -442,8 +442,9 @@ async fn run_flow_sets(
     }
 }
 
-/// One term of leadership: every cached resource is reconciled once, then as the watch, the
-/// grants and the flow-set mapper ask, until `shutdown` (in-flight reconciles finish).
+/// One term of leadership: every cached resource is reconciled once (a settled one at a random
+/// moment of the resync period), then as the watch, the grants, the flow-set mapper and the
+/// resources' own waits ask, until `shutdown` (in-flight reconciles finish).
 async fn run_term<K: FlowKind>(
     context: Arc<Context<K>>,
     reader: Store<K>,
@@ -463,13 +464,15 @@ async fn run_term<K: FlowKind>(
         })
     };
     let concurrency = context.config.concurrency;
+    let first = futures::stream::iter(reconcile::first_reconciles(&context));
     let due = context.clone().due();
     Controller::for_stream(flows.map(Ok), reader)
-        .reconcile_all_on(futures::stream::once(std::future::ready(())))
-        .reconcile_on(futures::stream::select(
-            futures::stream::select(woken, regranted),
-            due,
-        ))
+        .reconcile_on(futures::stream::select_all([
+            first.boxed(),
+            woken.boxed(),
+            regranted.boxed(),
+            due.boxed(),
+        ]))
         .with_config(controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile::reconcile, error_policy, context)

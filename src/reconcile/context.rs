@@ -122,15 +122,18 @@ impl<K: FlowKind> Context<K> {
     /// resource's reference for each resource waiting, about 550 bytes: with every resource
     /// waiting for its resync, that was a tenth of the operator's memory.
     pub fn requeue_after(&self, flow: &K, wait: Duration) -> Action {
-        let scanned = wait >= 10 * due_scan_interval(self.config.resync_period);
-        self.remember(flow, |memory| {
-            memory.due = scanned.then(|| Instant::now() + wait);
-        });
-        if scanned {
+        if wait >= 10 * due_scan_interval(self.config.resync_period) {
+            self.wait_in_memory(flow, wait);
             Action::await_change()
         } else {
+            self.remember(flow, |memory| memory.due = None);
             Action::requeue(wait)
         }
+    }
+
+    /// Brings `flow` back after `wait` through the scan, whatever the wait.
+    pub(super) fn wait_in_memory(&self, flow: &K, wait: Duration) {
+        self.remember(flow, |memory| memory.due = Some(Instant::now() + wait));
     }
 
     /// The resources whose long wait is over, each once, as they come due.

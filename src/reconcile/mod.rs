@@ -36,7 +36,7 @@ pub use credentials::Credentials;
 pub use error::{Error, KubeAction, Refusal, Retry};
 pub use grants::Grants;
 pub use placement::FlowSets;
-pub use requeue::after_failure;
+pub use requeue::{after_failure, first_reconciles};
 
 use self::apply::{Applied, Target};
 use self::events::Note;

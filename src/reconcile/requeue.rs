@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use kube::runtime::controller::Action;
+use kube::runtime::reflector::ObjectRef;
 
 use super::Context;
 use super::apply::Applied;
@@ -52,15 +53,36 @@ pub fn after_failure(retry: Retry, failures: u32, resync_period: Duration) -> Du
 /// moment in the resync period: a restart then spreads its Graph reads instead of reading every
 /// resource at once. Ready stays valid meanwhile (the freshness window is longer).
 pub fn defer_first_read<K: FlowKind>(flow: &K, context: &Context<K>) -> Option<Duration> {
-    let settled = flow
-        .flow_status()
-        .is_some_and(|status| plan::settled(flow, status));
+    // A pause set while no instance led is reported at once.
+    let settled = !flow.is_paused()
+        && flow
+            .flow_status()
+            .is_some_and(|status| plan::settled(flow, status));
     let defer = context.remember(flow, |memory| {
         let defer = settled && memory.last_read.is_none() && !memory.first_read_deferred;
         memory.first_read_deferred |= defer;
         defer
     });
     defer.then(|| spread(context.config.resync_period))
+}
+
+/// The resources a new term reconciles at once: every cached one but the settled ones, whose
+/// spread first reconcile waits in their memory from the start. Through kube's scheduler, every
+/// resource would take an entry at once, and its tables never give that memory back.
+pub fn first_reconciles<K: FlowKind>(context: &Context<K>) -> Vec<ObjectRef<K>> {
+    context
+        .resources
+        .state()
+        .iter()
+        .filter(|flow| match defer_first_read(flow.as_ref(), context) {
+            Some(wait) => {
+                context.wait_in_memory(flow.as_ref(), wait);
+                false
+            }
+            None => true,
+        })
+        .map(|flow| ObjectRef::from_obj(flow.as_ref()))
+        .collect()
 }
 
 /// Whether Graph has not been read for this resource for longer than the freshness window.
